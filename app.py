@@ -1,0 +1,127 @@
+"""代表履职服务平台: application factory and the ``python app.py`` entry point."""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from flask import Flask
+
+BASE_DIR = Path(__file__).resolve().parent
+DEFAULT_INSTANCE = BASE_DIR / "instance"
+
+
+def _secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else a key kept in instance/ so that restarts and
+    several workers on one machine share it (nothing lives only in process memory)."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+class Config:
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{DEFAULT_INSTANCE / 'platform.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 10 * 1024 * 1024))
+    SESSION_COOKIE_NAME = "dp_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Set HTTPS=1 when the site is served over HTTPS (behind a proxy that sets X-Forwarded-Proto).
+    SESSION_COOKIE_SECURE = os.environ.get("HTTPS") == "1"
+    PREFERRED_URL_SCHEME = "https" if os.environ.get("HTTPS") == "1" else "http"
+    IDLE_TIMEOUT_MINUTES = int(os.environ.get("IDLE_TIMEOUT_MINUTES", 30))
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_LOCK_MINUTES = 15
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    ROSTER_IMPORT_MAX_ROWS = 50_000
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(DEFAULT_INSTANCE),
+        template_folder="templates",
+        static_folder="static",
+    )
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
+
+    if os.environ.get("HTTPS") == "1" or app.config.get("BEHIND_PROXY"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    from blueprints.core.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from blueprints.core.timeutil import LOCAL_TZ
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, default_timezone=str(LOCAL_TZ))
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from blueprints.core import web
+
+    web.init_app(app)
+
+    from blueprints.core.views import bp as core_bp
+    from blueprints.registry.views import bp as registry_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(registry_bp)
+
+    from blueprints.core.cli import register_cli
+    from blueprints.registry.cli import registry_cli
+
+    register_cli(app)
+    app.cli.add_command(registry_cli)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="代表履职服务平台: upgrades the database to the latest migration and serves the site.",
+    )
+    parser.add_argument("--demo", action="store_true", help="load the demo county when the database is empty")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=5000, help="port to listen on (default 5000)")
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="SQLAlchemy database URL (default: $DATABASE_URL, else SQLite in instance/platform.db), "
+        "e.g. postgresql+psycopg://user:pass@localhost/platform",
+    )
+    parser.add_argument("--debug", action="store_true", help="Flask debug mode with auto reload")
+    args = parser.parse_args(argv)
+
+    config = {"SQLALCHEMY_DATABASE_URI": args.database} if args.database else None
+    app = create_app(config)
+    from blueprints.core.setup import prepare_database
+
+    with app.app_context():
+        prepare_database(load_demo=args.demo, out=sys.stdout)
+    print(f"代表履职服务平台: http://{args.host}:{args.port}/", flush=True)
+    app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=args.debug)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

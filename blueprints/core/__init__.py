@@ -1,0 +1,1 @@
+"""Core: extensions, accounts and roles, areas, audit log, shared helpers."""

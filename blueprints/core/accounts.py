@@ -1,0 +1,206 @@
+"""Accounts: password policy, login with throttling, sessions that really end."""
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import audit
+from .errors import DomainError
+from .extensions import db
+from .models import ROLES, LoginAttempt, User, new_session_token
+from .timeutil import utcnow
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
+# A hash of a random password: checking it costs the same as a real check, so a login for an
+# unknown user takes as long as one for a known user.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-7c1f")
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    path = Path(__file__).parent / "data" / "common_passwords.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def password_problem(password: str, username: str | None = None) -> str | None:
+    """The reason a password is refused, or None. Length and the common list only: no composition rules."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _("密码至少需要 %(n)d 个字符。", n=MIN_PASSWORD_LENGTH)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return _("密码不能超过 %(n)d 个字符。", n=MAX_PASSWORD_LENGTH)
+    if password.lower() in common_passwords():
+        return _("这个密码太常见，很容易被猜到，请换一个。")
+    if username and password.lower() == username.lower():
+        return _("密码不能与用户名相同。")
+    return None
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def create_user(username: str, password: str, role: str, display_name: str | None = None, *,
+                deputy=None, station=None, unit=None, password_hash: str | None = None,
+                actor: User | None = None, commit: bool = True) -> User:
+    username = username.strip()
+    if role not in ROLES:
+        raise DomainError(_("未知的角色：%(role)s", role=role))
+    if not username:
+        raise DomainError(_("请填写用户名。"))
+    if password_hash is None:
+        problem = password_problem(password, username)
+        if problem:
+            raise DomainError(problem, field="password")
+        password_hash = hash_password(password)
+    if role == "deputy" and deputy is None:
+        raise DomainError(_("代表账号必须关联一位代表。"))
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise DomainError(_("用户名“%(name)s”已被使用。", name=username))
+    user = User(
+        username=username,
+        display_name=(display_name or (deputy.name if deputy else username)).strip(),
+        password_hash=password_hash,
+        role=role,
+        deputy=deputy,
+        station=station,
+        unit=unit,
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise DomainError(_("账号保存失败：用户名已存在，或该代表已有账号。")) from exc
+    audit.record("create", "user", user.id, f"新建账号 {username}（{user.role_label}）", actor=actor)
+    if commit:
+        db.session.commit()
+    return user
+
+
+def authenticate(username: str, password: str, address: str) -> User:
+    """Check a login. Raises DomainError with the message to show; commits the attempt either way."""
+    config = current_app.config
+    now = utcnow()
+    window_start = now - timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+    recent_from_address = db.session.scalar(
+        select(func.count()).select_from(LoginAttempt)
+        .where(LoginAttempt.address == address, LoginAttempt.at >= window_start)
+    )
+    if recent_from_address >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
+        raise DomainError(
+            _("此网络地址登录失败次数过多，请 %(m)d 分钟后再试。", m=config["LOGIN_LOCK_MINUTES"])
+        )
+
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise DomainError(_("该账号因多次密码错误已被临时锁定，请 %(m)d 分钟后再试。", m=minutes))
+
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    if not valid or user is None:
+        db.session.add(LoginAttempt(address=address, username=username[:64]))
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
+                user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+                user.failed_logins = 0
+                db.session.commit()
+                raise DomainError(
+                    _("密码错误次数过多，账号已锁定 %(m)d 分钟。", m=config["LOGIN_LOCK_MINUTES"])
+                )
+        db.session.commit()
+        raise DomainError(_("用户名或密码不正确。"))
+    if not user.active:
+        raise DomainError(_("该账号已停用，请联系代表工委。"))
+    if user.deputy is not None and not user.deputy.serving:
+        raise DomainError(_("该代表的代表资格已终止，不能再登录。"))
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    db.session.commit()
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session cookie issued to this user (the caller commits)."""
+    user.session_token = new_session_token()
+
+
+def logout(user: User) -> None:
+    end_sessions(user)
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not check_password_hash(user.password_hash, current):
+        raise DomainError(_("当前密码不正确。"), field="current")
+    problem = password_problem(new, user.username)
+    if problem:
+        raise DomainError(problem, field="new")
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+    db.session.commit()
+
+
+def reset_password(user: User, new: str, actor: User) -> None:
+    problem = password_problem(new, user.username)
+    if problem:
+        raise DomainError(problem, field="password")
+    user.password_hash = hash_password(new)
+    user.failed_logins = 0
+    user.locked_until = None
+    end_sessions(user)
+    audit.record("password", "user", user.id, f"重置账号 {user.username} 的密码", actor=actor)
+    db.session.commit()
+
+
+def set_active(user: User, active: bool, actor: User) -> None:
+    if user.id == actor.id and not active:
+        raise DomainError(_("不能停用自己的账号。"))
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        end_sessions(user)
+    audit.record("enable" if active else "disable", "user", user.id,
+                 f"{'启用' if active else '停用'}账号 {user.username}",
+                 changes={"active": [not active, active]}, actor=actor)
+    db.session.commit()
+
+
+def change_role(user: User, role: str, actor: User, *, station=None, unit=None) -> None:
+    if role not in ROLES:
+        raise DomainError(_("未知的角色：%(role)s", role=role))
+    if role == "deputy" and user.deputy is None:
+        raise DomainError(_("只有关联了代表的账号才能设为代表角色。"))
+    if user.id == actor.id and role != user.role:
+        raise DomainError(_("不能修改自己的角色。"))
+    before = {"role": user.role, "station_id": user.station_id, "unit_id": user.unit_id}
+    user.role = role
+    user.station = station if role == "liaison" else None
+    user.unit = unit if role == "unit" else None
+    after = {"role": user.role, "station_id": station.id if user.station else None,
+             "unit_id": unit.id if user.unit else None}
+    if before == after:
+        return
+    end_sessions(user)  # new rights take effect at the next login
+    audit.record("role", "user", user.id, f"变更账号 {user.username} 的角色", changes=audit.diff(before, after),
+                 actor=actor)
+    db.session.commit()
+
+
+def prune_login_attempts() -> int:
+    """Forget failed logins older than a day (called by the CLI / cron)."""
+    cutoff = utcnow() - timedelta(days=1)
+    result = db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff))
+    db.session.commit()
+    return result.rowcount or 0

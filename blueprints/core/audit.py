@@ -1,0 +1,69 @@
+"""The audit log: who changed what, when, old → new. Rows are only ever appended."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import has_request_context
+from flask_login import current_user
+
+from .extensions import db
+from .models import AuditEntry, User
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def snapshot(obj, fields: tuple[str, ...]) -> dict:
+    return {field: _plain(getattr(obj, field)) for field in fields}
+
+
+def diff(before: dict, after: dict) -> dict:
+    """{field: [old, new]} for the fields that changed."""
+    return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
+
+
+def record(action: str, obj_type: str, obj_id: int | None, summary: str,
+           changes: dict | None = None, actor: User | None = None, note: str | None = None) -> AuditEntry:
+    """Add an audit row to the current transaction (the caller's service commits it)."""
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        actor_name=actor.username if actor else "system",
+        action=action,
+        object_type=obj_type,
+        object_id=obj_id,
+        summary=summary[:255],
+        changes=changes or None,
+        note=note,
+    )
+    db.session.add(entry)
+    return entry
+
+
+ACTION_LABELS = {
+    "create": "新建",
+    "update": "修改",
+    "end": "终止",
+    "import": "导入",
+    "role": "变更角色",
+    "disable": "停用",
+    "enable": "启用",
+    "password": "重置密码",
+    "delete": "删除",
+}
+OBJECT_LABELS = {
+    "deputy": "代表",
+    "group": "代表小组",
+    "station": "联络站",
+    "unit": "承办单位",
+    "area": "行政区划",
+    "user": "账号",
+    "roster": "代表名册",
+}

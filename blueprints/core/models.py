@@ -1,0 +1,152 @@
+"""Accounts, roles, administrative areas and the append-only audit log."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+from .timeutil import UTCDateTime, utcnow
+
+# Role names as stored; labels are what users read.
+ROLES = ("deputy", "liaison", "unit", "clerk", "staff", "admin")
+ROLE_LABELS = {
+    "deputy": "人大代表",
+    "liaison": "联络站联络员",
+    "unit": "承办单位",
+    "clerk": "会务/计票人员",
+    "staff": "代表工委工作人员",
+    "admin": "系统管理员",
+}
+
+AREA_KINDS = ("county", "township", "village")
+AREA_KIND_LABELS = {"county": "县(区)", "township": "乡镇(街道)", "village": "村(社区)"}
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Area(db.Model):
+    """County → township → village/community."""
+
+    __tablename__ = "areas"
+    __table_args__ = (
+        UniqueConstraint("parent_id", "name"),
+        CheckConstraint("kind IN ('county', 'township', 'village')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"), index=True)
+
+    parent: Mapped[Area | None] = relationship(remote_side="Area.id", back_populates="children")
+    children: Mapped[list[Area]] = relationship(back_populates="parent", order_by="Area.name")
+
+    @property
+    def kind_label(self) -> str:
+        return AREA_KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def full_name(self) -> str:
+        names, node = [], self
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return "".join(reversed(names))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('deputy', 'liaison', 'unit', 'clerk', 'staff', 'admin')", name="role"
+        ),
+        CheckConstraint("role <> 'deputy' OR deputy_id IS NOT NULL", name="deputy_linked"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Rotated on logout, password change and disabling: a copied session cookie stops working.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deputy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deputies.id", ondelete="RESTRICT"), unique=True
+    )
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id", ondelete="SET NULL"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("handling_units.id", ondelete="SET NULL"))
+
+    deputy = relationship("Deputy", back_populates="user")
+    station = relationship("Station")
+    unit = relationship("HandlingUnit")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    def has_role(self, *roles: str) -> bool:
+        # The system administrator may do whatever the office staff may do.
+        return self.role in roles or self.role == "admin"
+
+
+class LoginAttempt(db.Model):
+    """Failed logins, kept in the database so that every worker sees the same count."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_address_at", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    address: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(db.Model):
+    """Append-only: rows are inserted, never updated or deleted (enforced by database triggers)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_object", "object_type", "object_id"),
+        Index("ix_audit_entries_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    actor_name: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int | None]
+    summary: Mapped[str] = mapped_column(String(255))
+    changes: Mapped[dict | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    actor = relationship("User")
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _audit_is_append_only(mapper, connection, target):
+    raise PermissionError("audit entries are append-only")

@@ -1,0 +1,47 @@
+"""Offset pagination in two queries (count + page), whatever the table size."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from flask import abort, request
+from sqlalchemy import func, select
+
+from .extensions import db
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def page_number() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        abort(404)
+    return int(raw)
+
+
+def paginate(statement, page: int, per_page: int = 50) -> Page:
+    """Page through a select(); a page past the end is a 404, as it would be for any missing page."""
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    pages = max(1, ceil(total / per_page))
+    if page > pages:
+        abort(404)
+    items = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items=list(items), page=page, per_page=per_page, total=total)

@@ -1,0 +1,30 @@
+"""Bringing a database up to date, and the demo county on first start."""
+from __future__ import annotations
+
+import sys
+
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import User
+
+
+def prepare_database(load_demo: bool = False, out=sys.stdout) -> None:
+    """Apply every migration; with load_demo, load the demo county into an empty database."""
+    upgrade()
+    if not load_demo:
+        return
+    if db.session.scalar(select(func.count()).select_from(User)):
+        print("数据库中已有数据，不再载入演示数据。", file=out)
+    else:
+        from .demo import load_demo_county
+
+        load_demo_county()
+        print("已载入演示县的数据。", file=out)
+    from .demo import DEMO_PASSWORD
+
+    print(
+        "演示账号（密码均为 %s）：admin, staff, liaison, clerk, unit, deputy1 … deputy200" % DEMO_PASSWORD,
+        file=out,
+    )

@@ -1,0 +1,237 @@
+"""Login, logout, the workspace, health check, user administration and the audit log."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, or_, select, text
+
+from . import accounts
+from .audit import ACTION_LABELS, OBJECT_LABELS
+from .errors import DomainError, attach_to_form
+from .extensions import db
+from .forms import ChangePasswordForm, LoginForm, ResetPasswordForm, RoleForm, UserForm
+from .htmx import render_page
+from .models import AuditEntry, User
+from .pagination import page_number, paginate
+from .permissions import role_required
+from .timeutil import LOCAL_TZ, utcnow
+
+bp = Blueprint("core", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.get("/")
+def home():
+    from ..registry.models import Deputy, Station
+
+    counts = {
+        "deputies": db.session.scalar(select(func.count()).select_from(Deputy).where(Deputy.ended_on.is_(None))),
+        "stations": db.session.scalar(select(func.count()).select_from(Station).where(Station.active)),
+    }
+    return render_template("core/home.html", counts=counts)
+
+
+@bp.get("/healthz")
+def healthz():
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok", time=utcnow().isoformat())
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.workspace"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.username.data, form.password.data, request.remote_addr or "-")
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return render_template("core/login.html", form=form), 200
+        session.clear()  # a fresh session: nothing from before the login carries over
+        login_user(user, remember=False)
+        session["last_seen"] = utcnow().timestamp()
+        return redirect(_safe_next(request.args.get("next")) or url_for("core.workspace"))
+    return render_template("core/login.html", form=form)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    if request.method == "GET":
+        return render_template("core/logout.html")
+    if current_user.is_authenticated:
+        accounts.logout(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash(_("您已安全退出。"), "success")
+    return redirect(url_for("core.login"))
+
+
+@bp.get("/workspace/")
+@login_required
+def workspace():
+    return render_template("core/workspace.html")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user._get_current_object(), form.current.data, form.new.data)
+        except DomainError as exc:
+            attach_to_form(form, exc, "new")
+            return render_template("core/change_password.html", form=form), 422
+        # The password change rotated the session token; sign in again on this device only.
+        login_user(current_user._get_current_object(), remember=False)
+        flash(_("密码已修改，其他设备上的登录已失效。"), "success")
+        return redirect(url_for("core.workspace"))
+    return render_template("core/change_password.html", form=form)
+
+
+# ---- user administration (admin) -------------------------------------------------------------
+
+def _fill_org_choices(form):
+    from ..registry.models import HandlingUnit, Station
+
+    form.station_id.choices = [(0, _("（无）"))] + [
+        (s.id, s.name) for s in db.session.scalars(select(Station).order_by(Station.name))
+    ]
+    form.unit_id.choices = [(0, _("（无）"))] + [
+        (u.id, u.name) for u in db.session.scalars(select(HandlingUnit).order_by(HandlingUnit.name))
+    ]
+
+
+def _org(model, pk):
+    return db.session.get(model, pk) if pk else None
+
+
+@bp.get("/admin/users/")
+@role_required("admin")
+def users():
+    q = request.args.get("q", "").strip()
+    role = request.args.get("role", "")
+    stmt = select(User).order_by(User.role, User.username)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+    if role:
+        stmt = stmt.where(User.role == role)
+    page = paginate(stmt, page_number(), per_page=50)
+    return render_page("core/users.html", "core/_user_rows.html", page=page, q=q, role=role)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@role_required("admin")
+def user_new():
+    from ..registry.models import HandlingUnit, Station
+
+    form = UserForm()
+    _fill_org_choices(form)
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                form.username.data, form.password.data, form.role.data, form.display_name.data,
+                station=_org(Station, form.station_id.data) if form.role.data == "liaison" else None,
+                unit=_org(HandlingUnit, form.unit_id.data) if form.role.data == "unit" else None,
+                actor=current_user._get_current_object(),
+            )
+        except DomainError as exc:
+            attach_to_form(form, exc, "username")
+            return render_template("core/user_new.html", form=form), 422
+        flash(_("账号 %(name)s 已创建。", name=user.username), "success")
+        return redirect(url_for("core.user_detail", user_id=user.id))
+    return render_template("core/user_new.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@role_required("admin")
+def user_detail(user_id: int):
+    from ..registry.models import HandlingUnit, Station
+
+    user = db.session.get(User, user_id) or abort(404)
+    role_form = RoleForm(prefix="role", data={"role": user.role, "station_id": user.station_id or 0,
+                                              "unit_id": user.unit_id or 0})
+    _fill_org_choices(role_form)
+    reset_form = ResetPasswordForm(prefix="reset")
+    actor = current_user._get_current_object()
+    status = 200
+    try:
+        if request.method == "POST":
+            action = request.form.get("action")
+            if action == "role" and role_form.validate_on_submit():
+                accounts.change_role(user, role_form.role.data, actor,
+                                     station=_org(Station, role_form.station_id.data),
+                                     unit=_org(HandlingUnit, role_form.unit_id.data))
+                flash(_("角色已保存。"), "success")
+                return redirect(url_for("core.user_detail", user_id=user.id))
+            if action == "reset" and reset_form.validate_on_submit():
+                accounts.reset_password(user, reset_form.password.data, actor)
+                flash(_("密码已重置，该账号的所有登录已失效。"), "success")
+                return redirect(url_for("core.user_detail", user_id=user.id))
+            if action in ("disable", "enable"):
+                from flask_wtf.csrf import validate_csrf
+
+                validate_csrf(request.form.get("csrf_token"))
+                accounts.set_active(user, action == "enable", actor)
+                flash(_("账号已启用。") if action == "enable" else _("账号已停用，其登录已失效。"), "success")
+                return redirect(url_for("core.user_detail", user_id=user.id))
+            status = 422
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        status = 422
+    history = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "user", AuditEntry.object_id == user.id)
+        .order_by(AuditEntry.id.desc()).limit(20)
+    ).all()
+    return render_template("core/user_detail.html", user=user, role_form=role_form,
+                           reset_form=reset_form, history=history, ACTION_LABELS=ACTION_LABELS), status
+
+
+# ---- audit log (staff, admin) ----------------------------------------------------------------
+
+def _parse_day(raw: str | None):
+    if not raw:
+        return None
+    try:
+        return datetime.strptime(raw, "%Y-%m-%d").date()
+    except ValueError:
+        flash(_("日期格式应为 年-月-日，例如 2026-01-31。"), "error")
+        return None
+
+
+@bp.get("/audit/")
+@role_required("staff")
+def audit_log():
+    filters = {k: request.args.get(k, "").strip() for k in ("object_type", "action", "actor", "start", "end")}
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if filters["object_type"]:
+        stmt = stmt.where(AuditEntry.object_type == filters["object_type"])
+    if filters["action"]:
+        stmt = stmt.where(AuditEntry.action == filters["action"])
+    if filters["actor"]:
+        stmt = stmt.where(AuditEntry.actor_name.ilike(f"%{filters['actor']}%"))
+    start, end = _parse_day(filters["start"]), _parse_day(filters["end"])
+    if start:
+        stmt = stmt.where(AuditEntry.at >= datetime.combine(start, time(), LOCAL_TZ))
+    if end:
+        stmt = stmt.where(AuditEntry.at < datetime.combine(end + timedelta(days=1), time(), LOCAL_TZ))
+    if request.args.get("object_id", "").isdigit():
+        stmt = stmt.where(AuditEntry.object_id == int(request.args["object_id"]))
+    page = paginate(stmt, page_number(), per_page=50)
+    return render_page("core/audit.html", "core/_audit_rows.html", page=page, filters=filters,
+                       ACTION_LABELS=ACTION_LABELS, OBJECT_LABELS=OBJECT_LABELS)

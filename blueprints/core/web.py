@@ -1,0 +1,138 @@
+"""Request plumbing every area relies on: sessions, security headers, error pages, SQLite pragmas."""
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError, generate_csrf
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db, login_manager
+from .htmx import is_htmx
+from .timeutil import to_local
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # Let SQLAlchemy emit BEGIN itself (pysqlite's own transaction handling breaks SAVEPOINTs).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    if conn.dialect.name == "sqlite":
+        mode = conn.get_execution_options().get("sqlite_begin", "")
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    from .models import User
+
+    try:
+        pk, token = user_id.split(":", 1)
+        user = db.session.get(User, int(pk))
+    except (ValueError, TypeError):
+        return None
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "core.login"
+    login_manager.login_message = _("请先登录。")
+    login_manager.login_message_category = "warning"
+    # No remember-me cookie: stations and meeting halls have shared machines.
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(seconds=0)
+
+    @app.before_request
+    def enforce_idle_timeout():
+        if not current_user.is_authenticated:
+            return None
+        now = datetime.now(UTC).timestamp()
+        last_seen = session.get("last_seen")
+        limit = app.config["IDLE_TIMEOUT_MINUTES"] * 60
+        if last_seen is not None and now - last_seen > limit:
+            logout_user()
+            session.clear()
+            flash(_("长时间未操作，登录已过期，请重新登录。"), "warning")
+            return redirect(url_for("core.login", next=request.full_path if request.method == "GET" else None))
+        session["last_seen"] = now
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.context_processor
+    def template_globals():
+        from .models import ROLE_LABELS
+
+        return {"csrf_token": generate_csrf, "ROLE_LABELS": ROLE_LABELS, "is_htmx": is_htmx}
+
+    @app.template_filter("localtime")
+    def localtime(value, fmt="%Y-%m-%d %H:%M"):
+        local = to_local(value)
+        return local.strftime(fmt) if local else ""
+
+    @app.template_filter("cndate")
+    def cndate(value):
+        return f"{value.year}年{value.month}月{value.day}日" if value else ""
+
+    def error_page(code: int, title: str, message: str):
+        def handler(error):
+            db.session.rollback()
+            detail = getattr(error, "description", None) if code in (400, 409) else None
+            if isinstance(detail, str) and detail.isascii():
+                detail = None  # werkzeug's English defaults are not for our users
+            template = "errors/_error.html" if is_htmx() else "errors/error.html"
+            return render_template(template, code=code, title=title, message=detail or message), code
+
+        return handler
+
+    errors = {
+        400: (_("请求有误"), _("提交的内容无法处理，请检查后重试。")),
+        403: (_("没有权限"), _("您的账号没有权限访问此页面。")),
+        404: (_("页面不存在"), _("您要找的页面不存在或已被移除。")),
+        405: (_("请求方式不允许"), _("此页面不接受这种请求方式。")),
+        409: (_("操作冲突"), _("该操作与现有数据冲突，未做任何修改。")),
+        413: (_("文件太大"), _("上传的文件超过大小限制，请压缩或拆分后重试。")),
+        429: (_("操作太频繁"), _("请求过于频繁，请稍后再试。")),
+        500: (_("服务器出错"), _("服务器处理时出错，数据未被修改。请稍后重试或联系管理员。")),
+    }
+    for code, (title, message) in errors.items():
+        app.register_error_handler(code, error_page(code, title, message))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = _("页面已过期或缺少安全令牌，请刷新页面后重新提交。")
+        template = "errors/_error.html" if is_htmx() else "errors/error.html"
+        return render_template(template, code=400, title=_("请求有误"), message=message), 400
+
+    @app.teardown_request
+    def _forget(exc):
+        g.pop("audit_actor", None)

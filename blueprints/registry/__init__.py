@@ -1,0 +1,1 @@
+"""Registry: deputies, groups, stations, handling units, roster import and export."""

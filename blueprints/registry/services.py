@@ -1,0 +1,342 @@
+"""Registry operations. Each public function is one transaction and raises DomainError on bad input."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..core import audit
+from ..core.accounts import end_sessions
+from ..core.errors import DomainError
+from ..core.extensions import db
+from ..core.models import AREA_KINDS, Area, User
+from .models import (
+    END_REASONS,
+    GROUP_KINDS,
+    GROUP_ROLES,
+    LEVELS,
+    STATION_KINDS,
+    Deputy,
+    DeputyGroup,
+    GroupMembership,
+    HandlingUnit,
+    Station,
+)
+
+# Mobile (11 digits from 13x–19x) or a landline with area code (0557-1234567).
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+DEPUTY_FIELDS = ("code", "name", "gender", "level", "term", "constituency", "occupation", "phone",
+                 "area_id", "station_id", "ended_on", "end_reason", "end_note")
+GROUP_FIELDS = ("name", "kind", "speciality", "area_id", "liaison_user_id", "description")
+STATION_FIELDS = ("name", "kind", "area_id", "address", "opening_hours", "contact_name", "contact_phone",
+                  "latitude", "longitude", "description", "active")
+UNIT_FIELDS = ("name", "contact_name", "contact_phone", "active")
+AREA_FIELDS = ("name", "kind", "code", "parent_id")
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """Strip spaces and a +86 prefix; None for empty. Raises DomainError for a malformed number."""
+    if raw is None:
+        return None
+    phone = re.sub(r"[\s\u3000]", "", str(raw))
+    if phone.endswith(".0"):  # Excel turned the number into a float
+        phone = phone[:-2]
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    if not phone:
+        return None
+    if not PHONE_RE.match(phone):
+        raise DomainError(_("手机号码“%(p)s”格式不正确，应为 11 位手机号或带区号的固定电话。", p=raw), field="phone")
+    return phone
+
+
+def _commit(message: str):
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise DomainError(message) from exc
+
+
+# ---- deputies --------------------------------------------------------------------------------
+
+def deputy_query(q: str = "", level: str = "", status: str = "serving", station_id: int | None = None,
+                 group_id: int | None = None, area_id: int | None = None):
+    """The staff list: filters combine; related rows come in a fixed number of extra queries."""
+    stmt = select(Deputy).options(
+        selectinload(Deputy.station),
+        selectinload(Deputy.area),
+        selectinload(Deputy.memberships).selectinload(GroupMembership.group),
+    )
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(Deputy.name.like(like), Deputy.code.like(like), Deputy.constituency.like(like),
+                              Deputy.occupation.like(like)))
+    if level:
+        stmt = stmt.where(Deputy.level == level)
+    if status == "serving":
+        stmt = stmt.where(Deputy.ended_on.is_(None))
+    elif status == "ended":
+        stmt = stmt.where(Deputy.ended_on.is_not(None))
+    if station_id:
+        stmt = stmt.where(Deputy.station_id == station_id)
+    if area_id:
+        stmt = stmt.where(Deputy.area_id == area_id)
+    if group_id:
+        stmt = stmt.where(Deputy.id.in_(select(GroupMembership.deputy_id).where(GroupMembership.group_id == group_id)))
+    return stmt.order_by(Deputy.name, Deputy.id)
+
+
+def _check_deputy(values: dict) -> dict:
+    values = dict(values)
+    values["name"] = (values.get("name") or "").strip()
+    if not values["name"]:
+        raise DomainError(_("请填写姓名。"), field="name")
+    if values.get("level") not in LEVELS:
+        raise DomainError(_("请选择代表层级。"), field="level")
+    if values.get("gender") in ("", None):
+        values["gender"] = None
+    elif values["gender"] not in ("男", "女"):
+        raise DomainError(_("性别只能是“男”或“女”。"), field="gender")
+    values["phone"] = normalize_phone(values.get("phone"))
+    for key in ("code", "term", "constituency", "occupation"):
+        if isinstance(values.get(key), str):
+            values[key] = values[key].strip() or None
+    return values
+
+
+def _set_regional_group(deputy: Deputy, group: DeputyGroup | None) -> None:
+    for membership in list(deputy.memberships):
+        if membership.group.kind == "regional" and membership.group is not group:
+            deputy.memberships.remove(membership)
+    if group is not None and all(m.group is not group for m in deputy.memberships):
+        deputy.memberships.append(GroupMembership(group=group, role="member"))
+
+
+def create_deputy(values: dict, group: DeputyGroup | None = None) -> Deputy:
+    values = _check_deputy(values)
+    deputy = Deputy(**{k: values.get(k) for k in DEPUTY_FIELDS if k in values})
+    db.session.add(deputy)
+    _set_regional_group(deputy, group)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise DomainError(_("已有同名且手机号相同的代表，或代表编号重复。"), field="name") from exc
+    audit.record("create", "deputy", deputy.id, f"新建代表 {deputy.name}",
+                 changes=audit.diff({}, audit.snapshot(deputy, DEPUTY_FIELDS)))
+    _commit(_("保存失败：数据与现有记录冲突。"))
+    return deputy
+
+
+def update_deputy(deputy: Deputy, values: dict, group: DeputyGroup | None = None) -> Deputy:
+    values = _check_deputy(values)
+    before = audit.snapshot(deputy, DEPUTY_FIELDS)
+    before_group = deputy.regional_group.name if deputy.regional_group else None
+    for key in DEPUTY_FIELDS:
+        if key in values and key not in ("ended_on", "end_reason", "end_note"):
+            setattr(deputy, key, values[key])
+    _set_regional_group(deputy, group)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise DomainError(_("已有同名且手机号相同的代表，或代表编号重复。"), field="name") from exc
+    changes = audit.diff(before, audit.snapshot(deputy, DEPUTY_FIELDS))
+    if before_group != (group.name if group else None):
+        changes["group"] = [before_group, group.name if group else None]
+    if changes:
+        audit.record("update", "deputy", deputy.id, f"修改代表 {deputy.name}", changes=changes)
+    _commit(_("保存失败：数据与现有记录冲突。"))
+    return deputy
+
+
+def end_deputy(deputy: Deputy, ended_on: date, reason: str, note: str | None = None) -> Deputy:
+    """The exit mechanism: the record and its history stay; login and voting stop at once."""
+    if not deputy.serving:
+        raise DomainError(_("该代表的代表资格已于 %(d)s 终止。", d=deputy.ended_on.isoformat()))
+    if reason not in END_REASONS:
+        raise DomainError(_("请选择终止原因。"), field="reason")
+    if ended_on is None:
+        raise DomainError(_("请填写终止日期。"), field="ended_on")
+    deputy.ended_on = ended_on
+    deputy.end_reason = reason
+    deputy.end_note = (note or "").strip() or None
+    if deputy.user is not None:
+        deputy.user.active = False
+        end_sessions(deputy.user)
+    audit.record("end", "deputy", deputy.id, f"终止代表资格 {deputy.name}",
+                 changes={"ended_on": [None, ended_on.isoformat()], "end_reason": [None, reason]}, note=note)
+    _commit(_("保存失败，请重试。"))
+    return deputy
+
+
+# ---- groups ----------------------------------------------------------------------------------
+
+def _check_group(values: dict) -> dict:
+    values = dict(values)
+    values["name"] = (values.get("name") or "").strip()
+    if not values["name"]:
+        raise DomainError(_("请填写小组名称。"), field="name")
+    if values.get("kind") not in GROUP_KINDS:
+        raise DomainError(_("请选择小组类型。"), field="kind")
+    return values
+
+
+def save_group(group: DeputyGroup | None, values: dict) -> DeputyGroup:
+    values = _check_group(values)
+    creating = group is None
+    group = group or DeputyGroup()
+    before = {} if creating else audit.snapshot(group, GROUP_FIELDS)
+    for key in GROUP_FIELDS:
+        if key in values:
+            setattr(group, key, values[key] or None if key != "kind" else values[key])
+    db.session.add(group)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise DomainError(_("已有同名的代表小组。"), field="name") from exc
+    changes = audit.diff(before, audit.snapshot(group, GROUP_FIELDS))
+    if changes:
+        audit.record("create" if creating else "update", "group", group.id,
+                     f"{'新建' if creating else '修改'}代表小组 {group.name}", changes=changes)
+    _commit(_("已有同名的代表小组。"))
+    return group
+
+
+def set_group_member(group: DeputyGroup, deputy: Deputy, role: str) -> GroupMembership:
+    """Add a deputy to a group or change their role in it (one 组长 per group)."""
+    if role not in GROUP_ROLES:
+        raise DomainError(_("未知的小组职务。"), field="role")
+    if not deputy.serving:
+        raise DomainError(_("%(name)s 的代表资格已终止，不能加入小组。", name=deputy.name))
+    membership = db.session.scalar(
+        select(GroupMembership).where(GroupMembership.group_id == group.id, GroupMembership.deputy_id == deputy.id)
+    )
+    old_role = membership.role if membership else None
+    if membership is None:
+        membership = GroupMembership(group=group, deputy=deputy, role=role)
+        db.session.add(membership)
+    membership.role = role
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise DomainError(_("该小组已有组长，请先把现任组长改为组员。"), field="role") from exc
+    audit.record("update", "group", group.id, f"代表小组 {group.name}：{deputy.name} 任{membership.role_label}",
+                 changes={"member": [f"{deputy.name}:{old_role}" if old_role else None, f"{deputy.name}:{role}"]})
+    _commit(_("该小组已有组长，请先把现任组长改为组员。"))
+    return membership
+
+
+def remove_group_member(group: DeputyGroup, deputy: Deputy) -> None:
+    membership = db.session.scalar(
+        select(GroupMembership).where(GroupMembership.group_id == group.id, GroupMembership.deputy_id == deputy.id)
+    )
+    if membership is None:
+        raise DomainError(_("%(name)s 不在该小组中。", name=deputy.name))
+    db.session.delete(membership)
+    audit.record("update", "group", group.id, f"代表小组 {group.name}：移出 {deputy.name}",
+                 changes={"member": [f"{deputy.name}:{membership.role}", None]})
+    _commit(_("保存失败，请重试。"))
+
+
+# ---- stations, units, areas ------------------------------------------------------------------
+
+def save_station(station: Station | None, values: dict) -> Station:
+    values = dict(values)
+    values["name"] = (values.get("name") or "").strip()
+    if not values["name"]:
+        raise DomainError(_("请填写联络站名称。"), field="name")
+    if values.get("kind") not in STATION_KINDS:
+        raise DomainError(_("请选择阵地类型（家、室、站、点）。"), field="kind")
+    if values.get("contact_phone"):
+        try:
+            values["contact_phone"] = normalize_phone(values["contact_phone"])
+        except DomainError as exc:
+            exc.field = "contact_phone"
+            raise
+    lat, lon = values.get("latitude"), values.get("longitude")
+    if (lat is None) != (lon is None):
+        raise DomainError(_("经度和纬度需同时填写，或同时留空。"), field="latitude")
+    if lat is not None and not (-90 <= lat <= 90):
+        raise DomainError(_("纬度应在 -90 到 90 之间。"), field="latitude")
+    if lon is not None and not (-180 <= lon <= 180):
+        raise DomainError(_("经度应在 -180 到 180 之间。"), field="longitude")
+    return _save_simple(station or Station(), station is None, values, STATION_FIELDS, "station", "联络站",
+                        _("已有同名的联络站。"))
+
+
+def save_unit(unit: HandlingUnit | None, values: dict) -> HandlingUnit:
+    values = dict(values)
+    values["name"] = (values.get("name") or "").strip()
+    if not values["name"]:
+        raise DomainError(_("请填写单位名称。"), field="name")
+    if values.get("contact_phone"):
+        try:
+            values["contact_phone"] = normalize_phone(values["contact_phone"])
+        except DomainError as exc:
+            exc.field = "contact_phone"
+            raise
+    return _save_simple(unit or HandlingUnit(), unit is None, values, UNIT_FIELDS, "unit", "承办单位",
+                        _("已有同名的承办单位。"))
+
+
+def save_area(area: Area | None, values: dict) -> Area:
+    values = dict(values)
+    values["name"] = (values.get("name") or "").strip()
+    if not values["name"]:
+        raise DomainError(_("请填写区划名称。"), field="name")
+    if values.get("kind") not in AREA_KINDS:
+        raise DomainError(_("请选择区划级别。"), field="kind")
+    parent = db.session.get(Area, values["parent_id"]) if values.get("parent_id") else None
+    expected_parent = {"county": None, "township": "county", "village": "township"}[values["kind"]]
+    if (parent.kind if parent else None) != expected_parent:
+        messages = {
+            None: _("县(区)不能有上级区划。"),
+            "county": _("乡镇(街道)的上级必须是县(区)。"),
+            "township": _("村(社区)的上级必须是乡镇(街道)。"),
+        }
+        raise DomainError(messages[expected_parent], field="parent_id")
+    if area is not None and parent is not None and parent.id == area.id:
+        raise DomainError(_("区划不能以自己为上级。"), field="parent_id")
+    values["code"] = (values.get("code") or "").strip() or None
+    return _save_simple(area or Area(), area is None, values, AREA_FIELDS, "area", "行政区划",
+                        _("同一上级下已有同名区划，或区划代码重复。"))
+
+
+def _save_simple(obj, creating: bool, values: dict, fields: tuple, obj_type: str, label: str, conflict: str):
+    before = {} if creating else audit.snapshot(obj, fields)
+    for key in fields:
+        if key in values:
+            value = values[key]
+            setattr(obj, key, value.strip() or None if isinstance(value, str) and key != "name" else value)
+    db.session.add(obj)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise DomainError(conflict, field="name") from exc
+    changes = audit.diff(before, audit.snapshot(obj, fields))
+    if changes:
+        audit.record("create" if creating else "update", obj_type, obj.id,
+                     f"{'新建' if creating else '修改'}{label} {obj.name}", changes=changes)
+    _commit(conflict)
+    return obj
+
+
+def counts() -> dict:
+    return {
+        "serving": db.session.scalar(select(func.count()).select_from(Deputy).where(Deputy.ended_on.is_(None))),
+        "ended": db.session.scalar(select(func.count()).select_from(Deputy).where(Deputy.ended_on.is_not(None))),
+    }
+
+
+def users_for_group_liaison():
+    return db.session.scalars(select(User).where(User.role.in_(("liaison", "staff"))).order_by(User.display_name))

@@ -1,0 +1,335 @@
+"""Staff pages for the registry: deputies, groups, stations, handling units, areas."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..core.audit import ACTION_LABELS
+from ..core.errors import DomainError, attach_to_form
+from ..core.extensions import db
+from ..core.htmx import render_page
+from ..core.models import AREA_KIND_LABELS, Area, AuditEntry
+from ..core.pagination import page_number, paginate
+from ..core.permissions import role_required
+from . import services
+from .forms import AreaForm, DeputyForm, EndDeputyForm, GroupForm, MemberForm, StationForm, UnitForm
+from .models import LEVEL_LABELS, Deputy, DeputyGroup, GroupMembership, HandlingUnit, Station
+
+bp = Blueprint("registry", __name__, url_prefix="/registry")
+
+
+@bp.before_request
+@role_required("staff")
+def _staff_only():
+    """Every registry page is for the deputy-affairs office (and the system administrator)."""
+
+
+def _none():
+    return [(0, _("（无）"))]
+
+
+def _townships():
+    return db.session.scalars(select(Area).where(Area.kind == "township").order_by(Area.name)).all()
+
+
+def _choices(form, *, area=True, station=False, group=False):
+    if area:
+        form.area_id.choices = _none() + [(a.id, a.name) for a in _townships()]
+    if station:
+        form.station_id.choices = _none() + [
+            (s.id, s.name) for s in db.session.scalars(select(Station).order_by(Station.name))
+        ]
+    if group:
+        form.group_id.choices = _none() + [
+            (g.id, g.name) for g in db.session.scalars(
+                select(DeputyGroup).where(DeputyGroup.kind == "regional").order_by(DeputyGroup.name))
+        ]
+
+
+def _history(obj_type: str, obj_id: int):
+    return db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == obj_type, AuditEntry.object_id == obj_id)
+        .order_by(AuditEntry.id.desc()).limit(30)
+    ).all()
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() else None
+
+
+# ---- deputies --------------------------------------------------------------------------------
+
+@bp.get("/")
+def index():
+    return redirect(url_for("registry.deputies"))
+
+
+@bp.get("/deputies/")
+def deputies():
+    filters = {
+        "q": request.args.get("q", "").strip()[:64],
+        "level": request.args.get("level", ""),
+        "status": request.args.get("status", "serving"),
+        "station_id": _int_arg("station_id"),
+        "group_id": _int_arg("group_id"),
+        "area_id": _int_arg("area_id"),
+    }
+    if filters["level"] and filters["level"] not in LEVEL_LABELS:
+        filters["level"] = ""
+    page = paginate(services.deputy_query(**filters), page_number(), per_page=50)
+    return render_page(
+        "registry/deputies.html", "registry/_deputy_rows.html", page=page, filters=filters,
+        LEVEL_LABELS=LEVEL_LABELS, townships=_townships(), counts=services.counts(),
+    )
+
+
+def _deputy_values(form) -> dict:
+    return {
+        "name": form.name.data, "gender": form.gender.data, "level": form.level.data, "code": form.code.data,
+        "term": form.term.data, "constituency": form.constituency.data, "occupation": form.occupation.data,
+        "phone": form.phone.data, "area_id": form.area_id.data or None, "station_id": form.station_id.data or None,
+    }
+
+
+@bp.route("/deputies/new", methods=["GET", "POST"])
+def deputy_new():
+    form = DeputyForm()
+    _choices(form, station=True, group=True)
+    if form.validate_on_submit():
+        try:
+            group = db.session.get(DeputyGroup, form.group_id.data) if form.group_id.data else None
+            deputy = services.create_deputy(_deputy_values(form), group=group)
+        except DomainError as exc:
+            attach_to_form(form, exc, "name")
+        else:
+            flash(_("代表 %(name)s 已添加。", name=deputy.name), "success")
+            return redirect(url_for("registry.deputy_detail", deputy_id=deputy.id))
+    status = 422 if form.errors else 200
+    return render_template("registry/deputy_form.html", form=form, deputy=None), status
+
+
+def _get_deputy(deputy_id: int) -> Deputy:
+    return db.session.get(Deputy, deputy_id) or abort(404)
+
+
+@bp.get("/deputies/<int:deputy_id>")
+def deputy_detail(deputy_id: int):
+    deputy = _get_deputy(deputy_id)
+    return render_template("registry/deputy_detail.html", deputy=deputy, history=_history("deputy", deputy.id),
+                           end_form=EndDeputyForm(), ACTION_LABELS=ACTION_LABELS)
+
+
+@bp.route("/deputies/<int:deputy_id>/edit", methods=["GET", "POST"])
+def deputy_edit(deputy_id: int):
+    deputy = _get_deputy(deputy_id)
+    group = deputy.regional_group
+    form = DeputyForm(obj=deputy, data=None if request.method == "POST" else {
+        "area_id": deputy.area_id or 0, "station_id": deputy.station_id or 0, "group_id": group.id if group else 0,
+        "gender": deputy.gender or "",
+    })
+    _choices(form, station=True, group=True)
+    if form.validate_on_submit():
+        try:
+            new_group = db.session.get(DeputyGroup, form.group_id.data) if form.group_id.data else None
+            services.update_deputy(deputy, _deputy_values(form), group=new_group)
+        except DomainError as exc:
+            attach_to_form(form, exc, "name")
+        else:
+            flash(_("已保存。"), "success")
+            return redirect(url_for("registry.deputy_detail", deputy_id=deputy.id))
+    status = 422 if form.errors else 200
+    return render_template("registry/deputy_form.html", form=form, deputy=deputy), status
+
+
+@bp.post("/deputies/<int:deputy_id>/end")
+def deputy_end(deputy_id: int):
+    deputy = _get_deputy(deputy_id)
+    form = EndDeputyForm()
+    if form.validate_on_submit():
+        try:
+            services.end_deputy(deputy, form.ended_on.data, form.reason.data, form.note.data)
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("%(name)s 的代表资格已终止，其账号已停用。", name=deputy.name), "success")
+            return redirect(url_for("registry.deputy_detail", deputy_id=deputy.id))
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "error")
+    return render_template("registry/deputy_detail.html", deputy=deputy, history=_history("deputy", deputy.id),
+                           end_form=form, ACTION_LABELS=ACTION_LABELS), 422
+
+
+# ---- groups ----------------------------------------------------------------------------------
+
+@bp.get("/groups/")
+def groups():
+    rows = db.session.scalars(
+        select(DeputyGroup).options(
+            selectinload(DeputyGroup.area),
+            selectinload(DeputyGroup.memberships).selectinload(GroupMembership.deputy),
+        ).order_by(DeputyGroup.kind.desc(), DeputyGroup.name)
+    ).all()
+    return render_template("registry/groups.html", groups=rows)
+
+
+def _group_form_choices(form):
+    _choices(form)
+    form.liaison_user_id.choices = _none() + [
+        (u.id, f"{u.display_name}（{u.username}）") for u in services.users_for_group_liaison()
+    ]
+
+
+def _group_values(form) -> dict:
+    return {"name": form.name.data, "kind": form.kind.data, "speciality": form.speciality.data,
+            "area_id": form.area_id.data or None, "liaison_user_id": form.liaison_user_id.data or None,
+            "description": form.description.data}
+
+
+@bp.route("/groups/new", methods=["GET", "POST"])
+@bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
+def group_form(group_id: int | None = None):
+    group = db.session.get(DeputyGroup, group_id) or abort(404) if group_id else None
+    form = GroupForm(obj=group, data=None if request.method == "POST" or group is None else {
+        "area_id": group.area_id or 0, "liaison_user_id": group.liaison_user_id or 0})
+    _group_form_choices(form)
+    if form.validate_on_submit():
+        try:
+            group = services.save_group(group, _group_values(form))
+        except DomainError as exc:
+            attach_to_form(form, exc, "name")
+        else:
+            flash(_("代表小组已保存。"), "success")
+            return redirect(url_for("registry.group_detail", group_id=group.id))
+    return render_template("registry/group_form.html", form=form, group=group), 422 if form.errors else 200
+
+
+@bp.route("/groups/<int:group_id>", methods=["GET", "POST"])
+def group_detail(group_id: int):
+    group = db.session.get(DeputyGroup, group_id) or abort(404)
+    form = MemberForm()
+    form.deputy_id.choices = [
+        (d.id, f"{d.name}（{d.level_label}）") for d in db.session.scalars(
+            select(Deputy).where(Deputy.ended_on.is_(None)).order_by(Deputy.name))
+    ]
+    status = 200
+    if request.method == "POST":
+        action = request.form.get("action", "set")
+        try:
+            if action == "remove" and form.validate_on_submit():
+                services.remove_group_member(group, _get_deputy(form.deputy_id.data))
+                flash(_("已移出小组。"), "success")
+                return redirect(url_for("registry.group_detail", group_id=group.id))
+            if action == "set" and form.validate_on_submit():
+                services.set_group_member(group, _get_deputy(form.deputy_id.data), form.role.data)
+                flash(_("小组成员已更新。"), "success")
+                return redirect(url_for("registry.group_detail", group_id=group.id))
+        except DomainError as exc:
+            flash(exc.message, "error")
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        status = 422
+    members = sorted(group.memberships, key=lambda m: (["leader", "vice_leader", "member"].index(m.role),
+                                                      m.deputy.name))
+    return render_template("registry/group_detail.html", group=group, members=members, form=form,
+                           history=_history("group", group.id), ACTION_LABELS=ACTION_LABELS), status
+
+
+# ---- stations --------------------------------------------------------------------------------
+
+@bp.get("/stations/")
+def stations():
+    rows = db.session.scalars(select(Station).options(selectinload(Station.area)).order_by(Station.name)).all()
+    return render_template("registry/stations.html", stations=rows)
+
+
+@bp.route("/stations/new", methods=["GET", "POST"])
+@bp.route("/stations/<int:station_id>/edit", methods=["GET", "POST"])
+def station_form(station_id: int | None = None):
+    station = db.session.get(Station, station_id) or abort(404) if station_id else None
+    form = StationForm(obj=station, data=None if request.method == "POST" or station is None else {
+        "area_id": station.area_id or 0})
+    _choices(form)
+    if form.validate_on_submit():
+        values = {field: getattr(form, field).data for field in services.STATION_FIELDS}
+        values["area_id"] = values["area_id"] or None
+        try:
+            station = services.save_station(station, values)
+        except DomainError as exc:
+            attach_to_form(form, exc, "name")
+        else:
+            flash(_("联络站已保存。"), "success")
+            return redirect(url_for("registry.stations"))
+    history = _history("station", station.id) if station else []
+    return render_template("registry/station_form.html", form=form, station=station, history=history,
+                           ACTION_LABELS=ACTION_LABELS), 422 if form.errors else 200
+
+
+# ---- handling units --------------------------------------------------------------------------
+
+@bp.get("/units/")
+def units():
+    rows = db.session.scalars(select(HandlingUnit).order_by(HandlingUnit.name)).all()
+    return render_template("registry/units.html", units=rows)
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+def unit_form(unit_id: int | None = None):
+    unit = db.session.get(HandlingUnit, unit_id) or abort(404) if unit_id else None
+    form = UnitForm(obj=unit)
+    if form.validate_on_submit():
+        values = {field: getattr(form, field).data for field in services.UNIT_FIELDS}
+        try:
+            services.save_unit(unit, values)
+        except DomainError as exc:
+            attach_to_form(form, exc, "name")
+        else:
+            flash(_("承办单位已保存。"), "success")
+            return redirect(url_for("registry.units"))
+    return render_template("registry/unit_form.html", form=form, unit=unit), 422 if form.errors else 200
+
+
+# ---- areas -----------------------------------------------------------------------------------
+
+@bp.get("/areas/")
+def areas():
+    counties = db.session.scalars(
+        select(Area).where(Area.parent_id.is_(None))
+        .options(selectinload(Area.children).selectinload(Area.children)).order_by(Area.name)
+    ).all()
+    return render_template("registry/areas.html", counties=counties, AREA_KIND_LABELS=AREA_KIND_LABELS)
+
+
+@bp.route("/areas/new", methods=["GET", "POST"])
+@bp.route("/areas/<int:area_id>/edit", methods=["GET", "POST"])
+def area_form(area_id: int | None = None):
+    area = db.session.get(Area, area_id) or abort(404) if area_id else None
+    form = AreaForm(obj=area, data=None if request.method == "POST" or area is None else {
+        "parent_id": area.parent_id or 0})
+    if request.method == "GET" and area is None and _int_arg("parent_id"):
+        form.parent_id.data = _int_arg("parent_id")
+        parent = db.session.get(Area, form.parent_id.data)
+        form.kind.data = {"county": "township", "township": "village"}.get(parent.kind if parent else "", "county")
+    form.parent_id.choices = _none() + [
+        (a.id, f"{a.full_name}（{a.kind_label}）") for a in db.session.scalars(
+            select(Area).where(Area.kind != "village").order_by(Area.kind, Area.name))
+    ]
+    if form.validate_on_submit():
+        values = {"name": form.name.data, "kind": form.kind.data, "code": form.code.data,
+                  "parent_id": form.parent_id.data or None}
+        try:
+            services.save_area(area, values)
+        except DomainError as exc:
+            attach_to_form(form, exc, "name")
+        else:
+            flash(_("行政区划已保存。"), "success")
+            return redirect(url_for("registry.areas"))
+    return render_template("registry/area_form.html", form=form, area=area), 422 if form.errors else 200
+
+
+from . import roster_views  # noqa: E402,F401  (registers the import/export routes on bp)
