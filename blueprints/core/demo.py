@@ -7,7 +7,7 @@ from .accounts import hash_password
 from .extensions import db
 from .models import Area, User
 
-DEMO_PASSWORD = "demo-2026"
+DEMO_PASSWORD = "demo-2026"  # noqa: S105  (published demo password)
 DEMO_DEPUTY_ACCOUNTS = 200
 
 COUNTY = "青山县"
@@ -21,14 +21,23 @@ TOWNSHIPS = {
     "南坪镇": ["南坪村", "大庄村", "陈集村"],
     "五沟镇": ["五沟村", "新庄村", "花园村"],
 }
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = ("建国 国强 海燕 秀英 志刚 丽娟 红梅 永华 春生 晓东 文军 桂兰 德明 玉兰 明辉 淑珍 学军 凤英 立新 静 "
-         "伟 磊 敏 芳 军 勇 杰 娜 涛 超 艳 强 霞 平 刚 辉 鹏 婷 斌 华 宇 浩 琳 颖 云 峰 波 慧 洁 岩").split()
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢姜崔"
+    "钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = [
+    "建国", "国强", "海燕", "秀英", "志刚", "丽娟", "红梅", "永华", "春生",
+    "晓东", "文军", "桂兰", "德明", "玉兰", "明辉", "淑珍", "学军", "凤英",
+    "立新", "静", "伟", "磊", "敏", "芳", "军", "勇", "杰", "娜", "涛",
+    "超", "艳", "强", "霞", "平", "刚", "辉", "鹏", "婷", "斌", "华",
+    "宇", "浩", "琳", "颖", "云", "峰", "波", "慧", "洁", "岩",
+]
 OCCUPATIONS = [
-    "{t}党委书记", "{t}镇长", "{t}卫生院院长", "{t}中心学校校长", "{t}派出所所长", "{t}农业服务中心主任",
-    "{v}党支部书记", "{v}村委会主任", "{v}种植专业合作社理事长", "{v}乡村医生", "青山县第一中学教师",
-    "青山县人民医院主治医师", "青山县某建材公司总经理", "青山县供电公司班组长", "个体工商户", "青山县人民法院法官",
-    "青山县律师事务所律师", "青山县农商银行支行行长", "青山县某食品公司职工", "青山县环卫所环卫工人",
+    "{t}党委书记", "{t}镇长", "{t}卫生院院长", "{t}中心学校校长", "{t}派出所所长",
+    "{t}农业服务中心主任", "{v}党支部书记", "{v}村委会主任", "{v}种植专业合作社理事长", "{v}乡村医生",
+    "青山县第一中学教师", "青山县人民医院主治医师", "青山县某建材公司总经理", "青山县供电公司班组长",
+    "个体工商户", "青山县人民法院法官", "青山县律师事务所律师", "青山县农商银行支行行长",
+    "青山县某食品公司职工", "青山县环卫所环卫工人",
 ]
 LEVEL_PLAN = [("national", 1), ("provincial", 6), ("city", 33), ("county", 150), ("township", 50)]
 PROFESSIONAL = [("法制监督专业代表小组", "司法"), ("经济发展专业代表小组", "经济"),
@@ -74,9 +83,11 @@ def load_demo_county(seed: int = 2026) -> None:
     stations = []
     for name, kind, township in STATIONS:
         stations.append(Station(
-            name=name, kind=kind, area=townships[township], address=f"{COUNTY}{township}人民路{rng.randint(1, 200)}号",
+            name=name, kind=kind, area=townships[township],
+            address=f"{COUNTY}{township}人民路{rng.randint(1, 200)}号",
             opening_hours="每月5日、25日 9:00-11:30（逢节假日顺延）" if kind != "point" else "每月10日 9:00-11:30",
-            contact_name=rng.choice(SURNAMES) + rng.choice(GIVEN), contact_phone=f"0561-{rng.randint(6000000, 6999999)}",
+            contact_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+            contact_phone=f"0561-{rng.randint(6000000, 6999999)}",
         ))
     db.session.add_all(stations)
     units = [HandlingUnit(name=name, contact_name=rng.choice(SURNAMES) + rng.choice(GIVEN),

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
-from flask_wtf import FlaskForm
 
 from .models import ROLE_LABELS
 

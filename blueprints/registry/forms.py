@@ -58,8 +58,10 @@ class StationForm(FlaskForm):
     opening_hours = StringField(_l("开放时间"), validators=[Optional(), _too_long(128)])
     contact_name = StringField(_l("联系人"), validators=[Optional(), _too_long(32)])
     contact_phone = StringField(_l("联系电话（公开）"), validators=[Optional(), _too_long(20)])
-    latitude = DecimalField(_l("纬度（可选）"), places=6, validators=[Optional(), NumberRange(-90, 90, _l("纬度应在 -90 到 90 之间。"))])
-    longitude = DecimalField(_l("经度（可选）"), places=6, validators=[Optional(), NumberRange(-180, 180, _l("经度应在 -180 到 180 之间。"))])
+    latitude = DecimalField(_l("纬度（可选）"), places=6, validators=[
+        Optional(), NumberRange(-90, 90, _l("纬度应在 -90 到 90 之间。"))])
+    longitude = DecimalField(_l("经度（可选）"), places=6, validators=[
+        Optional(), NumberRange(-180, 180, _l("经度应在 -180 到 180 之间。"))])
     description = TextAreaField(_l("简介"), validators=[Optional(), _too_long(2000)])
     active = BooleanField(_l("启用"), default=True)
     submit = SubmitField(_l("保存"))

@@ -8,9 +8,8 @@ Create Date: 2026-11-23
 Times are stored as naive UTC (``UTCDateTime`` in the models is a ``DateTime``).
 The audit log is append-only: triggers refuse UPDATE and DELETE on both databases.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001_spine'
