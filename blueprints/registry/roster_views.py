@@ -1,14 +1,62 @@
-"""Roster import (upload) and export routes."""
-from flask import abort
+"""Roster import (upload page) and export (.xlsx download)."""
+from __future__ import annotations
 
-from .views import bp
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..core.errors import DomainError
+from ..core.timeutil import local_today
+from . import roster, services
+from .forms import RosterImportForm
+from .roster import REQUIRED_HEADERS
+from .views import _int_arg, bp
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(data: bytes, filename: str) -> Response:
+    from urllib.parse import quote
+
+    response = Response(data, mimetype=XLSX_MIMETYPE)
+    # RFC 5987: Chinese file names survive every browser.
+    response.headers["Content-Disposition"] = f"attachment; filename=roster.xlsx; filename*=UTF-8''{quote(filename)}"
+    return response
 
 
 @bp.route("/deputies/import", methods=["GET", "POST"])
 def roster_import():
-    abort(404)
+    form = RosterImportForm()
+    problems, error = [], None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            result = roster.import_roster(
+                upload.read(), upload.filename or "", create_missing=form.create_missing.data,
+                actor=current_user._get_current_object(),
+            )
+        except DomainError as exc:
+            error, problems = exc.message, exc.problems
+        else:
+            flash(result.summary, "success")
+            return redirect(url_for("registry.deputies", status="all"))
+    elif request.method == "POST":
+        error = _("请选择要导入的名册文件。")
+    status = 422 if error else 200
+    return render_template("registry/import.html", form=form, error=error, problems=problems[:500],
+                           problem_count=len(problems), headers=REQUIRED_HEADERS), status
 
 
 @bp.get("/deputies/export.xlsx")
 def roster_export():
-    abort(404)
+    statement = services.deputy_query(
+        q=request.args.get("q", "").strip()[:64], level=request.args.get("level", ""),
+        status=request.args.get("status", "serving"), station_id=_int_arg("station_id"),
+        group_id=_int_arg("group_id"), area_id=_int_arg("area_id"),
+    )
+    return _download(roster.export_roster(statement), f"代表名册-{local_today().isoformat()}.xlsx")
+
+
+@bp.get("/deputies/roster-template.xlsx")
+def roster_template():
+    return _download(roster.template_workbook(), "代表名册模板.xlsx")
