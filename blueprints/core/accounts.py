@@ -119,10 +119,11 @@ def authenticate(username: str, password: str, address: str) -> User:
                 )
         db.session.commit()
         raise DomainError(_("用户名或密码不正确。"))
-    if not user.active:
-        raise DomainError(_("该账号已停用，请联系代表工委。"))
+    # An ended deputy's account is also disabled: say why, which is the more useful message.
     if user.deputy is not None and not user.deputy.serving:
         raise DomainError(_("该代表的代表资格已终止，不能再登录。"))
+    if not user.active:
+        raise DomainError(_("该账号已停用，请联系代表工委。"))
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now

@@ -57,6 +57,8 @@ ACTION_LABELS = {
     "enable": "启用",
     "password": "重置密码",
     "delete": "删除",
+    "publish": "发布",
+    "take_down": "撤下",
 }
 OBJECT_LABELS = {
     "deputy": "代表",
@@ -66,4 +68,5 @@ OBJECT_LABELS = {
     "area": "行政区划",
     "user": "账号",
     "roster": "代表名册",
+    "notice": "公示",
 }

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import or_, select, text
 
 from . import accounts
 from .audit import ACTION_LABELS, OBJECT_LABELS
@@ -30,17 +30,6 @@ def _safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
-
-
-@bp.get("/")
-def home():
-    from ..registry.models import Deputy, Station
-
-    counts = {
-        "deputies": db.session.scalar(select(func.count()).select_from(Deputy).where(Deputy.ended_on.is_(None))),
-        "stations": db.session.scalar(select(func.count()).select_from(Station).where(Station.active)),
-    }
-    return render_template("core/home.html", counts=counts)
 
 
 @bp.get("/healthz")

@@ -106,7 +106,7 @@ def init_app(app: Flask) -> None:
     def error_page(code: int, title: str, message: str):
         def handler(error):
             db.session.rollback()
-            detail = getattr(error, "description", None) if code in (400, 409) else None
+            detail = getattr(error, "description", None) if code in (400, 404, 409) else None
             if isinstance(detail, str) and detail.isascii():
                 detail = None  # werkzeug's English defaults are not for our users
             template = "errors/_error.html" if is_htmx() else "errors/error.html"

@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -228,3 +229,14 @@ class HandlingUnit(db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DeputyPhoto(db.Model):
+    """A deputy's public photo, kept in the database like every other file."""
+
+    __tablename__ = "deputy_photos"
+
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputies.id", ondelete="CASCADE"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
