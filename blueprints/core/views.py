@@ -172,9 +172,7 @@ def user_detail(user_id: int):
                 flash(_("密码已重置，该账号的所有登录已失效。"), "success")
                 return redirect(url_for("core.user_detail", user_id=user.id))
             if action in ("disable", "enable"):
-                from flask_wtf.csrf import validate_csrf
-
-                validate_csrf(request.form.get("csrf_token"))
+                # CSRFProtect has already checked the token (form field or X-CSRFToken header).
                 accounts.set_active(user, action == "enable", actor)
                 flash(_("账号已启用。") if action == "enable" else _("账号已停用，其登录已失效。"), "success")
                 return redirect(url_for("core.user_detail", user_id=user.id))
