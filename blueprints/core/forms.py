@@ -7,8 +7,10 @@ from .models import ROLE_LABELS
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("用户名"), validators=[DataRequired(_l("请填写用户名。")), Length(max=64)])
-    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请填写密码。")), Length(max=128)])
+    username = StringField(_l("用户名"), validators=[DataRequired(_l("请填写用户名。")), Length(max=64)],
+                           render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请填写密码。")), Length(max=128)],
+                             render_kw={"autocomplete": "current-password"})
     submit = SubmitField(_l("登录"))
 
 
