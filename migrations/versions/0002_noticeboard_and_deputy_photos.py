@@ -6,9 +6,8 @@ Create Date: 2026-11-23
 
 Files are stored in the database (LargeBinary) so that no worker keeps local state.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0002_noticeboard'

@@ -1,0 +1,1 @@
+"""End-to-end tests: a real Chromium (Debian's /usr/bin/chromium) driven through Playwright."""
