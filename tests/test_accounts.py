@@ -1,0 +1,267 @@
+"""Accounts: the password policy, login, throttling per account and per address, who may not log in."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
+
+from blueprints.core import accounts
+from blueprints.core.errors import DomainError
+from blueprints.core.extensions import db
+from blueprints.core.models import AuditEntry, LoginAttempt, User
+from blueprints.core.timeutil import utcnow
+from tests.conftest import PASSWORD
+from tests.test_sessions import fresh_login_per_request  # noqa: F401  (autouse)
+
+PASSPHRASE = "correct horse battery staple"
+
+
+def _logged_in(client) -> bool:
+    """Whether the client's session cookie opens a page that needs a login."""
+    return client.get("/workspace/").status_code == 200
+
+
+def _page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# ---- password policy -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("password", ["", "a", "short7!", "1234567"])
+def test_password_shorter_than_8_characters_is_refused(app, password):
+    problem = accounts.password_problem(password)
+    assert problem is not None and "8" in problem
+    with pytest.raises(DomainError) as caught:
+        accounts.create_user("newbie", password, "clerk")
+    assert caught.value.field == "password"
+    assert db.session.scalar(select(User).where(User.username == "newbie")) is None
+
+
+@pytest.mark.parametrize("password", ["password", "12345678", "qwerty123", "PASSWORD", "Qwerty123"])
+def test_common_password_is_refused(app, password):
+    assert password.lower() in accounts.common_passwords()
+    problem = accounts.password_problem(password)
+    assert problem is not None and "常见" in problem
+    with pytest.raises(DomainError, match="常见"):
+        accounts.create_user("newbie", password, "clerk")
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_common_password_list_holds_the_top_thousand(app):
+    assert len(accounts.common_passwords()) >= 1000
+    assert not any(line.startswith("#") for line in accounts.common_passwords())
+
+
+def test_password_longer_than_128_characters_is_refused(app):
+    assert "128" in accounts.password_problem("x" * 129)
+    assert accounts.password_problem("x" * 128) is None
+
+
+def test_password_equal_to_username_is_refused(app):
+    with pytest.raises(DomainError, match="用户名"):
+        accounts.create_user("liuxiaoming", "LiuXiaoMing", "clerk")
+
+
+def test_long_passphrase_without_digits_or_symbols_is_accepted(app):
+    """No composition rules: letters and spaces only is fine."""
+    assert accounts.password_problem(PASSPHRASE) is None
+    assert accounts.password_problem("今天天气很好我们去爬山") is None
+    user = accounts.create_user("newbie", PASSPHRASE, "clerk", "新人")
+    assert db.session.get(User, user.id).username == "newbie"
+
+
+def test_stored_password_is_a_scrypt_hash_not_the_password(app):
+    user = accounts.create_user("newbie", PASSPHRASE, "clerk")
+    stored = db.session.scalar(select(User.password_hash).where(User.id == user.id))
+    assert stored.startswith("scrypt:")
+    assert PASSPHRASE not in stored
+    assert check_password_hash(stored, PASSPHRASE)
+    assert not check_password_hash(stored, PASSPHRASE + "x")
+    # Each hash has its own salt.
+    assert accounts.hash_password(PASSPHRASE) != accounts.hash_password(PASSPHRASE)
+
+
+def test_create_user_refuses_unknown_role_and_duplicate_name(app, users):
+    with pytest.raises(DomainError, match="角色"):
+        accounts.create_user("someone", PASSPHRASE, "superuser")
+    with pytest.raises(DomainError, match="已被使用"):
+        accounts.create_user("staff", PASSPHRASE, "clerk")
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.username == "staff")) == 1
+
+
+def test_deputy_account_must_be_linked_to_a_deputy(app):
+    with pytest.raises(DomainError, match="代表"):
+        accounts.create_user("deputyx", PASSPHRASE, "deputy")
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_create_user_writes_an_audit_row(app, users):
+    user = accounts.create_user("newbie", PASSPHRASE, "clerk", actor=users["admin"])
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.object_type == "user",
+                                                       AuditEntry.object_id == user.id))
+    assert entry is not None
+    assert (entry.action, entry.actor_id, entry.actor_name) == ("create", users["admin"].id, "admin")
+
+
+# ---- login -----------------------------------------------------------------------------------
+
+def test_right_password_logs_in(client, auth, users):
+    response = auth.login("staff")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/workspace/")
+    assert _logged_in(client)
+    assert client.get("/workspace/").status_code == 200
+    assert db.session.get(User, users["staff"].id).last_login_at is not None
+
+
+def test_wrong_password_is_refused_without_a_session(client, auth, users):
+    response = auth.login("staff", "not-the-password")
+    assert response.status_code == 200
+    assert "用户名或密码不正确" in _page(response)
+    assert not _logged_in(client)
+    assert client.get("/workspace/").status_code == 302
+    staff = db.session.get(User, users["staff"].id)
+    db.session.refresh(staff)
+    assert staff.failed_logins == 1
+
+
+def test_unknown_user_gets_the_same_message_and_is_counted(client, auth, users):
+    response = auth.login("nobody", PASSWORD)
+    assert response.status_code == 200
+    assert "用户名或密码不正确" in _page(response)
+    assert not _logged_in(client)
+    assert db.session.scalar(select(func.count()).select_from(LoginAttempt)
+                             .where(LoginAttempt.username == "nobody")) == 1
+
+
+def test_login_redirects_only_to_a_local_next(client, auth, users):
+    response = client.post("/login?next=/audit/", data={"username": "staff", "password": PASSWORD})
+    assert response.headers["Location"].endswith("/audit/")
+    client.post("/logout")
+    response = client.post("/login?next=https://evil.example/", data={"username": "staff", "password": PASSWORD})
+    assert "evil.example" not in response.headers["Location"]
+    assert response.headers["Location"].endswith("/workspace/")
+
+
+def test_five_wrong_passwords_lock_the_account(app, client, auth, users):
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    assert limit == 5
+    for _ in range(limit - 1):
+        assert "用户名或密码不正确" in _page(auth.login("staff", "wrong-password"))
+    response = auth.login("staff", "wrong-password")
+    assert response.status_code == 200
+    assert "锁定" in _page(response)
+
+    # Now even the right password is refused.
+    response = auth.login("staff", PASSWORD)
+    assert response.status_code == 200
+    assert "锁定" in _page(response)
+    assert not _logged_in(client)
+    staff = db.session.get(User, users["staff"].id)
+    db.session.refresh(staff)
+    assert staff.locked_until is not None and staff.locked_until > utcnow()
+
+    # Time passes: the lock runs out and the right password works again.
+    staff.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    response = auth.login("staff", PASSWORD)
+    assert response.status_code == 302
+    assert _logged_in(client)
+    db.session.refresh(staff)
+    assert staff.locked_until is None and staff.failed_logins == 0
+
+
+def test_a_locked_account_does_not_lock_another(client, auth, users):
+    for _ in range(5):
+        auth.login("staff", "wrong-password")
+    assert auth.login("clerk").status_code == 302
+
+
+def test_too_many_failures_from_one_address_are_refused(app, client, auth, users):
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
+    # Different (also unknown) usernames, so that no single account gets locked.
+    for name in ("nobody1", "nobody2", "clerk"):
+        assert "用户名或密码不正确" in _page(auth.login(name, "wrong-password"))
+    response = auth.login("staff", PASSWORD)
+    assert response.status_code == 200
+    page = _page(response)
+    assert "此网络地址登录失败次数过多" in page and "分钟后再试" in page
+    assert not _logged_in(client)
+
+    # Another address is not affected.
+    other = app.test_client()
+    response = other.post("/login", data={"username": "staff", "password": PASSWORD},
+                          environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert response.status_code == 302
+
+
+def test_address_limit_forgets_old_failures(app, client, auth, users):
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 2
+    for name in ("nobody1", "nobody2"):
+        auth.login(name, "wrong-password")
+    assert "此网络地址" in _page(auth.login("staff", PASSWORD))
+    old = utcnow() - timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"] + 1)
+    for attempt in db.session.scalars(select(LoginAttempt)):
+        attempt.at = old
+    db.session.commit()
+    assert auth.login("staff", PASSWORD).status_code == 302
+
+
+def test_prune_login_attempts_forgets_attempts_older_than_a_day(app):
+    db.session.add_all([LoginAttempt(address="1.2.3.4", username="x", at=utcnow() - timedelta(days=2)),
+                        LoginAttempt(address="1.2.3.4", username="y")])
+    db.session.commit()
+    assert accounts.prune_login_attempts() == 1
+    assert db.session.scalars(select(LoginAttempt.username)).all() == ["y"]
+
+
+def test_disabled_user_cannot_log_in(client, auth, users):
+    users["clerk"].active = False
+    db.session.commit()
+    response = auth.login("clerk")
+    assert response.status_code == 200
+    assert "已停用" in _page(response)
+    assert not _logged_in(client)
+
+
+def test_ended_deputy_cannot_log_in_and_their_open_session_stops(app, client, auth, users):
+    from blueprints.registry import services
+
+    assert auth.login("deputy").status_code == 302
+    assert client.get("/workspace/").status_code == 200
+
+    deputy_user = db.session.get(User, users["deputy"].id)
+    services.end_deputy(deputy_user.deputy, date(2026, 3, 1), "job_change", "调往外地工作")
+
+    response = client.get("/workspace/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+    response = auth.login("deputy")
+    assert response.status_code == 200
+    assert "代表资格已终止" in _page(response)
+    assert not _logged_in(client)
+
+
+def test_ended_deputy_with_a_still_active_account_is_refused(client, auth, users):
+    """Even if the account was switched back on by hand, an ended deputy cannot log in."""
+    deputy_user = db.session.get(User, users["deputy"].id)
+    deputy_user.deputy.ended_on = date(2026, 3, 1)
+    deputy_user.deputy.end_reason = "resigned"
+    db.session.commit()
+    response = auth.login("deputy")
+    assert response.status_code == 200
+    assert "代表资格已终止" in _page(response)
+    assert not _logged_in(client)
+
+
+def test_authenticate_service_raises_clear_errors(app, users):
+    user = accounts.authenticate("staff", PASSWORD, "127.0.0.1")
+    assert user.id == users["staff"].id
+    with pytest.raises(DomainError, match="用户名或密码不正确"):
+        accounts.authenticate("staff", "nope-nope", "127.0.0.1")
+    with pytest.raises(DomainError, match="用户名或密码不正确"):
+        accounts.authenticate("ghost", PASSWORD, "127.0.0.1")
+    assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 2
