@@ -7,7 +7,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..core import audit
 from ..core.accounts import end_sessions
@@ -67,16 +67,13 @@ def _commit(message: str):
 
 def deputy_query(q: str = "", level: str = "", status: str = "serving", station_id: int | None = None,
                  group_id: int | None = None, area_id: int | None = None):
-    """The staff list: filters combine; related rows come in a fixed number of extra queries."""
-    stmt = select(Deputy).options(
-        selectinload(Deputy.station),
-        selectinload(Deputy.area),
-        selectinload(Deputy.memberships).selectinload(GroupMembership.group),
-    )
+    """Deputies matching the staff list's filters (they combine), ordered by name. No loader options:
+    callers add their own (the list page uses ``with_list_loading``, the export its own)."""
+    stmt = select(Deputy)
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(Deputy.name.like(like), Deputy.code.like(like), Deputy.constituency.like(like),
-                              Deputy.occupation.like(like)))
+        # contains(autoescape=True): a typed % or _ is text, not a wildcard.
+        stmt = stmt.where(or_(*(column.contains(q, autoescape=True) for column in (
+            Deputy.name, Deputy.code, Deputy.constituency, Deputy.occupation))))
     if level:
         stmt = stmt.where(Deputy.level == level)
     if status == "serving":
@@ -90,6 +87,16 @@ def deputy_query(q: str = "", level: str = "", status: str = "serving", station_
     if group_id:
         stmt = stmt.where(Deputy.id.in_(select(GroupMembership.deputy_id).where(GroupMembership.group_id == group_id)))
     return stmt.order_by(Deputy.name, Deputy.id)
+
+
+def with_list_loading(stmt):
+    """Load what a row of the staff list shows in a fixed number of queries whatever the page size:
+    station and area joined to the page's rows, memberships with their groups in one more query."""
+    return stmt.options(
+        joinedload(Deputy.station),
+        joinedload(Deputy.area),
+        selectinload(Deputy.memberships).joinedload(GroupMembership.group),
+    )
 
 
 def _check_deputy(values: dict) -> dict:
@@ -107,7 +114,22 @@ def _check_deputy(values: dict) -> dict:
     for key in ("code", "term", "constituency", "occupation"):
         if isinstance(values.get(key), str):
             values[key] = values[key].strip() or None
+    _check_lengths(Deputy, values, DEPUTY_LABELS)
     return values
+
+
+DEPUTY_LABELS = {"name": "姓名", "code": "代表编号", "term": "届次", "constituency": "选区/选举单位",
+                 "occupation": "工作单位及职务", "end_note": "说明"}
+
+
+def _check_lengths(model, values: dict, labels: dict) -> None:
+    """Refuse text longer than its column, the same on SQLite (which would store it) and PostgreSQL
+    (which would fail with a DataError instead of a clear message)."""
+    for key, label in labels.items():
+        value = values.get(key)
+        limit = getattr(model.__table__.c[key].type, "length", None)
+        if isinstance(value, str) and limit and len(value) > limit:
+            raise DomainError(_("“%(label)s”不能超过 %(n)d 个字符。", label=label, n=limit), field=key)
 
 
 def _set_regional_group(deputy: Deputy, group: DeputyGroup | None) -> None:
@@ -164,9 +186,11 @@ def end_deputy(deputy: Deputy, ended_on: date, reason: str, note: str | None = N
         raise DomainError(_("请选择终止原因。"), field="reason")
     if ended_on is None:
         raise DomainError(_("请填写终止日期。"), field="ended_on")
+    note = (note or "").strip() or None
+    _check_lengths(Deputy, {"end_note": note}, {"end_note": "说明"})
     deputy.ended_on = ended_on
     deputy.end_reason = reason
-    deputy.end_note = (note or "").strip() or None
+    deputy.end_note = note
     if deputy.user is not None:
         deputy.user.active = False
         end_sessions(deputy.user)
@@ -185,6 +209,7 @@ def _check_group(values: dict) -> dict:
         raise DomainError(_("请填写小组名称。"), field="name")
     if values.get("kind") not in GROUP_KINDS:
         raise DomainError(_("请选择小组类型。"), field="kind")
+    _check_lengths(DeputyGroup, values, {"name": "小组名称", "speciality": "专业领域"})
     return values
 
 
@@ -256,6 +281,8 @@ def save_station(station: Station | None, values: dict) -> Station:
         raise DomainError(_("请填写联络站名称。"), field="name")
     if values.get("kind") not in STATION_KINDS:
         raise DomainError(_("请选择阵地类型（家、室、站、点）。"), field="kind")
+    _check_lengths(Station, values, {"name": "名称", "address": "地址", "opening_hours": "开放时间",
+                                     "contact_name": "联系人"})
     if values.get("contact_phone"):
         try:
             values["contact_phone"] = normalize_phone(values["contact_phone"])
@@ -278,6 +305,7 @@ def save_unit(unit: HandlingUnit | None, values: dict) -> HandlingUnit:
     values["name"] = (values.get("name") or "").strip()
     if not values["name"]:
         raise DomainError(_("请填写单位名称。"), field="name")
+    _check_lengths(HandlingUnit, values, {"name": "单位名称", "contact_name": "联系人"})
     if values.get("contact_phone"):
         try:
             values["contact_phone"] = normalize_phone(values["contact_phone"])
@@ -306,7 +334,18 @@ def save_area(area: Area | None, values: dict) -> Area:
         raise DomainError(messages[expected_parent], field="parent_id")
     if area is not None and parent is not None and parent.id == area.id:
         raise DomainError(_("区划不能以自己为上级。"), field="parent_id")
+    if area is not None and values["kind"] != area.kind and area.children:
+        # A township with villages turned into a county would leave villages directly under a county.
+        raise DomainError(_("该区划下还有下级区划，不能修改其级别。"), field="kind")
+    if parent is None:
+        # UNIQUE(parent_id, name) does not cover counties: NULL parents never collide in SQL.
+        same = select(Area.id).where(Area.parent_id.is_(None), Area.name == values["name"])
+        if area is not None:
+            same = same.where(Area.id != area.id)
+        if db.session.scalar(same.limit(1)) is not None:
+            raise DomainError(_("已有同名的县(区)。"), field="name")
     values["code"] = (values.get("code") or "").strip() or None
+    _check_lengths(Area, values, {"name": "名称", "code": "区划代码"})
     return _save_simple(area or Area(), area is None, values, AREA_FIELDS, "area", "行政区划",
                         _("同一上级下已有同名区划，或区划代码重复。"))
 
@@ -332,10 +371,9 @@ def _save_simple(obj, creating: bool, values: dict, fields: tuple, obj_type: str
 
 
 def counts() -> dict:
-    return {
-        "serving": db.session.scalar(select(func.count()).select_from(Deputy).where(Deputy.ended_on.is_(None))),
-        "ended": db.session.scalar(select(func.count()).select_from(Deputy).where(Deputy.ended_on.is_not(None))),
-    }
+    """Serving and ended deputies, in one query."""
+    total, ended = db.session.execute(select(func.count(), func.count(Deputy.ended_on)).select_from(Deputy)).one()
+    return {"serving": total - ended, "ended": ended}
 
 
 def users_for_group_liaison():

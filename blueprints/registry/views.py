@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..core.audit import ACTION_LABELS
 from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db
-from ..core.htmx import render_page
+from ..core.htmx import is_htmx, render_page
 from ..core.models import AREA_KIND_LABELS, Area, AuditEntry
 from ..core.pagination import page_number, paginate
 from ..core.permissions import role_required
@@ -79,10 +79,14 @@ def deputies():
     }
     if filters["level"] and filters["level"] not in LEVEL_LABELS:
         filters["level"] = ""
-    page = paginate(services.deputy_query(**filters), page_number(), per_page=50)
+    if filters["status"] not in ("serving", "ended", "all"):
+        filters["status"] = "serving"
+    page = paginate(services.with_list_loading(services.deputy_query(**filters)), page_number(), per_page=50)
+    # The rows fragment (an HTMX search) needs neither the filter choices nor the totals.
+    full = {} if is_htmx() else {"townships": _townships(), "counts": services.counts()}
     return render_page(
         "registry/deputies.html", "registry/_deputy_rows.html", page=page, filters=filters,
-        LEVEL_LABELS=LEVEL_LABELS, townships=_townships(), counts=services.counts(),
+        LEVEL_LABELS=LEVEL_LABELS, **full,
     )
 
 
@@ -167,13 +171,22 @@ def deputy_end(deputy_id: int):
 
 @bp.get("/groups/")
 def groups():
-    rows = db.session.scalars(
-        select(DeputyGroup).options(
-            selectinload(DeputyGroup.area),
-            selectinload(DeputyGroup.memberships).selectinload(GroupMembership.deputy),
-        ).order_by(DeputyGroup.kind.desc(), DeputyGroup.name)
+    # Leaders and vice leaders only, and the sizes by one aggregate: a city's 1,000 groups hold
+    # 11,000 memberships, which this page has no need to load.
+    leaders = db.session.execute(
+        select(GroupMembership.group_id, GroupMembership.role, Deputy.name)
+        .join(Deputy, Deputy.id == GroupMembership.deputy_id)
+        .where(GroupMembership.role.in_(("leader", "vice_leader"))).order_by(Deputy.name)
     ).all()
-    return render_template("registry/groups.html", groups=rows)
+    roles: dict = {}
+    for group_id, role, name in leaders:
+        roles.setdefault((group_id, role), []).append(name)
+    sizes = dict(db.session.execute(
+        select(GroupMembership.group_id, func.count()).group_by(GroupMembership.group_id)).all())
+    rows = db.session.scalars(
+        select(DeputyGroup).options(selectinload(DeputyGroup.area)).order_by(DeputyGroup.kind.desc(), DeputyGroup.name)
+    ).all()
+    return render_template("registry/groups.html", groups=rows, roles=roles, sizes=sizes)
 
 
 def _group_form_choices(form):
@@ -207,17 +220,44 @@ def group_form(group_id: int | None = None):
     return render_template("registry/group_form.html", form=form, group=group), 422 if form.errors else 200
 
 
+MEMBER_CANDIDATES = 200  # a city has 11,000 deputies: the add-member list shows a search's first matches
+
+
+def _deputy_label(deputy: Deputy) -> str:
+    return f"{deputy.name}（{deputy.level_label}{'，' + deputy.code if deputy.code else ''}）"
+
+
+def _member_candidates(group: DeputyGroup, q: str) -> tuple[list, int, bool]:
+    """Choices for "add or change role": the group's serving members, then serving deputies matching q
+    (name or 代表编号), at most MEMBER_CANDIDATES of them; how many of those were listed; whether more matched."""
+    members = sorted((m.deputy for m in group.memberships if m.deputy.serving), key=lambda d: (d.name, d.id))
+    stmt = select(Deputy).where(Deputy.ended_on.is_(None))
+    if members:
+        stmt = stmt.where(Deputy.id.not_in([d.id for d in members]))
+    if q:
+        stmt = stmt.where(or_(Deputy.name.contains(q, autoescape=True), Deputy.code.contains(q, autoescape=True)))
+    others = db.session.scalars(stmt.order_by(Deputy.name, Deputy.id).limit(MEMBER_CANDIDATES + 1)).all()
+    others, more = others[:MEMBER_CANDIDATES], len(others) > MEMBER_CANDIDATES
+    return [(d.id, _deputy_label(d)) for d in [*members, *others]], len(others), more
+
+
 @bp.route("/groups/<int:group_id>", methods=["GET", "POST"])
 def group_detail(group_id: int):
-    group = db.session.get(DeputyGroup, group_id) or abort(404)
+    group = db.session.get(DeputyGroup, group_id, options=[
+        selectinload(DeputyGroup.memberships).joinedload(GroupMembership.deputy)]) or abort(404)
     form = MemberForm()
-    form.deputy_id.choices = [
-        (d.id, f"{d.name}（{d.level_label}）") for d in db.session.scalars(
-            select(Deputy).where(Deputy.ended_on.is_(None)).order_by(Deputy.name))
-    ]
+    q = request.args.get("q", "").strip()[:32]
     status = 200
     if request.method == "POST":
         action = request.form.get("action", "set")
+        if action == "remove":
+            # Any current member may be removed, an ended deputy too.
+            form.deputy_id.choices = [(m.deputy_id, m.deputy.name) for m in group.memberships]
+        else:
+            # Only a serving deputy may be added; the one posted is checked, not a list of thousands.
+            posted = request.form.get("deputy_id", type=int)
+            deputy = db.session.get(Deputy, posted) if posted else None
+            form.deputy_id.choices = [(deputy.id, deputy.name)] if deputy is not None and deputy.serving else []
         try:
             if action == "remove" and form.validate_on_submit():
                 services.remove_group_member(group, _get_deputy(form.deputy_id.data))
@@ -233,10 +273,12 @@ def group_detail(group_id: int):
             for message in errors:
                 flash(message, "error")
         status = 422
+    form.deputy_id.choices, found, more = _member_candidates(group, q)
     members = sorted(group.memberships, key=lambda m: (["leader", "vice_leader", "member"].index(m.role),
                                                       m.deputy.name))
-    return render_template("registry/group_detail.html", group=group, members=members, form=form,
-                           history=_history("group", group.id), ACTION_LABELS=ACTION_LABELS), status
+    return render_template("registry/group_detail.html", group=group, members=members, form=form, q=q,
+                           found=found, more=more, limit=MEMBER_CANDIDATES, history=_history("group", group.id),
+                           ACTION_LABELS=ACTION_LABELS), status
 
 
 # ---- stations --------------------------------------------------------------------------------
