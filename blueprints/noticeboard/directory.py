@@ -1,4 +1,335 @@
-"""The public directory: deputies and stations as constituents see them (never private fields)."""
-from flask import Blueprint
+"""The public directory: deputies and stations as constituents see them (never private fields).
+
+Every page is public, answers GET, works without JavaScript and costs a fixed number of SQL queries
+whatever the data size. The only write is a staff upload of a deputy's photo.
+
+Stable addresses (printed QR codes point at them): /deputies/, /deputies/<id>, /stations/,
+/stations/<id>, /stations/<id>/qr.svg (and /deputies/<id>/qr.svg).
+
+``PUBLIC_BASE_URL`` (optional config, e.g. ``https://rd.example.gov.cn``) is the scheme and host the
+QR codes point at, so that codes printed from an office machine lead to the real public site; without
+it they use the host of the request.
+"""
+from __future__ import annotations
+
+import io
+import zlib
+from itertools import groupby
+from urllib.parse import quote
+from xml.sax.saxutils import escape
+
+import segno
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from ..core import audit
+from ..core.errors import DomainError
+from ..core.extensions import db
+from ..core.htmx import is_htmx, render_page
+from ..core.models import Area
+from ..core.pagination import page_number, paginate
+from ..core.permissions import role_required
+from ..core.timeutil import utcnow
+from ..registry.models import (
+    LEVEL_LABELS,
+    STATION_KIND_LABELS,
+    Deputy,
+    DeputyGroup,
+    DeputyPhoto,
+    GroupMembership,
+    Station,
+)
 
 bp = Blueprint("directory", __name__)
+
+PER_PAGE = 20
+PHOTO_MAX_BYTES = 2 * 1024 * 1024
+PHOTO_TYPES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+MAX_ID = 2**31 - 1  # an integer column; a larger number names nothing (and would overflow SQLite)
+# Avatar backgrounds: white text on each is at least 4.5:1.
+AVATAR_COLOURS = ("#b3261e", "#0b4f8a", "#1e6b34", "#7a4b00", "#6a1b9a", "#00695c", "#4e342e", "#37474f")
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+def _id_arg(name: str) -> int | None:
+    """A numeric id from the query string; anything else (text, ², a huge number) means no filter."""
+    raw = request.args.get(name, "").strip()
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
+        return int(raw)
+    return None
+
+
+def _check_id(value: int) -> int:
+    if not 0 < value <= MAX_ID:
+        abort(404)
+    return value
+
+
+def _page_number() -> int:
+    # core.pagination.page_number() accepts any str.isdigit() text, and int("²") raises.
+    raw = request.args.get("page", "1")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        abort(404)
+    return page_number()
+
+
+def _public_url(endpoint: str, **values) -> str:
+    """The absolute public address of a page, on PUBLIC_BASE_URL when it is configured."""
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").strip()
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def _townships() -> list[Area]:
+    return db.session.scalars(select(Area).where(Area.kind == "township").order_by(Area.name, Area.id)).all()
+
+
+def _get_deputy(deputy_id: int) -> Deputy:
+    return db.session.get(Deputy, _check_id(deputy_id)) or abort(404)
+
+
+def _active_station(station_id: int) -> Station:
+    station = db.session.scalar(
+        select(Station).where(Station.id == _check_id(station_id), Station.active).options(joinedload(Station.area))
+    )
+    return station or abort(404)
+
+
+def _station_notices(station: Station) -> list:
+    """The station's public notices, from the noticeboard's service (absent until that module lands)."""
+    try:
+        from .services import public_notices_for_station
+    except ImportError as exc:
+        if exc.name != f"{__package__}.services":
+            raise  # the module exists but is broken: say so, do not hide it
+        return []
+    return list(public_notices_for_station(station, limit=5))
+
+
+def _svg_response(svg: bytes | str, filename: str | None = None, max_age: int = 3600):
+    response = make_response(svg)
+    response.headers["Content-Type"] = "image/svg+xml; charset=utf-8"
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    if filename:
+        response.headers["Content-Disposition"] = _attachment(filename)
+    return response
+
+
+def _attachment(filename: str) -> str:
+    """RFC 6266 / 5987: an ASCII fallback name, and the Chinese one as filename*."""
+    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _qr_svg(url: str) -> bytes:
+    """A QR code (error correction M) as SVG with a size and a viewBox, so that it scales on a page."""
+    qr = segno.make(url, error="m")
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="svg", scale=8, border=4, light="#fff", title=url)
+    width, height = qr.symbol_size(scale=8, border=4)
+    return buffer.getvalue().replace(b"<svg ", f'<svg viewBox="0 0 {width} {height}" '.encode(), 1)
+
+
+# ---- deputies --------------------------------------------------------------------------------
+
+@bp.get("/deputies/")
+def deputies():
+    filters = {
+        "q": request.args.get("q", "").strip()[:32],
+        "level": request.args.get("level", ""),
+        "area_id": _id_arg("area_id"),
+        "group_id": _id_arg("group_id"),
+    }
+    if filters["level"] not in LEVEL_LABELS:
+        filters["level"] = ""
+
+    stmt = select(Deputy).where(Deputy.ended_on.is_(None))
+    if filters["q"]:
+        # autoescape: a typed % or _ is text, not a wildcard.
+        stmt = stmt.where(Deputy.name.contains(filters["q"], autoescape=True))
+    if filters["level"]:
+        stmt = stmt.where(Deputy.level == filters["level"])
+    if filters["area_id"]:
+        stmt = stmt.where(Deputy.area_id == filters["area_id"])
+    if filters["group_id"]:
+        stmt = stmt.where(Deputy.id.in_(
+            select(GroupMembership.deputy_id).where(GroupMembership.group_id == filters["group_id"])))
+    stmt = stmt.order_by(Deputy.name, Deputy.id).options(
+        joinedload(Deputy.area),
+        joinedload(Deputy.station),
+        selectinload(Deputy.memberships).joinedload(GroupMembership.group),
+    )
+    page = paginate(stmt, _page_number(), per_page=PER_PAGE)
+    args = {key: value for key, value in filters.items() if value}
+
+    full = {}
+    if not is_htmx():  # the rows fragment needs no filter choices
+        townships = _townships()
+        names = {a.id: a.name for a in townships}
+        groups = db.session.scalars(select(DeputyGroup).order_by(DeputyGroup.name, DeputyGroup.id)).all()
+        # Regional groups under their township's name, then the professional groups.
+        groups.sort(key=lambda g: (g.kind == "professional", g.area_id not in names, names.get(g.area_id, "")))
+        group_options = [
+            (label, list(items)) for label, items in groupby(
+                groups, key=lambda g: _("专业代表小组") if g.kind == "professional"
+                else names.get(g.area_id) or _("其他代表小组"))
+        ]
+        full = {"townships": townships, "group_options": group_options}
+    return render_page(
+        "noticeboard/directory/deputies.html", "noticeboard/directory/_deputy_rows.html",
+        page=page, filters=filters, args=args, LEVEL_LABELS=LEVEL_LABELS, **full,
+    )
+
+
+@bp.get("/deputies/<int:deputy_id>")
+def deputy(deputy_id: int):
+    deputy = db.session.scalar(
+        select(Deputy).where(Deputy.id == _check_id(deputy_id)).options(
+            joinedload(Deputy.area),
+            joinedload(Deputy.station),
+            selectinload(Deputy.memberships).joinedload(GroupMembership.group),
+        )
+    ) or abort(404)
+    photo_at = db.session.scalar(select(DeputyPhoto.updated_at).where(DeputyPhoto.deputy_id == deputy.id))
+    # The version in the address lets browsers keep a photo an hour and still see a new one at once.
+    photo_url = url_for("directory.deputy_photo", deputy_id=deputy.id,
+                        v=int(photo_at.timestamp()) if photo_at else None)
+    memberships = sorted(deputy.memberships, key=lambda m: (m.group.kind != "regional", m.group.name))
+    return render_template(
+        "noticeboard/directory/deputy.html", deputy=deputy, memberships=memberships,
+        photo_url=photo_url, has_photo=photo_at is not None,
+        can_upload=current_user.is_authenticated and current_user.has_role("staff"),
+        photo_max_mb=PHOTO_MAX_BYTES // (1024 * 1024),
+    )
+
+
+def avatar_svg(deputy: Deputy) -> str:
+    """A placeholder portrait: the first character of the name on a coloured circle."""
+    initial = escape((deputy.name or "?").strip()[:1] or "?")
+    label = escape(deputy.name or "", {'"': "&quot;"})
+    colour = AVATAR_COLOURS[zlib.crc32(f"{deputy.id}".encode()) % len(AVATAR_COLOURS)]
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 120" width="120" height="120" '
+        f'role="img" aria-label="{label}">'
+        f'<circle cx="60" cy="60" r="60" fill="{colour}"/>'
+        '<text x="60" y="60" dy="0.35em" text-anchor="middle" font-size="56" fill="#ffffff" '
+        'font-family="system-ui, \'Noto Sans CJK SC\', \'PingFang SC\', \'Microsoft YaHei\', sans-serif">'
+        f"{initial}</text></svg>"
+    )
+
+
+@bp.get("/deputies/<int:deputy_id>/photo")
+def deputy_photo(deputy_id: int):
+    deputy = _get_deputy(deputy_id)
+    photo = db.session.get(DeputyPhoto, deputy.id)
+    if photo is None:
+        return _svg_response(avatar_svg(deputy))
+    response = make_response(photo.data)
+    response.headers["Content-Type"] = photo.content_type
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.last_modified = photo.updated_at
+    return response
+
+
+def photo_type(data: bytes) -> str | None:
+    """The image type by content (magic bytes), whatever the file name or browser claims."""
+    for magic, content_type in PHOTO_TYPES:
+        if data.startswith(magic):
+            return content_type
+    return None
+
+
+def save_deputy_photo(deputy: Deputy, data: bytes) -> DeputyPhoto:
+    """Store a deputy's public photo (JPEG or PNG, at most 2 MB) with an audit row; one transaction."""
+    if not data:
+        raise DomainError(_("请选择要上传的照片。"), field="photo")
+    if len(data) > PHOTO_MAX_BYTES:
+        raise DomainError(_("照片不能超过 %(n)d MB，请压缩后重新上传。", n=PHOTO_MAX_BYTES // (1024 * 1024)),
+                          field="photo")
+    content_type = photo_type(data)
+    if content_type is None:
+        raise DomainError(_("照片只能是 JPEG 或 PNG 格式的图片。"), field="photo")
+    photo = db.session.get(DeputyPhoto, deputy.id)
+    replacing = photo is not None
+    if photo is None:
+        photo = DeputyPhoto(deputy_id=deputy.id)
+        db.session.add(photo)
+    photo.content_type = content_type
+    photo.data = data
+    photo.updated_at = utcnow()
+    audit.record("update", "deputy", deputy.id,
+                 f"更换代表照片 {deputy.name}（{content_type}，{len(data) // 1024 or 1} KB）",
+                 changes={"photo": ["已有" if replacing else None, content_type]})
+    db.session.commit()
+    return photo
+
+
+@bp.post("/deputies/<int:deputy_id>/photo")
+@role_required("staff")
+def deputy_photo_upload(deputy_id: int):
+    deputy = _get_deputy(deputy_id)
+    upload = request.files.get("photo")
+    data = upload.stream.read(PHOTO_MAX_BYTES + 1) if upload else b""
+    try:
+        save_deputy_photo(deputy, data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("照片已更新。"), "success")
+    return redirect(url_for("directory.deputy", deputy_id=deputy.id))
+
+
+@bp.get("/deputies/<int:deputy_id>/qr.svg")
+def deputy_qr(deputy_id: int):
+    deputy = _get_deputy(deputy_id)
+    svg = _qr_svg(_public_url("directory.deputy", deputy_id=deputy.id))
+    filename = _("代表二维码-%(name)s.svg", name=deputy.name) if request.args.get("download") == "1" else None
+    return _svg_response(svg, filename)
+
+
+# ---- stations --------------------------------------------------------------------------------
+
+@bp.get("/stations/")
+def stations():
+    rows = db.session.scalars(
+        select(Station).where(Station.active).outerjoin(Station.area)
+        .options(contains_eager(Station.area))
+        .order_by(Area.name.is_(None), Area.name, Area.id, Station.name, Station.id)
+    ).all()
+    deputy_counts = dict(db.session.execute(
+        select(Deputy.station_id, func.count()).where(Deputy.ended_on.is_(None), Deputy.station_id.is_not(None))
+        .group_by(Deputy.station_id)
+    ).all())
+    by_township = [
+        (area, list(items)) for area, items in groupby(rows, key=lambda s: s.area)
+    ]
+    return render_template(
+        "noticeboard/directory/stations.html", by_township=by_township, total=len(rows), deputy_counts=deputy_counts,
+        STATION_KIND_LABELS=STATION_KIND_LABELS,
+    )
+
+
+@bp.get("/stations/<int:station_id>")
+def station(station_id: int):
+    station = _active_station(station_id)
+    serving = db.session.scalars(
+        select(Deputy).where(Deputy.station_id == station.id, Deputy.ended_on.is_(None))
+        .order_by(Deputy.name, Deputy.id)
+    ).all()
+    return render_template(
+        "noticeboard/directory/station.html", station=station, deputies=serving, notices=_station_notices(station),
+    )
+
+
+@bp.get("/stations/<int:station_id>/qr.svg")
+def station_qr(station_id: int):
+    station = _active_station(station_id)
+    svg = _qr_svg(_public_url("directory.station", station_id=station.id))
+    filename = _("联络站二维码-%(name)s.svg", name=station.name) if request.args.get("download") == "1" else None
+    return _svg_response(svg, filename)
