@@ -69,6 +69,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     from blueprints.core.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from blueprints.core.web import BoundedIntConverter
+
+    # Before any blueprint registers its rules: /x/99999999999999999999 is a 404, not an overflow.
+    app.url_map.converters["int"] = BoundedIntConverter
     from blueprints.core.timeutil import LOCAL_TZ
 
     db.init_app(app)

@@ -300,3 +300,31 @@ def test_overlong_deputy_name_gets_a_chinese_message_and_changes_nothing(client,
         "name": "张" * 32, "level": "county", "gender": "", "area_id": 0, "station_id": 0, "group_id": 0})
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Deputy).where(Deputy.name == "张" * 32)) == 1
+
+
+# ---- numbers in URLs and query strings --------------------------------------------------------
+
+@pytest.mark.parametrize("path", [
+    "/registry/deputies/99999999999999999999",
+    "/registry/deputies/2147483648/edit",
+    "/registry/groups/99999999999999999999",
+    "/notices/99999999999999999999",
+    "/deputies/99999999999999999999",
+    "/stations/99999999999999999999",
+])
+def test_huge_ids_in_paths_are_not_found(client, auth, users, path):
+    auth.login("staff")
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("query", ["page=²", "page=0", "page=-1", "page=99999999999999999999", "page=abc"])
+def test_bad_page_numbers_are_not_found(client, query):
+    assert client.get(f"/notices/?{query}").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["area_id=²", "area_id=99999999999999999999", "group_id=¹²", "station_id=x"])
+def test_bad_filter_ids_are_ignored(client, auth, users, query):
+    auth.login("staff")
+    assert client.get(f"/registry/deputies/?{query}").status_code == 200
+    assert client.get(f"/notices/?{query}").status_code == 200
+    assert client.get(f"/audit/?object_id={query.split('=')[1]}").status_code == 200

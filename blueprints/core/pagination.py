@@ -30,11 +30,27 @@ class Page:
         return self.page < self.pages
 
 
+MAX_ID = 2**31 - 1  # PostgreSQL INTEGER; larger numbers cannot name a row
+
+
+def parse_positive_int(raw: str | None) -> int | None:
+    """ASCII digits only (str.isdigit() accepts '²', which int() refuses) and within INTEGER range."""
+    raw = (raw or "").strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= 10 and 0 < int(raw) <= MAX_ID:
+        return int(raw)
+    return None
+
+
+def int_arg(name: str) -> int | None:
+    """A numeric id from the query string; anything else (text, '²', a huge number) means no filter."""
+    return parse_positive_int(request.args.get(name))
+
+
 def page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
+    page = parse_positive_int(request.args.get("page", "1"))
+    if page is None:
         abort(404)
-    return int(raw)
+    return page
 
 
 def paginate(statement, page: int, per_page: int = 50) -> Page:

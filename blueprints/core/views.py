@@ -16,7 +16,7 @@ from .extensions import db
 from .forms import ChangePasswordForm, LoginForm, ResetPasswordForm, RoleForm, UserForm
 from .htmx import render_page
 from .models import AuditEntry, User
-from .pagination import page_number, paginate
+from .pagination import int_arg, page_number, paginate
 from .permissions import role_required
 from .timeutil import LOCAL_TZ, utcnow
 
@@ -217,8 +217,9 @@ def audit_log():
         stmt = stmt.where(AuditEntry.at >= datetime.combine(start, time(), LOCAL_TZ))
     if end:
         stmt = stmt.where(AuditEntry.at < datetime.combine(end + timedelta(days=1), time(), LOCAL_TZ))
-    if request.args.get("object_id", "").isdigit():
-        stmt = stmt.where(AuditEntry.object_id == int(request.args["object_id"]))
+    object_id = int_arg("object_id")
+    if object_id:
+        stmt = stmt.where(AuditEntry.object_id == object_id)
     page = paginate(stmt, page_number(), per_page=50)
     return render_page("core/audit.html", "core/_audit_rows.html", page=page, filters=filters,
                        ACTION_LABELS=ACTION_LABELS, OBJECT_LABELS=OBJECT_LABELS)

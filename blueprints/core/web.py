@@ -10,10 +10,21 @@ from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db, login_manager
 from .htmx import is_htmx
+from .pagination import MAX_ID
 from .timeutil import to_local
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:id>` limited to the INTEGER range: larger numbers name no row (and overflow SQLite)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

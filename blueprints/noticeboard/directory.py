@@ -30,7 +30,7 @@ from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.htmx import is_htmx, render_page
 from ..core.models import Area
-from ..core.pagination import page_number, paginate
+from ..core.pagination import MAX_ID, int_arg, page_number, paginate
 from ..core.permissions import role_required
 from ..core.timeutil import utcnow
 from ..registry.models import (
@@ -48,7 +48,6 @@ bp = Blueprint("directory", __name__)
 PER_PAGE = 20
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 PHOTO_TYPES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
-MAX_ID = 2**31 - 1  # an integer column; a larger number names nothing (and would overflow SQLite)
 # Avatar backgrounds: white text on each is at least 4.5:1.
 AVATAR_COLOURS = ("#b3261e", "#0b4f8a", "#1e6b34", "#7a4b00", "#6a1b9a", "#00695c", "#4e342e", "#37474f")
 
@@ -56,25 +55,13 @@ AVATAR_COLOURS = ("#b3261e", "#0b4f8a", "#1e6b34", "#7a4b00", "#6a1b9a", "#00695
 # ---- helpers ---------------------------------------------------------------------------------
 
 def _id_arg(name: str) -> int | None:
-    """A numeric id from the query string; anything else (text, ², a huge number) means no filter."""
-    raw = request.args.get(name, "").strip()
-    if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
-        return int(raw)
-    return None
+    return int_arg(name)
 
 
 def _check_id(value: int) -> int:
     if not 0 < value <= MAX_ID:
         abort(404)
     return value
-
-
-def _page_number() -> int:
-    # core.pagination.page_number() accepts any str.isdigit() text, and int("²") raises.
-    raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
-        abort(404)
-    return page_number()
 
 
 def _public_url(endpoint: str, **values) -> str:
@@ -164,7 +151,7 @@ def deputies():
         joinedload(Deputy.station),
         selectinload(Deputy.memberships).joinedload(GroupMembership.group),
     )
-    page = paginate(stmt, _page_number(), per_page=PER_PAGE)
+    page = paginate(stmt, page_number(), per_page=PER_PAGE)
     args = {key: value for key, value in filters.items() if value}
 
     full = {}

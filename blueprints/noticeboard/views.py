@@ -16,7 +16,7 @@ from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db
 from ..core.htmx import render_page
 from ..core.models import Area, AuditEntry
-from ..core.pagination import page_number, paginate
+from ..core.pagination import int_arg, page_number, paginate
 from ..core.permissions import role_required
 from ..core.timeutil import LOCAL_TZ, utcnow
 from . import services
@@ -68,8 +68,7 @@ def notices():
     category = request.args.get("category", "")
     if category and category not in CATEGORIES:
         abort(404, description=_("没有这个公示栏目。"))
-    area_raw = request.args.get("area_id", "")
-    area_id = int(area_raw) if area_raw.isdigit() else None
+    area_id = int_arg("area_id")
     q = request.args.get("q", "").strip()[:64]
     page = paginate(services.public_notices(category or None, area_id, q or None), page_number(), per_page=20)
     filters = {"category": category, "area_id": area_id or "", "q": q}

@@ -11,7 +11,7 @@ from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db
 from ..core.htmx import is_htmx, render_page
 from ..core.models import AREA_KIND_LABELS, Area, AuditEntry
-from ..core.pagination import page_number, paginate
+from ..core.pagination import int_arg, page_number, paginate
 from ..core.permissions import role_required
 from . import services
 from .forms import AreaForm, DeputyForm, EndDeputyForm, GroupForm, MemberForm, StationForm, UnitForm
@@ -56,8 +56,7 @@ def _history(obj_type: str, obj_id: int):
 
 
 def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    return int_arg(name)
 
 
 # ---- deputies --------------------------------------------------------------------------------
