@@ -31,6 +31,15 @@ def register_cli(app: Flask) -> None:
 
         prepare_database(load_demo=True)
 
+    @app.cli.command("analyze")
+    @with_appcontext
+    def analyze():
+        """Refresh the database's query-planner statistics (run nightly from cron on SQLite)."""
+        from .setup import analyze_database
+
+        analyze_database()
+        click.echo("已更新数据库的查询统计信息。")
+
     @app.cli.command("prune-login-attempts")
     @with_appcontext
     def prune_login_attempts():

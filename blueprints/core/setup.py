@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from flask_migrate import upgrade
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from .extensions import db
 from .models import User
@@ -21,7 +21,17 @@ def prepare_database(load_demo: bool = False, out=sys.stdout) -> None:
         from .demo import load_demo_county
 
         load_demo_county()
+        analyze_database()
         print("已载入演示县的数据。", file=out)
     from .demo import DEMO_PASSWORD
 
     print(f"演示账号（密码均为 {DEMO_PASSWORD}）：admin, staff, liaison, clerk, unit, deputy1 … deputy200", file=out)
+
+
+def analyze_database() -> None:
+    """Refresh the query planner's statistics. Without them SQLite picks a range index and sorts,
+    instead of reading the notices list in index order (25 ms instead of 0.1 ms at 20,000 notices).
+    PostgreSQL's autovacuum does this by itself; on SQLite run `flask --app app analyze` nightly."""
+    db.session.commit()
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()

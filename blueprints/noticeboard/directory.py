@@ -22,7 +22,7 @@ import segno
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..core import audit
@@ -124,6 +124,24 @@ def _qr_svg(url: str) -> bytes:
 
 # ---- deputies --------------------------------------------------------------------------------
 
+MAX_GROUP_CHOICES = 100  # a city has 1,000 groups: a list that long helps nobody and weighs the page
+
+
+def _group_choices(area_id: int | None) -> list[DeputyGroup]:
+    """All groups in a county-sized registry; in a city, the chosen township's and the professional ones.
+    One query: the wanted groups sort first, and one row past the limit tells which case this is."""
+    wanted = DeputyGroup.kind == "professional"
+    if area_id:
+        wanted = or_(wanted, DeputyGroup.area_id == area_id)
+    first = case((wanted, 0), else_=1)
+    rows = db.session.execute(
+        select(DeputyGroup, first).order_by(first, DeputyGroup.name, DeputyGroup.id).limit(MAX_GROUP_CHOICES + 1)
+    ).all()
+    if len(rows) <= MAX_GROUP_CHOICES:
+        return [group for group, _rank in rows]
+    return [group for group, rank in rows[:MAX_GROUP_CHOICES] if rank == 0]
+
+
 @bp.get("/deputies/")
 def deputies():
     filters = {
@@ -158,7 +176,7 @@ def deputies():
     if not is_htmx():  # the rows fragment needs no filter choices
         townships = _townships()
         names = {a.id: a.name for a in townships}
-        groups = db.session.scalars(select(DeputyGroup).order_by(DeputyGroup.name, DeputyGroup.id)).all()
+        groups = _group_choices(filters["area_id"])
         # Regional groups under their township's name, then the professional groups.
         groups.sort(key=lambda g: (g.kind == "professional", g.area_id not in names, names.get(g.area_id, "")))
         group_options = [

@@ -7,14 +7,14 @@ import zipfile
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, or_, select, text, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..core import audit
 from ..core.errors import DomainError
 from ..core.extensions import db
-from ..core.timeutil import utcnow
+from ..core.timeutil import UTCDateTime, utcnow
 from .models import CATEGORIES, SCOPES, Notice, NoticeAttachment, NoticeVersion
 
 MAX_TITLE = 120
@@ -55,8 +55,9 @@ def public_notices(category: str | None = None, area_id: int | None = None, q: s
         stmt = stmt.where(or_(Notice.area_id == area_id,
                               Notice.station_id.in_(select(Station.id).where(Station.area_id == area_id))))
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(Notice.title.like(like), Notice.body.like(like)))
+        # Titles only: scanning every body grows with the archive (60 ms at 20,000 notices on SQLite),
+        # and a notice's title names what it is about.
+        stmt = stmt.where(Notice.title.contains(q, autoescape=True))
     return stmt
 
 
@@ -65,15 +66,29 @@ def get_public_notice(notice_id: int) -> Notice | None:
                              .options(selectinload(Notice.attachments)))
 
 
+def _latest_ids_sql(per_category: int):
+    """One small LIMIT per category, read in (category, publish_at, id) index order, glued with UNION ALL.
+    Written as text once: building the same nine-part select() every request cost more than running it."""
+    public = "publish_at IS NOT NULL AND publish_at <= :now AND (take_down_at IS NULL OR take_down_at > :now)"
+    parts = [
+        f"SELECT id FROM (SELECT id FROM notices WHERE category = :c{i} AND {public} "  # noqa: S608 (no user text)
+        f"ORDER BY publish_at DESC, id DESC LIMIT {int(per_category)}) AS latest_{i}"
+        for i in range(len(CATEGORIES))
+    ]
+    return text(" UNION ALL ".join(parts)).bindparams(
+        bindparam("now", type_=UTCDateTime()), *(bindparam(f"c{i}", key) for i, key in enumerate(CATEGORIES)))
+
+
+_LATEST_IDS = _latest_ids_sql(3)
+
+
 def latest_by_category(per_category: int = 3) -> dict[str, list[Notice]]:
-    """The newest few notices of every category in one query (a window function)."""
-    ranked = (select(Notice.id, func.row_number().over(
-        partition_by=Notice.category, order_by=(Notice.publish_at.desc(), Notice.id.desc())).label("rank"))
-        .where(public_clause()).subquery())
+    """The newest few notices of every category, whatever the size of the archive."""
+    statement = _LATEST_IDS if per_category == 3 else _latest_ids_sql(per_category)
+    ids = db.session.scalars(statement, {"now": utcnow()}).all()
     rows = db.session.scalars(
-        select(Notice).join(ranked, ranked.c.id == Notice.id).where(ranked.c.rank <= per_category)
-        .order_by(Notice.publish_at.desc(), Notice.id.desc())
-    ).all()
+        select(Notice).where(Notice.id.in_(ids)).order_by(Notice.publish_at.desc(), Notice.id.desc())
+    ).all() if ids else []
     grouped: dict[str, list[Notice]] = {key: [] for key in CATEGORIES}
     for notice in rows:
         grouped[notice.category].append(notice)
@@ -87,25 +102,22 @@ def pinned_notices(limit: int = 5) -> list[Notice]:
 
 
 def public_notices_for_station(station, limit: int = 5) -> list[Notice]:
-    """The station's own notices and its township's, newest first."""
-    clauses = [Notice.station_id == station.id]
+    """The station's own notices and its township's, newest first: two small indexed lookups joined
+    with UNION ALL (one OR over both columns would make the planner walk every published notice)."""
+    order = (Notice.pinned.desc(), Notice.publish_at.desc(), Notice.id.desc())
+    clause = public_clause()
+    parts = [select(Notice.id).where(clause, Notice.station_id == station.id).order_by(*order).limit(limit)]
     if station.area_id:
-        clauses.append(and_(Notice.scope == "township", Notice.area_id == station.area_id))
-    return db.session.scalars(
-        select(Notice).where(public_clause(), or_(*clauses))
-        .order_by(Notice.pinned.desc(), Notice.publish_at.desc()).limit(limit)
-    ).all()
+        parts.append(select(Notice.id).where(clause, Notice.scope == "township", Notice.area_id == station.area_id)
+                     .order_by(*order).limit(limit))
+    ids = union_all(*(part.subquery().select() for part in parts)).subquery()
+    return db.session.scalars(select(Notice).where(Notice.id.in_(select(ids.c.id))).order_by(*order).limit(limit)).all()
 
 
 def feed_notices(limit: int = 50) -> list[Notice]:
     return db.session.scalars(
         select(Notice).where(public_clause()).order_by(Notice.publish_at.desc(), Notice.id.desc()).limit(limit)
     ).all()
-
-
-def published_this_year(year_start: datetime) -> int:
-    return db.session.scalar(select(func.count()).select_from(Notice)
-                             .where(public_clause(), Notice.publish_at >= year_start))
 
 
 # ---- writing ---------------------------------------------------------------------------------

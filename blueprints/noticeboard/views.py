@@ -48,11 +48,9 @@ def home():
     from ..registry.models import Deputy, Station
 
     now_local = datetime.now(LOCAL_TZ)
-    year_start = now_local.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     counts = {
         "deputies": db.session.scalar(select(func.count()).select_from(Deputy).where(Deputy.ended_on.is_(None))),
         "stations": db.session.scalar(select(func.count()).select_from(Station).where(Station.active)),
-        "notices": services.published_this_year(year_start),
     }
     stations = db.session.scalars(
         select(Station).where(Station.active).options(selectinload(Station.area))

@@ -55,8 +55,10 @@ def upgrade():
     )
     with op.batch_alter_table('notices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notices_area_id'), ['area_id'], unique=False)
-        batch_op.create_index('ix_notices_category_publish_at', ['category', 'publish_at'], unique=False)
-        batch_op.create_index('ix_notices_public', ['publish_at', 'take_down_at'], unique=False)
+        batch_op.create_index('ix_notices_category_publish_at', ['category', 'publish_at', 'id'], unique=False)
+        # The public list's order (pinned first, newest first): read in index order, no sort.
+        batch_op.create_index('ix_notices_listing', ['pinned', 'publish_at', 'id', 'title'], unique=False)
+        batch_op.create_index('ix_notices_public', ['publish_at', 'take_down_at', 'title'], unique=False)
         batch_op.create_index(batch_op.f('ix_notices_station_id'), ['station_id'], unique=False)
 
     op.create_table('notice_attachments',
@@ -99,6 +101,7 @@ def downgrade():
     with op.batch_alter_table('notices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notices_station_id'))
         batch_op.drop_index('ix_notices_public')
+        batch_op.drop_index('ix_notices_listing')
         batch_op.drop_index('ix_notices_category_publish_at')
         batch_op.drop_index(batch_op.f('ix_notices_area_id'))
 
