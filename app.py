@@ -39,6 +39,10 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("HTTPS") == "1"
     PREFERRED_URL_SCHEME = "https" if os.environ.get("HTTPS") == "1" else "http"
     IDLE_TIMEOUT_MINUTES = int(os.environ.get("IDLE_TIMEOUT_MINUTES", 30))
+    # Scheme and host that printed QR codes and the Atom feed point at, whatever host served the request.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    # Public pages are kept in each worker's memory for at most this long (blueprints/core/pagecache.py).
+    PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", 30))
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_LOCK_MINUTES = 15

@@ -25,6 +25,7 @@ BASE_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret",
     "WTF_CSRF_ENABLED": False,
+    "PUBLIC_PAGE_CACHE_SECONDS": 0,  # tests/test_pagecache.py turns the public page cache on
     "RATELIMIT_ENABLED": False,
     "SERVER_NAME": None,
 }

@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -121,6 +121,15 @@ class LoginAttempt(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     address: Mapped[str] = mapped_column(String(64))
     username: Mapped[str] = mapped_column(String(64))
+
+
+class ContentVersion(db.Model):
+    """A counter per kind of content; "public" is bumped by every change public pages show."""
+
+    __tablename__ = "content_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuditEntry(db.Model):

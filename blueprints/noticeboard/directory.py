@@ -30,6 +30,7 @@ from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.htmx import is_htmx, render_page
 from ..core.models import Area
+from ..core.pagecache import cached_public_page
 from ..core.pagination import MAX_ID, int_arg, page_number, paginate
 from ..core.permissions import role_required
 from ..core.timeutil import utcnow
@@ -143,6 +144,7 @@ def _group_choices(area_id: int | None) -> list[DeputyGroup]:
 
 
 @bp.get("/deputies/")
+@cached_public_page
 def deputies():
     filters = {
         "q": request.args.get("q", "").strip()[:32],
@@ -192,6 +194,7 @@ def deputies():
 
 
 @bp.get("/deputies/<int:deputy_id>")
+@cached_public_page
 def deputy(deputy_id: int):
     deputy = db.session.scalar(
         select(Deputy).where(Deputy.id == _check_id(deputy_id)).options(
@@ -301,6 +304,7 @@ def deputy_qr(deputy_id: int):
 # ---- stations --------------------------------------------------------------------------------
 
 @bp.get("/stations/")
+@cached_public_page
 def stations():
     rows = db.session.scalars(
         select(Station).where(Station.active).outerjoin(Station.area)
@@ -321,6 +325,7 @@ def stations():
 
 
 @bp.get("/stations/<int:station_id>")
+@cached_public_page
 def station(station_id: int):
     station = _active_station(station_id)
     serving = db.session.scalars(

@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..core.extensions import db
+from ..core.pagecache import watch_tables
 from ..core.timeutil import UTCDateTime, utcnow
 
 CATEGORIES = {
@@ -58,7 +59,7 @@ class Notice(db.Model):
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id", ondelete="RESTRICT"), index=True)
     pinned: Mapped[bool] = mapped_column(default=False)
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: a draft
-    take_down_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    take_down_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     revised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # last edit after publication
     version: Mapped[int] = mapped_column(default=1)
     source: Mapped[str | None] = mapped_column(String(32))
@@ -143,3 +144,6 @@ class NoticeAttachment(db.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+
+watch_tables(Notice.__tablename__, NoticeVersion.__tablename__, NoticeAttachment.__tablename__)

@@ -7,13 +7,14 @@ import zipfile
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, or_, select, text, union_all
+from sqlalchemy import and_, bindparam, func, or_, select, text, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..core import audit
 from ..core.errors import DomainError
 from ..core.extensions import db
+from ..core.pagecache import changes_at
 from ..core.timeutil import UTCDateTime, utcnow
 from .models import CATEGORIES, SCOPES, Notice, NoticeAttachment, NoticeVersion
 
@@ -112,6 +113,14 @@ def public_notices_for_station(station, limit: int = 5) -> list[Notice]:
                      .order_by(*order).limit(limit))
     ids = union_all(*(part.subquery().select() for part in parts)).subquery()
     return db.session.scalars(select(Notice).where(Notice.id.in_(select(ids.c.id))).order_by(*order).limit(limit)).all()
+
+
+@changes_at
+def next_window_change(now: datetime) -> datetime | None:
+    """When the next notice appears or is taken down on schedule (public pages change then)."""
+    times = [db.session.scalar(select(func.min(column)).where(column > now))
+             for column in (Notice.publish_at, Notice.take_down_at)]
+    return min((t for t in times if t is not None), default=None)
 
 
 def feed_notices(limit: int = 50) -> list[Notice]:

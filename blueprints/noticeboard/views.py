@@ -16,6 +16,7 @@ from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db
 from ..core.htmx import render_page
 from ..core.models import Area, AuditEntry
+from ..core.pagecache import cached_public_page
 from ..core.pagination import int_arg, page_number, paginate
 from ..core.permissions import role_required
 from ..core.timeutil import LOCAL_TZ, utcnow
@@ -44,6 +45,7 @@ def _townships():
 # ---- public ----------------------------------------------------------------------------------
 
 @bp.get("/")
+@cached_public_page
 def home():
     from ..registry.models import Deputy, Station
 
@@ -62,6 +64,7 @@ def home():
 
 
 @bp.get("/notices/")
+@cached_public_page
 def notices():
     category = request.args.get("category", "")
     if category and category not in CATEGORIES:
@@ -75,6 +78,7 @@ def notices():
 
 
 @bp.get("/notices/<int:notice_id>")
+@cached_public_page
 def notice(notice_id: int):
     item = services.get_public_notice(notice_id)
     if item is None:
@@ -83,6 +87,7 @@ def notice(notice_id: int):
 
 
 @bp.get("/notices/<int:notice_id>/history")
+@cached_public_page
 def notice_history(notice_id: int):
     item = services.get_public_notice(notice_id)
     if item is None:
@@ -110,6 +115,7 @@ def notice_attachment(notice_id: int, attachment_id: int):
 
 
 @bp.get("/notices/feed.atom")
+@cached_public_page
 def feed():
     entries = services.feed_notices(50)
     updated = max((n.revised_at or n.publish_at for n in entries), default=utcnow())

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.extensions import db
+from ..core.pagecache import watch_tables
 from ..core.timeutil import UTCDateTime, utcnow
 
 # The five levels of people's congress (五级人大代表).
@@ -240,3 +241,7 @@ class DeputyPhoto(db.Model):
     content_type: Mapped[str] = mapped_column(String(32))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+watch_tables("areas", Deputy.__tablename__, DeputyGroup.__tablename__, GroupMembership.__tablename__,
+             Station.__tablename__, HandlingUnit.__tablename__, DeputyPhoto.__tablename__)

@@ -60,6 +60,8 @@ def upgrade():
         batch_op.create_index('ix_notices_listing', ['pinned', 'publish_at', 'id', 'title'], unique=False)
         batch_op.create_index('ix_notices_public', ['publish_at', 'take_down_at', 'title'], unique=False)
         batch_op.create_index(batch_op.f('ix_notices_station_id'), ['station_id'], unique=False)
+        # The next take-down time, for the public page cache's expiry.
+        batch_op.create_index(batch_op.f('ix_notices_take_down_at'), ['take_down_at'], unique=False)
 
     op.create_table('notice_attachments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -92,13 +94,25 @@ def upgrade():
     )
 
 
+    # The public page cache's counter (blueprints/core/pagecache.py): one row, bumped by every
+    # transaction that changes what public pages show.
+    content_versions = op.create_table('content_versions',
+    sa.Column('name', sa.String(length=32), nullable=False),
+    sa.Column('version', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_content_versions'))
+    )
+    op.bulk_insert(content_versions, [{'name': 'public', 'version': 0}])
+
+
 def downgrade():
+    op.drop_table('content_versions')
     op.drop_table('notice_versions')
     with op.batch_alter_table('notice_attachments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notice_attachments_notice_id'))
 
     op.drop_table('notice_attachments')
     with op.batch_alter_table('notices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notices_take_down_at'))
         batch_op.drop_index(batch_op.f('ix_notices_station_id'))
         batch_op.drop_index('ix_notices_public')
         batch_op.drop_index('ix_notices_listing')

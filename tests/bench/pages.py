@@ -5,8 +5,10 @@
     python -m tests.bench.pages --database URL --reset   # e.g. a throwaway PostgreSQL database
 
 For each page it prints the SQL queries per request at demo size and at city size (counted in-process
-through the Flask test client), p50/p95 latency under load, and throughput as a ratio to /healthz
-measured in the same run. All traffic stays on 127.0.0.1; every loop is bounded in count.
+through the Flask test client, page cache off) and when served from the page cache, then p50/p95
+latency under load and throughput as a ratio to /healthz measured in the same run, twice: with the
+public page cache as deployed, and with it off (every request rendered). All traffic stays on
+127.0.0.1; every loop is bounded in count.
 """
 from __future__ import annotations
 
@@ -91,8 +93,10 @@ def pages(ids: dict) -> list[tuple[str, str]]:
     ]
 
 
-def query_counts(url: str, paths: list[tuple[str, str]]) -> dict[str, int]:
+def query_counts(url: str, paths: list[tuple[str, str]], cache_seconds: int = 0) -> dict[str, int]:
+    """Queries per request: rendering the page (cache off), or serving it from the page cache."""
     app = app_for(url)
+    app.config["PUBLIC_PAGE_CACHE_SECONDS"] = cache_seconds
     client = app.test_client()
     counts = {}
     with app.app_context():
@@ -112,9 +116,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(url: str, workers: int) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(url: str, workers: int, cache_seconds: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret"}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret",
+           "PUBLIC_PAGE_CACHE_SECONDS": str(cache_seconds)}
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "app:create_app()"], cwd=ROOT, env=env,
@@ -176,25 +181,37 @@ def main(argv: list[str] | None = None) -> int:
         log(f"built in {time.perf_counter() - started:.1f} s")
         small_counts = query_counts(small_url, pages(small_ids))
         city_counts = query_counts(city_url, pages(city_ids))
+        hit_counts = query_counts(city_url, pages(city_ids), cache_seconds=30)
 
-        process, port = start_gunicorn(city_url, args.workers)
-        try:
-            baseline = drive(port, "/healthz", args.clients, args.requests)
-            results = {label: drive(port, path, args.clients, args.requests) for label, path in pages(city_ids)}
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+        runs = {}
+        for cache_seconds in (30, 0):
+            process, port = start_gunicorn(city_url, args.workers, cache_seconds)
+            try:
+                baseline = drive(port, "/healthz", args.clients, args.requests)
+                results = {label: drive(port, path, args.clients, args.requests)
+                           for label, path in pages(city_ids)}
+            finally:
+                process.terminate()
+                process.wait(timeout=10)
+            runs[cache_seconds] = (baseline, results)
 
     backend = "PostgreSQL" if city_url.startswith("postgresql") else "SQLite"
     print(f"\nPublic pages, {backend}, gunicorn -w {args.workers}, {args.clients} concurrent clients, "
           f"{args.requests} requests per page, {args.deputies} deputies, {args.notices} notices")
-    print(f"{'page':<18}{'queries demo':>13}{'queries city':>13}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>8}"
-          f"{'vs healthz':>11}")
-    print(f"{'/healthz':<18}{'':>13}{'':>13}{baseline['p50'] * 1000:>9.1f}{baseline['p95'] * 1000:>9.1f}"
-          f"{baseline['rps']:>8.0f}{1:>11.2f}")
-    for label, figures in results.items():
-        print(f"{label:<18}{small_counts[label]:>13}{city_counts[label]:>13}{figures['p50'] * 1000:>9.1f}"
-              f"{figures['p95'] * 1000:>9.1f}{figures['rps']:>8.0f}{figures['rps'] / baseline['rps']:>11.2f}")
+    print("queries per request: rendering the page at demo and at city size, and serving it from the page cache")
+    print(f"{'page':<18}{'demo':>6}{'city':>6}{'cached':>8}")
+    for label, _path in pages(city_ids):
+        print(f"{label:<18}{small_counts[label]:>6}{city_counts[label]:>6}{hit_counts[label]:>8}")
+    for cache_seconds, title in ((30, "as deployed (PUBLIC_PAGE_CACHE_SECONDS=30)"),
+                                 (0, "rendered on every request (PUBLIC_PAGE_CACHE_SECONDS=0)")):
+        baseline, results = runs[cache_seconds]
+        print(f"\nunder load, {title}")
+        print(f"{'page':<18}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>8}{'vs healthz':>11}")
+        print(f"{'/healthz':<18}{baseline['p50'] * 1000:>9.1f}{baseline['p95'] * 1000:>9.1f}"
+              f"{baseline['rps']:>8.0f}{1:>11.2f}")
+        for label, figures in results.items():
+            print(f"{label:<18}{figures['p50'] * 1000:>9.1f}{figures['p95'] * 1000:>9.1f}{figures['rps']:>8.0f}"
+                  f"{figures['rps'] / baseline['rps']:>11.2f}")
     return 0
 
 
