@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -341,6 +341,11 @@ def import_roster(data: bytes, filename: str, *, create_missing: bool = False, a
     return result
 
 
+# Every new row carries the same keys, so the bulk insert runs as one batched statement.
+NEW_DEPUTY_KEYS = ("name", "gender", "level", "constituency", "occupation", "phone", "station_id", "code", "term",
+                   "area_id")
+
+
 def _write(parsed, matches, groups, stations, townships, result: ImportResult, progress) -> None:
     for row in parsed:
         if row.group and row.group not in groups:
@@ -353,7 +358,7 @@ def _write(parsed, matches, groups, stations, townships, result: ImportResult, p
             result.stations_created += 1
     db.session.flush()
 
-    new_deputies: list[tuple[_Row, Deputy]] = []
+    new_deputies: list[tuple[_Row, dict]] = []
     total = len(parsed)
     for done, row in enumerate(parsed, start=1):
         values = {
@@ -372,8 +377,7 @@ def _write(parsed, matches, groups, stations, townships, result: ImportResult, p
         deputy = matches[row.number]
         group = groups.get(row.group) if row.group else None
         if deputy is None:
-            deputy = Deputy(**values)
-            new_deputies.append((row, deputy))
+            new_deputies.append((row, {key: values.get(key) for key in NEW_DEPUTY_KEYS}))
             result.created += 1
         else:
             changed = {k: [getattr(deputy, k), v] for k, v in values.items() if getattr(deputy, k) != v}
@@ -391,11 +395,20 @@ def _write(parsed, matches, groups, stations, townships, result: ImportResult, p
             progress(done, total)
 
     if new_deputies:
-        db.session.add_all([deputy for _row, deputy in new_deputies])
-        db.session.flush()  # one multi-row INSERT ... RETURNING id
+        # One executemany INSERT: the unit of work would build 11,000 objects first, and RETURNING
+        # in parameter order falls back to one statement per row on SQLite. Every new row is unique
+        # by 代表编号 or by 姓名 + 手机 (checked above and by the database), which finds its id again.
+        before = db.session.scalar(select(func.coalesce(func.max(Deputy.id), 0)))
+        db.session.execute(insert(Deputy), [values for _row, values in new_deputies])
+        fresh = db.session.execute(
+            select(Deputy.id, Deputy.code, Deputy.name, Deputy.phone).where(Deputy.id > before)
+        ).all()
+        by_code = {code: deputy_id for deputy_id, code, _name, _phone in fresh if code}
+        by_name_phone = {(name, phone): deputy_id for deputy_id, _code, name, phone in fresh if phone}
         memberships = [
-            {"group_id": groups[row.group].id, "deputy_id": deputy.id, "role": "member"}
-            for row, deputy in new_deputies if row.group
+            {"group_id": groups[row.group].id, "role": "member",
+             "deputy_id": by_code[row.code] if row.code else by_name_phone[(row.name, row.phone)]}
+            for row, _values in new_deputies if row.group
         ]
         if memberships:
             db.session.execute(insert(GroupMembership), memberships)
