@@ -86,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
+    import blueprints.core.cases  # noqa: F401  (the shared case workflow's models)
     from blueprints.core.views import bp as core_bp
     from blueprints.noticeboard.directory import bp as directory_bp
     from blueprints.noticeboard.views import bp as noticeboard_bp
