@@ -59,6 +59,7 @@ ACTION_LABELS = {
     "delete": "删除",
     "publish": "发布",
     "take_down": "撤下",
+    "generate": "生成",
     # the shared case workflow (core/cases.py)
     "case_open": "登记事项",
     "case_sort": "梳理事项",
@@ -85,4 +86,8 @@ OBJECT_LABELS = {
     "roster": "代表名册",
     "notice": "公示",
     "case": "群众诉求/事项",
+    "reception_rule": "接待日规则",
+    "reception_day": "接待日",
+    "duty": "值班安排",
+    "reception": "接待记录",
 }
