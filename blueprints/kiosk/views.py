@@ -87,3 +87,12 @@ def receipt(station_id: int):
     if code is None:
         return redirect(url_for("kiosk.home", station_id=station.id))
     return render_template("kiosk/receipt.html", code=code, **_context(station))
+
+
+@bp.get("/<int:station_id>/message-qr.svg")
+def message_qr(station_id: int):
+    """A QR code to leave a message from one's own phone (the public form, this station preselected)."""
+    from ..noticeboard.directory import _public_url, _qr_svg, _svg_response
+
+    station = _station(station_id)
+    return _svg_response(_qr_svg(_public_url("messages.new_message", station_id=station.id)))

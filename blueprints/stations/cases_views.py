@@ -135,6 +135,7 @@ def _act(case_id: int, name: str, action, field: str):
         target = getattr(form, error.field or field, None) or getattr(form, field)
         target.errors = [*target.errors, error.message]
         forms[name] = form
+        flash(error.message, "error")  # also when the form is no longer shown in the case's new state
         return _render(case, forms, 409 if error.field == "status" else 400)
     flash(message, "success")
     return redirect(url_for("cases.detail", case_id=case.id), 303)

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from ..core import cases
 from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db, limiter
-from ..core.pagination import MAX_ID, int_arg
+from ..core.pagination import MAX_ID, int_arg, parse_positive_int
 from ..core.timeutil import local_today
 from ..registry.models import Deputy, Station
 from . import calendar as cal
@@ -94,6 +94,9 @@ def submit_message(form: MessageForm, source: str):
 @limiter.limit(message_limit, exempt_when=_only_posts)
 def new_message():
     station_id, deputy_id = int_arg("station_id"), int_arg("deputy_id")
+    posted = request.form.get("target", "")
+    if deputy_id is None and posted.startswith("d"):  # the form keeps its deputy when posted without ?deputy_id
+        deputy_id = parse_positive_int(posted[1:])
     form = MessageForm()
     form.target.choices = _targets(station_id, deputy_id)
     status = 200
