@@ -115,6 +115,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
     app.cli.add_command(registry_cli)
+    from blueprints.stations.cli import stations_cli
+
+    app.cli.add_command(stations_cli)
     return app
 
 

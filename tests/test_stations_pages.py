@@ -422,3 +422,45 @@ def test_stats_page_chart_and_export(world, client, auth):
     xlsx = client.get("/station-work/stats.xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     assert client.post(f"/station-work/stats/publish?year={date.today().year}").status_code == 303
+
+
+def test_a_deputy_raises_a_social_issue_that_enters_the_loop(world, client, auth):
+    auth.login("deputy")
+    empty = client.post("/cases/new", data={"category": "health", "title": "", "body": "x"})
+    assert empty.status_code == 400 and "请填写标题" in empty.get_data(as_text=True)
+    response = client.post("/cases/new", data={"category": "health", "title": "村卫生室缺少常用药",
+                                               "body": "多位村民反映村卫生室常用药经常断供。"})
+    assert response.status_code == 303
+    case = db.session.scalars(select(Case)).one()
+    assert (case.source, case.deputy_id, case.station_id) == ("deputy", world["deputies"][1].id,
+                                                              world["station"].id)
+    assert client.get(f"/cases/{case.id}").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["staff", "liaison", "unit", "clerk"])
+def test_only_deputies_raise_social_issues(world, client, auth, role):
+    auth.login(role)
+    assert client.post("/cases/new", data={"category": "health", "title": "t", "body": "b"}).status_code == 403
+    assert count(Case) == 0
+
+
+def test_cli_generates_the_year_and_lists_overdue(world, app):
+    from blueprints.stations import calendar as cal
+
+    cal.set_rule(world["station"], {"kind": "month_days", "month_days": "5", **HOURS}, by=world["staff"])
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["stations", "generate", str(local_today().year + 1)])
+    assert result.exit_code == 0 and "12 reception days" in result.output
+    assert runner.invoke(args=["stations", "overdue"]).exit_code == 0
+
+
+def test_demo_county_includes_the_stations_area(app, client):
+    from blueprints.core.demo import load_demo_county
+    from blueprints.core.models import User
+
+    load_demo_county()
+    liaison = db.session.scalar(select(User).where(User.username == "liaison"))
+    statuses = sorted(db.session.scalars(select(Case.status)).all())
+    assert statuses == ["assigned", "closed", "new", "new", "sent"]
+    html = client.get(f"/kiosk/{liaison.station_id}").get_data(as_text=True)
+    assert 'id="on-duty"' in html

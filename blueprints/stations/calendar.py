@@ -12,7 +12,7 @@ from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..core import audit
 from ..core.errors import DomainError
@@ -404,7 +404,7 @@ def todays_receptions(limit: int = 8, today: date | None = None) -> list[Recepti
     today = today or local_today()
     return db.session.scalars(
         select(ReceptionDay).where(ReceptionDay.day == today, ReceptionDay.status == "scheduled")
-        .options(selectinload(ReceptionDay.station), selectinload(ReceptionDay.duties)
+        .options(joinedload(ReceptionDay.station), selectinload(ReceptionDay.duties)
                  .joinedload(DutyAssignment.deputy))
         .order_by(ReceptionDay.start_time, ReceptionDay.station_id).limit(limit)).all()
 

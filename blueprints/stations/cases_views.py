@@ -22,6 +22,7 @@ from .forms import (
     CloseForm,
     DecideExtensionForm,
     DeclineForm,
+    DeputyCaseForm,
     ExtensionForm,
     MergeForm,
     RateForm,
@@ -86,6 +87,29 @@ def index():
     page = paginate(stmt.order_by(Case.id.desc()), page_number(), per_page=30)
     return render_page("stations/cases.html", "stations/_case_rows.html", page=page, status=status,
                        STATUSES=cases.STATUSES, CATEGORIES=CATEGORIES, today=local_today())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("deputy")
+def new():
+    """社情民意: a deputy passes on what constituents told them; it enters the same loop."""
+    form = DeputyCaseForm()
+    status = 200
+    if form.validate_on_submit():
+        deputy = current_user.deputy
+        try:
+            case = cases.open_case("deputy", form.title.data, form.body.data, by=_user(), category=form.category.data,
+                                   deputy=deputy, station=deputy.station if deputy else None)
+        except DomainError as error:
+            target = getattr(form, error.field or "body", form.body)
+            target.errors = [*target.errors, error.message]
+            status = 400
+        else:
+            flash(_("已提交，工作人员将梳理交办。"), "success")
+            return redirect(url_for("cases.detail", case_id=case.id), 303)
+    elif request.method == "POST":
+        status = 400
+    return render_template("stations/case_new.html", form=form), status
 
 
 def _forms(case: Case) -> dict:

@@ -132,3 +132,9 @@ class MergeForm(FlaskForm):
 
 class CloseForm(FlaskForm):
     note = StringField(_l("办结说明"), validators=[Length(max=2000)])
+
+
+class DeputyCaseForm(FlaskForm):
+    category = SelectField(_l("类别"), choices=list(CATEGORIES.items()))
+    title = StringField(_l("标题"), validators=[Length(max=120)])
+    body = TextAreaField(_l("反映的情况和建议"), render_kw={"rows": 8})
