@@ -464,3 +464,20 @@ def test_demo_county_includes_the_stations_area(app, client):
     assert statuses == ["assigned", "closed", "new", "new", "sent"]
     html = client.get(f"/kiosk/{liaison.station_id}").get_data(as_text=True)
     assert 'id="on-duty"' in html
+
+
+@pytest.mark.parametrize("role", [None, "clerk", "unit", "deputy", "liaison2"])
+def test_case_management_actions_are_refused_to_other_roles(world, client, auth, role):
+    case = new_case(world)
+    if role:
+        auth.login(role)
+    before = (count(Case), db.session.get(Case, case.id).status)
+    deadline = (local_today() + timedelta(days=5)).isoformat()
+    for action, data in (("assign", {"assign-unit_id": world["hunit"].id, "assign-deadline": deadline}),
+                         ("sort", {"sort-category": "urban", "sort-title": "x"}),
+                         ("merge", {"merge-into": case.id}), ("send", {"send-text": "x"}),
+                         ("close", {"close-note": "x"})):
+        response = client.post(f"/cases/{case.id}/{action}", data=data)
+        assert response.status_code in ((302,) if role is None else (403,)), (action, response.status_code)
+    db.session.expire_all()
+    assert (count(Case), db.session.get(Case, case.id).status) == before
