@@ -64,3 +64,35 @@ def test_the_kiosk_goes_home_after_idle_and_forgets_the_message(page, live_serve
     expect(page).to_have_url(re.compile(rf"/kiosk/{station_id}$"), timeout=8_000)
     page.get_by_role("link", name="我要留言").click()
     expect(page.get_by_label("留言内容")).to_have_value("")
+
+
+def test_liaison_edits_a_rota_cell_in_place(page, live_server, console):
+    station_id = seed_station(live_server)
+    live_server.add_user("liaison", station_id=station_id)
+
+    def today_id():
+        from sqlalchemy import select
+
+        from blueprints.core.extensions import db
+        from blueprints.stations.models import ReceptionDay
+
+        return db.session.scalar(select(ReceptionDay.id))
+
+    day_id = live_server.seed(today_id)
+    page.goto("/login")
+    page.locator("input[name=username]").fill("liaison")
+    page.locator("input[name=password]").fill("demo-2026")
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.goto(f"/station-work/{station_id}/calendar")
+    cell = page.locator(f"#day-{day_id}")
+    expect(cell).to_contain_text("王芳")
+    cell.get_by_role("link", name="排班").click()
+    page.get_by_label("李强").check()
+    page.locator(f"#day-{day_id}").get_by_role("button", name="保存").click()
+    expect(page.locator(f"#day-{day_id}")).to_contain_text("王芳、李强")
+    assert path_of(page) == f"/station-work/{station_id}/calendar"  # swapped in place, no navigation
+    assert console.errors() == []
+
+
+def path_of(page) -> str:
+    return re.sub(r"^https?://[^/]+", "", page.url)
