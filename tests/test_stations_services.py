@@ -307,3 +307,18 @@ def test_station_stats_count_visits_cases_answers_and_ratings(setup):
     assert "<svg" in services.bar_chart_svg(stats["months"], "visits", "接待人次")
     assert services.stats_xlsx(stats, "统计")[:2] == b"PK"
     assert services.answered_this_year() == 1
+
+
+def test_the_rotation_carries_on_into_the_next_year(setup):
+    station = setup["station"]
+    fifth = Deputy(name="周强", level="county", station=station)
+    db.session.add(fifth)
+    db.session.commit()
+    ids = [d.id for d in setup["deputies"]] + [fifth.id]
+    year = local_today().year + 1
+    cal.set_rule(station, {"kind": "month_days", "month_days": "25", **HOURS, "deputies_per_day": 1},
+                 by=setup["staff"])
+    cal.generate_year(station, year, by=setup["staff"])  # 12 days over 5 deputies: 3, 3, 2, 2, 2
+    cal.generate_year(station, year + 1, by=setup["staff"])
+    january = db.session.scalar(select(DutyAssignment.deputy_id).where(DutyAssignment.day == date(year + 1, 1, 25)))
+    assert january == ids[2]  # the next in turn, not the first deputy again

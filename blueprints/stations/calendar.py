@@ -186,7 +186,7 @@ def generate_year(stations: list[Station] | Station, year: int, *, by=None, toda
 def fill_rota(station_ids: list[int], start: date, end: date, *, today: date | None = None,
               per_day: dict[int, int] | None = None) -> int:
     """Fill the empty places of each scheduled day from today on, in turn among the station's serving
-    deputies: whoever has had the fewest duties this year goes first (then by id), skipping anyone
+    deputies: whoever has had the fewest duties in the past year goes first (then by id), skipping anyone
     already on duty elsewhere that day or whose term has ended by then. Does not commit."""
     if not station_ids:
         return 0
@@ -206,7 +206,8 @@ def fill_rota(station_ids: list[int], start: date, end: date, *, today: date | N
             .where(Deputy.station_id.in_(station_ids), or_(Deputy.ended_on.is_(None), Deputy.ended_on > start))
             .order_by(Deputy.id)):
         deputies[station_id].append((deputy_id, ended_on))
-    year_start = date(start.year, 1, 1)
+    # Duties over the past year count too, so that January carries on December's turn.
+    year_start = start - timedelta(days=365)
     all_ids = [d for rows in deputies.values() for d, _e in rows]
     counts = defaultdict(int)
     booked = set()  # (deputy, day) anywhere

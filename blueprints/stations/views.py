@@ -322,7 +322,7 @@ def _stats_args():
 def stats():
     year, station_id, area_id = _stats_args()
     data = services.station_stats(year, station_id=station_id, area_id=area_id)
-    charts = {key: services.bar_chart_svg(data["months"], key, label) for key, label in
+    charts = {label: services.bar_chart_svg(data["months"], key, label) for key, label in
               (("visits", _("接待人次")), ("cases", _("形成待办件")), ("answered", _("已答复")))}
     townships = db.session.scalars(select(Area).where(Area.kind == "township").order_by(Area.name)).all()
     stations = db.session.scalars(select(Station).order_by(Station.name)).all() \
