@@ -347,6 +347,23 @@ def test_tracking_is_rate_limited(database_url):
     assert codes[:3] == [404, 404, 404] and codes[3:] == [429, 429]
 
 
+def test_leaving_messages_is_rate_limited(world, database_url):
+    from app import create_app
+    from tests.conftest import BASE_CONFIG
+
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": True,
+                      "MESSAGE_RATE_LIMIT": "2 per minute", "RATELIMIT_STORAGE_URI": "memory://"})
+    sid = world["station"].id
+    with app.app_context():
+        client = app.test_client()
+        assert client.get("/messages/new").status_code == 200  # reading the form is not counted
+        codes = [client.post("/messages/new", data={"target": f"s{sid}", "body": f"留言{i}"}).status_code
+                 for i in range(3)]
+        db.session.remove()
+        db.engine.dispose()
+    assert codes == [303, 303, 429]
+
+
 # ---- kiosk -------------------------------------------------------------------------------------
 
 def test_kiosk_shows_todays_duty_without_login_or_staff_links(world, client):
