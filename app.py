@@ -51,6 +51,11 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    MESSAGE_RATE_LIMIT = "10 per hour"  # /messages/new and the kiosk form, per address
+    TRACK_RATE_LIMIT = "30 per hour"  # receipt-code lookups, per address: no enumeration
+    KIOSK_IDLE_SECONDS = 90
+    KIOSK_POLL_SECONDS = 60
+    HOLIDAYS: tuple = ()  # ISO dates; reception days falling on one move to the next working day
     ROSTER_IMPORT_MAX_ROWS = 50_000
 
 
@@ -90,6 +95,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
+    import blueprints.core.cases  # noqa: F401  (the shared case workflow's models)
     from blueprints.core.views import bp as core_bp
     from blueprints.noticeboard.directory import bp as directory_bp
     from blueprints.noticeboard.views import bp as noticeboard_bp
@@ -99,12 +105,23 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(registry_bp)
     app.register_blueprint(noticeboard_bp)
     app.register_blueprint(directory_bp)
+    from blueprints.kiosk.views import bp as kiosk_bp
+    from blueprints.stations import cases_views, public
+    from blueprints.stations import views as station_views
+
+    app.register_blueprint(station_views.bp)
+    app.register_blueprint(cases_views.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(kiosk_bp)
 
     from blueprints.core.cli import register_cli
     from blueprints.registry.cli import registry_cli
 
     register_cli(app)
     app.cli.add_command(registry_cli)
+    from blueprints.stations.cli import stations_cli
+
+    app.cli.add_command(stations_cli)
     return app
 
 

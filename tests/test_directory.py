@@ -421,7 +421,7 @@ def test_station_page_lists_its_serving_deputies(client, people, county):
     assert "钱已卸" not in page  # ended
     assert "李秀英" not in page  # another station
     assert PHONE not in page
-    assert "接待日安排将在这里显示" in page
+    assert "暂无接待日安排" in page
     assert f'src="/stations/{home.id}/qr.svg"' in page and f'href="/stations/{home.id}/qr.svg?download=1"' in page
     assert "打印二维码" in page
 

@@ -59,6 +59,22 @@ ACTION_LABELS = {
     "delete": "删除",
     "publish": "发布",
     "take_down": "撤下",
+    "generate": "生成",
+    # the shared case workflow (core/cases.py)
+    "case_open": "登记事项",
+    "case_sort": "梳理事项",
+    "case_assign": "交办",
+    "case_extension_request": "申请延期",
+    "case_extension_approve": "同意延期",
+    "case_extension_refuse": "不同意延期",
+    "case_decline": "退回交办",
+    "case_reply": "答复",
+    "case_send": "反馈群众",
+    "case_rate": "评价",
+    "case_reopen": "重新交办",
+    "case_close": "办结",
+    "case_merge": "合并重复件",
+    "case_merged_from": "并入重复件",
 }
 OBJECT_LABELS = {
     "deputy": "代表",
@@ -69,4 +85,9 @@ OBJECT_LABELS = {
     "user": "账号",
     "roster": "代表名册",
     "notice": "公示",
+    "case": "群众诉求/事项",
+    "reception_rule": "接待日规则",
+    "reception_day": "接待日",
+    "duty": "值班安排",
+    "reception": "接待记录",
 }

@@ -165,3 +165,7 @@ def load_demo_county(seed: int = 2026) -> None:
         if group.area_id == townships["城关镇"].id:
             group.liaison_user = liaison
     db.session.commit()
+
+    from ..stations.demo import demo as stations_demo
+
+    stations_demo()

@@ -332,8 +332,11 @@ def station(station_id: int):
         select(Deputy).where(Deputy.station_id == station.id, Deputy.ended_on.is_(None))
         .order_by(Deputy.name, Deputy.id)
     ).all()
+    from ..stations.calendar import upcoming_days
+
     return render_template(
         "noticeboard/directory/station.html", station=station, deputies=serving, notices=_station_notices(station),
+        reception_days=upcoming_days(station.id, limit=8),
     )
 
 

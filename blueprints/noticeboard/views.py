@@ -48,17 +48,20 @@ def _townships():
 @cached_public_page
 def home():
     from ..registry.models import Deputy, Station
+    from ..stations.calendar import todays_receptions
+    from ..stations.services import answered_this_year
 
     now_local = datetime.now(LOCAL_TZ)
     counts = {
         "deputies": db.session.scalar(select(func.count()).select_from(Deputy).where(Deputy.ended_on.is_(None))),
         "stations": db.session.scalar(select(func.count()).select_from(Station).where(Station.active)),
+        "answered": answered_this_year(),
     }
     stations = db.session.scalars(
         select(Station).where(Station.active).options(selectinload(Station.area))
         .order_by(Station.name).limit(6)
     ).all()
-    return render_template("noticeboard/home.html", counts=counts, stations=stations,
+    return render_template("noticeboard/home.html", counts=counts, stations=stations, today_days=todays_receptions(),
                            pinned=services.pinned_notices(), latest=services.latest_by_category(),
                            CATEGORIES=CATEGORIES, year=now_local.year)
 

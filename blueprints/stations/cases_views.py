@@ -1,0 +1,247 @@
+"""Case pages for staff, liaisons, units and deputies: the list (overdue ones stand out) and one case
+with the actions the user's role allows. Every rule is in blueprints/core/cases.py."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..core import cases
+from ..core.cases import Case, CaseAssignment
+from ..core.errors import DomainError
+from ..core.extensions import db
+from ..core.htmx import render_page
+from ..core.pagination import MAX_ID, page_number, paginate
+from ..core.permissions import role_required
+from ..core.timeutil import local_today
+from ..registry.models import HandlingUnit
+from .forms import (
+    AssignForm,
+    CloseForm,
+    DecideExtensionForm,
+    DeclineForm,
+    DeputyCaseForm,
+    ExtensionForm,
+    MergeForm,
+    RateForm,
+    ReplyForm,
+    SendForm,
+    SortForm,
+)
+from .models import CATEGORIES
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+ROLES = ("staff", "liaison", "unit", "deputy")
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def visible_cases():
+    """The cases the current user may see: staff all, a liaison their station's, a unit those ever
+    assigned to it, a deputy those they raised."""
+    stmt = select(Case)
+    user = current_user
+    if user.has_role("staff"):
+        return stmt
+    if user.role == "liaison" and user.station_id:
+        return stmt.where(Case.station_id == user.station_id)
+    if user.role == "unit" and user.unit_id:
+        return stmt.where(Case.id.in_(select(CaseAssignment.case_id).where(CaseAssignment.unit_id == user.unit_id)))
+    if user.role == "deputy" and user.deputy_id:
+        return stmt.where(Case.deputy_id == user.deputy_id)
+    return stmt.where(False)
+
+
+def _case(case_id: int) -> Case:
+    if not 0 < case_id <= MAX_ID:
+        abort(404)
+    case = db.session.scalar(visible_cases().where(Case.id == case_id).options(
+        selectinload(Case.assignments).joinedload(CaseAssignment.unit), selectinload(Case.steps),
+        selectinload(Case.ratings), joinedload(Case.station)))
+    if case is None:
+        # Someone else's case is a 403 when it exists (a unit it was never assigned to): no guessing game
+        # for logged-in staff accounts, whose ids are sequential anyway.
+        abort(403 if db.session.get(Case, case_id) else 404)
+    return case
+
+
+@bp.get("/")
+@role_required(*ROLES)
+def index():
+    status = request.args.get("status", "")
+    stmt = visible_cases().options(joinedload(Case.station), selectinload(Case.assignments)
+                                   .joinedload(CaseAssignment.unit))
+    if status == "overdue":
+        overdue_ids = cases.overdue_query().with_only_columns(Case.id).order_by(None)
+        stmt = stmt.where(Case.id.in_(overdue_ids))
+    elif status in cases.STATUSES:
+        stmt = stmt.where(Case.status == status)
+    elif current_user.role == "unit" and not status:
+        # a unit's to-do list first: its pending assignments
+        stmt = stmt.where(Case.id.in_(select(CaseAssignment.case_id).where(
+            CaseAssignment.unit_id == current_user.unit_id, CaseAssignment.state == "pending")))
+    page = paginate(stmt.order_by(Case.id.desc()), page_number(), per_page=30)
+    return render_page("stations/cases.html", "stations/_case_rows.html", page=page, status=status,
+                       STATUSES=cases.STATUSES, CATEGORIES=CATEGORIES, today=local_today())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("deputy")
+def new():
+    """社情民意: a deputy passes on what constituents told them; it enters the same loop."""
+    form = DeputyCaseForm()
+    status = 200
+    if form.validate_on_submit():
+        deputy = current_user.deputy
+        try:
+            case = cases.open_case("deputy", form.title.data, form.body.data, by=_user(), category=form.category.data,
+                                   deputy=deputy, station=deputy.station if deputy else None)
+        except DomainError as error:
+            target = getattr(form, error.field or "body", form.body)
+            target.errors = [*target.errors, error.message]
+            status = 400
+        else:
+            flash(_("已提交，工作人员将梳理交办。"), "success")
+            return redirect(url_for("cases.detail", case_id=case.id), 303)
+    elif request.method == "POST":
+        status = 400
+    return render_template("stations/case_new.html", form=form), status
+
+
+def _forms(case: Case) -> dict:
+    units = db.session.scalars(select(HandlingUnit).where(HandlingUnit.active).order_by(HandlingUnit.name)).all()
+    assign = AssignForm(prefix="assign")
+    assign.unit_id.choices = [(0, _("请选择"))] + [(u.id, u.name) for u in units]
+    assign.assisting.choices = [(u.id, u.name) for u in units]
+    main = case.main_assignment
+    return {
+        "sort": SortForm(prefix="sort", data={"category": case.category, "title": case.title}),
+        "assign": assign, "reply": ReplyForm(prefix="reply"), "decline": DeclineForm(prefix="decline"),
+        "extension": ExtensionForm(prefix="extension"), "decide": DecideExtensionForm(prefix="decide"),
+        "send": SendForm(prefix="send", data={"text": case.answer or (main.reply if main else "")}),
+        "merge": MergeForm(prefix="merge"), "close": CloseForm(prefix="close"), "rate": RateForm(prefix="rate"),
+    }
+
+
+def _render(case: Case, forms: dict | None = None, status: int = 200):
+    forms = forms or _forms(case)
+    user = current_user
+    my_assignment = next((a for a in case.assignments if user.role == "unit" and a.unit_id == user.unit_id
+                          and a.round == case.round and a.state == "pending"), None)
+    return render_template("stations/case.html", case=case, forms=forms, can_manage=cases.can_manage(user, case),
+                           my_assignment=my_assignment, CATEGORIES=CATEGORIES, today=local_today(),
+                           can_rate_as_deputy=user.role == "deputy" and case.deputy_id == user.deputy_id), status
+
+
+@bp.get("/<int:case_id>")
+@role_required(*ROLES)
+def detail(case_id: int):
+    return _render(_case(case_id))
+
+
+def _act(case_id: int, name: str, action, field: str):
+    """Validate the named form, run the service, show a refusal next to the field (400/403/409)."""
+    case = _case(case_id)
+    forms = _forms(case)
+    form = forms[name]
+    if not form.validate_on_submit():
+        return _render(case, forms, 400)
+    try:
+        message = action(case, form)
+    except DomainError as error:
+        if getattr(error, "status", None) == 403:
+            abort(403)
+        case = _case(case_id)
+        target = getattr(form, error.field or field, None) or getattr(form, field)
+        target.errors = [*target.errors, error.message]
+        forms[name] = form
+        flash(error.message, "error")  # also when the form is no longer shown in the case's new state
+        return _render(case, forms, 409 if error.field == "status" else 400)
+    flash(message, "success")
+    return redirect(url_for("cases.detail", case_id=case.id), 303)
+
+
+@bp.post("/<int:case_id>/sort")
+@role_required("staff", "liaison")
+def sort(case_id: int):
+    return _act(case_id, "sort", lambda c, f: cases.sort_case(c, by=_user(), category=f.category.data,
+                                                              title=f.title.data) and _("已保存。"), "category")
+
+
+@bp.post("/<int:case_id>/assign")
+@role_required("staff", "liaison")
+def assign(case_id: int):
+    def run(case, form):
+        unit = db.session.get(HandlingUnit, form.unit_id.data) if form.unit_id.data else None
+        assisting = [db.session.get(HandlingUnit, i) for i in form.assisting.data or []]
+        cases.assign_case(case, unit, form.deadline.data, by=_user(), assisting=assisting, note=form.note.data)
+        return _("已交办。")
+    return _act(case_id, "assign", run, "unit_id")
+
+
+@bp.post("/<int:case_id>/reply")
+@role_required("unit")
+def reply(case_id: int):
+    return _act(case_id, "reply", lambda c, f: cases.reply_case(c, f.text.data, by=_user(),
+                                                                reply_class=f.reply_class.data or None)
+                and _("答复已提交。"), "text")
+
+
+@bp.post("/<int:case_id>/decline")
+@role_required("unit")
+def decline(case_id: int):
+    return _act(case_id, "decline", lambda c, f: cases.decline_case(c, f.reason.data, by=_user())
+                and _("已退回，等待重新交办。"), "reason")
+
+
+@bp.post("/<int:case_id>/extension")
+@role_required("unit")
+def extension(case_id: int):
+    return _act(case_id, "extension", lambda c, f: cases.request_extension(c, f.until.data, f.reason.data,
+                                                                           by=_user())
+                and _("延期申请已提交。"), "until")
+
+
+@bp.post("/<int:case_id>/extension/decide")
+@role_required("staff", "liaison")
+def decide(case_id: int):
+    return _act(case_id, "decide", lambda c, f: cases.decide_extension(c, f.approve.data == "1", by=_user(),
+                                                                       note=f.note.data)
+                and _("已审批。"), "approve")
+
+
+@bp.post("/<int:case_id>/send")
+@role_required("staff", "liaison")
+def send(case_id: int):
+    return _act(case_id, "send", lambda c, f: cases.send_answer(c, by=_user(), text=f.text.data)
+                and _("答复已反馈给群众。"), "text")
+
+
+@bp.post("/<int:case_id>/merge")
+@role_required("staff", "liaison")
+def merge(case_id: int):
+    def run(case, form):
+        into = db.session.get(Case, form.into.data) if form.into.data else None
+        if into is None:
+            raise DomainError(_("请填写要并入的件号。"), field="into")
+        cases.merge_cases(case, into, by=_user())
+        return _("已合并。")
+    return _act(case_id, "merge", run, "into")
+
+
+@bp.post("/<int:case_id>/close")
+@role_required("staff", "liaison")
+def close(case_id: int):
+    return _act(case_id, "close", lambda c, f: cases.close_case(c, by=_user(), note=f.note.data) and _("已办结。"),
+                "note")
+
+
+@bp.post("/<int:case_id>/rate")
+@role_required("deputy")
+def rate(case_id: int):
+    return _act(case_id, "rate", lambda c, f: cases.rate_case(c, f.rating.data, by=_user(), rater="deputy",
+                                                              note=f.note.data) and _("感谢评价。"), "rating")

@@ -1,0 +1,198 @@
+"""Public pages of the stations area (no login): leave a message, track it by receipt code and rate the
+answer, the station's .ics calendar feed and the printable month sheet (上墙)."""
+from __future__ import annotations
+
+import calendar as pycal
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..core import cases
+from ..core.errors import DomainError, attach_to_form
+from ..core.extensions import db, limiter
+from ..core.pagination import MAX_ID, int_arg, parse_positive_int
+from ..core.timeutil import local_today
+from ..registry.models import Deputy, Station
+from . import calendar as cal
+from . import services
+from .forms import MessageForm, RateForm, TrackForm
+from .models import WEEKDAYS
+
+bp = Blueprint("messages", __name__)
+
+
+def message_limit() -> str:
+    return current_app.config.get("MESSAGE_RATE_LIMIT", "10 per hour")
+
+
+def track_limit() -> str:
+    return current_app.config.get("TRACK_RATE_LIMIT", "30 per hour")
+
+
+def _only_posts() -> bool:
+    return request.method != "POST"
+
+
+def _targets(station_id: int | None, deputy_id: int | None) -> list[tuple[str, str]]:
+    """The choices: every active station, or one preselected station/deputy (from a QR code or a link)."""
+    if deputy_id:
+        deputy = db.session.get(Deputy, deputy_id)
+        if deputy and deputy.ended_on is None:
+            return [(f"d{deputy.id}", _("%(n)s代表", n=deputy.name))]
+    stations = db.session.execute(select(Station.id, Station.name).where(Station.active).order_by(Station.name)).all()
+    if station_id:
+        stations = [s for s in stations if s.id == station_id] or stations
+    return [(f"s{sid}", name) for sid, name in stations]
+
+
+def resolve_target(value: str | None):
+    """'s12' → (station, None); 'd7' → (None, deputy); anything else → (None, None)."""
+    value = value or ""
+    if len(value) < 2 or value[0] not in "sd" or not value[1:].isascii() or not value[1:].isdigit():
+        return None, None
+    ident = int(value[1:])
+    if not 0 < ident <= MAX_ID:
+        return None, None
+    if value[0] == "s":
+        station = db.session.get(Station, ident)
+        return (station if station and station.active else None), None
+    deputy = db.session.get(Deputy, ident)
+    return None, (deputy if deputy and deputy.ended_on is None else None)
+
+
+def submit_message(form: MessageForm, source: str):
+    """Shared by /messages/new and the kiosk: the honeypot, the target, the service."""
+    if form.website.data:
+        # A bot filled the hidden field: answer as if it worked, store nothing.
+        return "BOT"
+    station, deputy = resolve_target(form.target.data)
+    if station is None and deputy is None:
+        form.target.errors = [*form.target.errors, _("请选择要留言的联络站或代表。")]
+        return None
+    try:
+        return services.leave_message(station=station, deputy=deputy, body=form.body.data, phone=form.phone.data,
+                                      name=form.name.data, source=source)
+    except DomainError as error:
+        attach_to_form(form, error, "body")
+        return None
+
+
+@bp.route("/messages/new", methods=["GET", "POST"])
+@limiter.limit(message_limit, exempt_when=_only_posts)
+def new_message():
+    station_id, deputy_id = int_arg("station_id"), int_arg("deputy_id")
+    posted = request.form.get("target", "")
+    if deputy_id is None and posted.startswith("d"):  # the form keeps its deputy when posted without ?deputy_id
+        deputy_id = parse_positive_int(posted[1:])
+    form = MessageForm()
+    form.target.choices = _targets(station_id, deputy_id)
+    status = 200
+    if form.validate_on_submit():
+        result = submit_message(form, "message")
+        if result is not None:
+            session["receipt"] = "" if result == "BOT" else result.receipt_code
+            return redirect(url_for("messages.sent"), 303)
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("stations/message_new.html", form=form), status
+
+
+@bp.get("/messages/sent")
+def sent():
+    code = session.pop("receipt", None)
+    if code is None:
+        return redirect(url_for("messages.track"))
+    return render_template("stations/message_sent.html", code=code)
+
+
+@bp.route("/messages/track", methods=["GET", "POST"])
+@limiter.limit(track_limit, exempt_when=_only_posts)
+def track():
+    """Only status, dates and the public answer, for a valid code; the same "not found" for a wrong and a
+    malformed code. POST only, so codes stay out of addresses and logs."""
+    form = TrackForm()
+    rate = RateForm(prefix="rate")
+    case, status = None, 200
+    if form.validate_on_submit():
+        case = cases.find_by_receipt(form.code.data)
+        if case is None:
+            form.code.errors = [*form.code.errors, _("没有找到这个回执码对应的留言，请核对后再试。")]
+            status = 404
+    elif request.method == "POST":
+        status = 400
+    return render_template("stations/track.html", form=form, case=case, rate=rate,
+                           timeline=services.public_timeline(case) if case else []), status
+
+
+@bp.post("/messages/rate")
+@limiter.limit(track_limit)
+def rate_message():
+    form = RateForm(prefix="rate")
+    case = cases.find_by_receipt(form.code.data) if form.validate_on_submit() else None
+    if case is None:
+        flash(_("没有找到这个回执码对应的留言，请核对后再试。"), "error")
+        return redirect(url_for("messages.track"), 303)
+    try:
+        cases.rate_case(case, form.rating.data, note=form.note.data)
+    except DomainError as error:
+        flash(error.message, "error")
+        return render_template("stations/track.html", form=TrackForm(code=case.receipt_code), case=case,
+                               rate=form, timeline=services.public_timeline(case)), 409
+    flash(_("感谢您的评价。"), "success")
+    return render_template("stations/track.html", form=TrackForm(code=case.receipt_code), case=case,
+                           rate=RateForm(prefix="rate"), timeline=services.public_timeline(case))
+
+
+# ---- the station's published rota --------------------------------------------------------------
+
+def _active_station(station_id: int) -> Station:
+    if not 0 < station_id <= MAX_ID:
+        abort(404)
+    station = db.session.get(Station, station_id)
+    if station is None or not station.active:
+        abort(404)
+    return station
+
+
+@bp.get("/stations/<int:station_id>/rota.ics")
+def rota_ics(station_id: int):
+    station = _active_station(station_id)
+    today = local_today()
+    days = cal.days_between(station.id, date(today.year, today.month, 1), date(today.year + 1, 12, 31))
+    body = cal.ics_calendar(station, days, request.host)
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'inline; filename="station-{station.id}.ics"'
+    response.headers["Cache-Control"] = "public, max-age=600"
+    return response
+
+
+@bp.get("/stations/<int:station_id>/rota/print")
+def rota_print(station_id: int):
+    """The month sheet for the station's wall (A4, print stylesheet)."""
+    station = _active_station(station_id)
+    raw = request.args.get("month", "")
+    today = local_today()
+    try:
+        year, month = (int(x) for x in raw.split("-")) if raw else (today.year, today.month)
+        date(year, month, 1)
+    except ValueError:
+        abort(404)
+    if not 2000 <= year <= 2100:
+        abort(404)
+    days = cal.days_between(station.id, date(year, month, 1), date(year, month, pycal.monthrange(year, month)[1]))
+    return render_template("stations/rota_print.html", station=station, year=year, month=month, days=days,
+                           WEEKDAYS=WEEKDAYS)

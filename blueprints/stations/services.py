@@ -1,0 +1,269 @@
+"""Reception records, messages from the public, and the station statistics. Cases are opened and moved
+through blueprints/core/cases.py; this module only adds what is particular to stations."""
+from __future__ import annotations
+
+import io
+import re
+from collections import defaultdict
+from datetime import UTC, date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..core import audit, cases
+from ..core.cases import Case, CaseAssignment, CaseRating
+from ..core.errors import DomainError
+from ..core.extensions import db
+from ..core.timeutil import LOCAL_TZ, local_today, utcnow
+from ..registry.models import Deputy, Station
+from .models import CATEGORIES, Reception, ReceptionDay
+
+MAX_MESSAGE = 2_000
+MAX_SUMMARY = 5_000
+# Mainland mobile (1[3-9] + 9 digits) or a landline with area code (0xx-xxxxxxx[x]).
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+def clean_phone(raw: str | None, field: str = "phone") -> str | None:
+    phone = re.sub(r"[\s]", "", raw or "")
+    if not phone:
+        return None
+    if not PHONE_RE.match(phone):
+        raise DomainError(_("“%(p)s”不是有效的电话号码（手机 11 位，座机请带区号）。", p=phone[:20]), field=field)
+    return phone
+
+
+def _refuse(error: DomainError):
+    db.session.rollback()
+    raise error
+
+
+def _commit():
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise DomainError(_("保存失败：数据与现有记录冲突，未做任何修改。")) from exc
+
+
+def can_run_station(user, station_id: int | None) -> bool:
+    """Staff everywhere; a liaison only at their own station."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.has_role("staff") or (user.role == "liaison" and station_id is not None
+                                      and user.station_id == station_id)
+
+
+# ---- reception records -------------------------------------------------------------------------
+
+def record_reception(station: Station, values: dict, *, by) -> Reception:
+    """Record one visit. values: category, summary, deputy_ids, consent, visitor_name, visitor_phone,
+    answered_on_spot, spot_answer, follow_up (opens a case in the same transaction), reception_day_id."""
+    try:
+        if not can_run_station(by, station.id):
+            raise cases.CaseForbidden(_("您只能记录本站的接待。"))
+        category = values.get("category")
+        if category not in CATEGORIES:
+            raise DomainError(_("请选择反映问题的类别。"), field="category")
+        summary = (values.get("summary") or "").strip()
+        if not summary:
+            raise DomainError(_("请填写群众反映的内容。"), field="summary")
+        if len(summary) > MAX_SUMMARY:
+            raise DomainError(_("内容不能超过 %(n)d 个字符。", n=MAX_SUMMARY), field="summary")
+        consent = bool(values.get("consent"))
+        name = (values.get("visitor_name") or "").strip()[:32] or None
+        phone = clean_phone(values.get("visitor_phone"), "visitor_phone")
+        if (name or phone) and not consent:
+            raise DomainError(_("记录群众姓名或电话须经本人同意，请勾选“本人同意留下联系方式”。"), field="consent")
+        deputy_ids = list(dict.fromkeys(values.get("deputy_ids") or []))
+        deputies = db.session.scalars(select(Deputy).where(Deputy.id.in_(deputy_ids))).all() if deputy_ids else []
+        if len(deputies) != len(deputy_ids):
+            raise DomainError(_("所选接待代表不存在。"), field="deputy_ids")
+        on_spot = bool(values.get("answered_on_spot"))
+        follow_up = bool(values.get("follow_up"))
+        if on_spot and follow_up:
+            raise DomainError(_("当场答复的事项无需转为待办件；需要交办的请不要勾选“当场答复”。"), field="follow_up")
+        rday_id = values.get("reception_day_id")
+        if rday_id and db.session.scalar(select(ReceptionDay.station_id).where(ReceptionDay.id == rday_id)) \
+                != station.id:
+            raise DomainError(_("接待日不属于本站。"), field="reception_day_id")
+    except DomainError as error:
+        _refuse(error)
+    visit = Reception(station_id=station.id, reception_day_id=rday_id or None, category=category, summary=summary,
+                      consent=consent, visitor_name=name if consent else None,
+                      visitor_phone=phone if consent else None, answered_on_spot=on_spot,
+                      spot_answer=(values.get("spot_answer") or "").strip()[:MAX_SUMMARY] or None,
+                      recorded_by_id=by.id, deputies=list(deputies), visited_at=values.get("visited_at") or utcnow())
+    db.session.add(visit)
+    db.session.flush()
+    audit.record("create", "reception", visit.id, f"{station.name}接待记录：{CATEGORIES[category]}", actor=by)
+    if follow_up:
+        title = summary.splitlines()[0][:60]
+        case = cases.open_case("reception", title, summary, by=by, category=category, station=station,
+                               contact_name=visit.visitor_name, contact_phone=visit.visitor_phone, commit=False)
+        visit.case_id = case.id
+    _commit()
+    return visit
+
+
+def receptions_for(station_id: int, start: date, end: date) -> list[Reception]:
+    from sqlalchemy.orm import selectinload
+
+    lo = datetime.combine(start, datetime.min.time(), LOCAL_TZ)
+    hi = datetime.combine(end, datetime.max.time(), LOCAL_TZ)
+    return db.session.scalars(
+        select(Reception).where(Reception.station_id == station_id, Reception.visited_at >= lo,
+                                Reception.visited_at <= hi)
+        .options(selectinload(Reception.deputies), selectinload(Reception.case))
+        .order_by(Reception.visited_at.desc())).all()
+
+
+# ---- messages from the public ------------------------------------------------------------------
+
+def leave_message(*, station: Station | None, deputy: Deputy | None, body: str, phone: str | None = None,
+                  name: str | None = None, source: str = "message") -> Case:
+    """A message for a station or a deputy, without an account. Returns the case (its receipt_code)."""
+    try:
+        if station is None and deputy is None:
+            raise DomainError(_("请选择要留言的联络站或代表。"), field="station_id")
+        body = (body or "").replace("\r\n", "\n").strip()
+        if not body:
+            raise DomainError(_("请填写留言内容。"), field="body")
+        if len(body) > MAX_MESSAGE:
+            raise DomainError(_("留言不能超过 %(n)d 个字符（现有 %(m)d 个）。", n=MAX_MESSAGE, m=len(body)),
+                              field="body")
+        phone = clean_phone(phone)
+        name = (name or "").strip()[:32] or None
+    except DomainError as error:
+        _refuse(error)
+    if station is None and deputy is not None:
+        station = deputy.station  # the deputy's station follows the message up
+    title = re.sub(r"\s+", " ", body)[:40]
+    return cases.open_case(source, title, body, station=station, deputy=None, contact_name=name,
+                           contact_phone=phone, source_ref=f"deputy:{deputy.id}" if deputy else None)
+
+
+def public_timeline(case: Case) -> list[tuple[datetime, str]]:
+    """What the tracking page may show: dates and step names, never people, units' internal notes or
+    contact data."""
+    shown = {"open": _("已收到"), "assign": _("已交办承办单位"), "reply": None, "send": _("已答复"),
+             "reopen": _("重新办理"), "close": _("已办结"), "merged_from": None, "decline": None}
+    return [(step.at, shown[step.action]) for step in case.steps if shown.get(step.action)]
+
+
+# ---- statistics --------------------------------------------------------------------------------
+
+def _local_month(value: datetime) -> int:
+    return value.astimezone(LOCAL_TZ).month
+
+
+def station_stats(year: int, *, station_id: int | None = None, area_id: int | None = None) -> dict:
+    """Per month (1–12) and in total: visits, cases raised, answered, answered within the deadline,
+    ratings (满意 + 基本满意 share). Filters: one station, or one township's stations. Five queries."""
+    lo = datetime(year, 1, 1, tzinfo=LOCAL_TZ).astimezone(UTC)
+    hi = datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+    def scope(stmt, column):
+        if station_id:
+            return stmt.where(column == station_id)
+        if area_id:
+            return stmt.where(column.in_(select(Station.id).where(Station.area_id == area_id)))
+        return stmt.where(column.is_not(None))
+
+    months = {m: defaultdict(int) for m in range(1, 13)}
+    for (at,) in db.session.execute(scope(select(Reception.visited_at).where(
+            Reception.visited_at >= lo, Reception.visited_at < hi), Reception.station_id)):
+        months[_local_month(at)]["visits"] += 1
+    for (at,) in db.session.execute(scope(select(Case.created_at).where(
+            Case.created_at >= lo, Case.created_at < hi, Case.status != "merged"), Case.station_id)):
+        months[_local_month(at)]["cases"] += 1
+    for replied_at, deadline in db.session.execute(scope(
+            select(CaseAssignment.replied_at, CaseAssignment.deadline).join(Case, Case.id == CaseAssignment.case_id)
+            .where(CaseAssignment.role == "main", CaseAssignment.replied_at >= lo, CaseAssignment.replied_at < hi),
+            Case.station_id)):
+        month = months[_local_month(replied_at)]
+        month["answered"] += 1
+        if replied_at.astimezone(LOCAL_TZ).date() <= deadline:
+            month["on_time"] += 1
+    for rated_at, rating in db.session.execute(scope(
+            select(CaseRating.rated_at, CaseRating.rating).join(Case, Case.id == CaseRating.case_id)
+            .where(CaseRating.rated_at >= lo, CaseRating.rated_at < hi), Case.station_id)):
+        month = months[_local_month(rated_at)]
+        month["rated"] += 1
+        month[rating] += 1
+    total = defaultdict(int)
+    for month in months.values():
+        for key, value in month.items():
+            total[key] += value
+    rows = [{"month": m, **_ratios(months[m])} for m in range(1, 13)]
+    return {"year": year, "months": rows, "total": _ratios(total)}
+
+
+def _ratios(values: dict) -> dict:
+    out = {k: values.get(k, 0) for k in ("visits", "cases", "answered", "on_time", "rated", "satisfied",
+                                          "basically", "unsatisfied")}
+    out["on_time_rate"] = round(100 * out["on_time"] / out["answered"]) if out["answered"] else None
+    out["satisfaction"] = round(100 * (out["satisfied"] + out["basically"]) / out["rated"]) if out["rated"] else None
+    return out
+
+
+def bar_chart_svg(rows: list[dict], key: str, label: str, *, width: int = 640, height: int = 200) -> str:
+    """A plain server-rendered SVG bar chart of one figure by month (no script, no CDN)."""
+    from xml.sax.saxutils import escape
+
+    top = max((r[key] or 0 for r in rows), default=0) or 1
+    bar_w = (width - 40) / len(rows)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 30}" role="img" '
+             f'aria-label="{escape(label)}" class="chart"><title>{escape(label)}</title>']
+    for i, row in enumerate(rows):
+        value = row[key] or 0
+        h = round((height - 20) * value / top)
+        x = 30 + i * bar_w
+        parts.append(f'<rect x="{x + 4:.1f}" y="{height - h}" width="{bar_w - 8:.1f}" height="{h}" fill="#0b4f8a">'
+                     f'<title>{row["month"]}月：{value}</title></rect>')
+        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - h - 4}" font-size="12" text-anchor="middle">'
+                     f'{value}</text>')
+        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height + 18}" font-size="12" text-anchor="middle">'
+                     f'{row["month"]}月</text>')
+    parts.append(f'<line x1="30" y1="{height}" x2="{width - 10}" y2="{height}" stroke="#555"/></svg>')
+    return "".join(parts)
+
+
+def stats_xlsx(stats: dict, title: str) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "统计"
+    sheet.append([title])
+    sheet.append(["月份", "接待人次", "形成待办件", "已答复", "按期答复", "按期率(%)", "已评价", "满意", "基本满意",
+                  "不满意", "满意率(%)"])
+    for row in [*stats["months"], {"month": "合计", **stats["total"]}]:
+        sheet.append([f"{row['month']}月" if isinstance(row["month"], int) else row["month"], row["visits"],
+                      row["cases"], row["answered"], row["on_time"], row["on_time_rate"], row["rated"],
+                      row["satisfied"], row["basically"], row["unsatisfied"], row["satisfaction"]])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def publish_stats(year: int, *, by, station: Station | None = None):
+    """Publish a year's summary on the noticeboard (duty_record category), revised in place."""
+    from ..noticeboard.services import publish_notice
+
+    stats = station_stats(year, station_id=station.id if station else None)
+    t = stats["total"]
+    who = station.name if station else "全县各代表联络站"
+    body = (f"{year}年，{who}共接待群众 {t['visits']} 人次，形成待办件 {t['cases']} 件，已答复 {t['answered']} 件，"
+            f"其中按期答复 {t['on_time']} 件；群众评价 {t['rated']} 件，满意和基本满意率 "
+            f"{t['satisfaction'] if t['satisfaction'] is not None else '—'}%。")
+    return publish_notice("duty_record", f"{who}{year}年接待工作情况", body,
+                          scope="station" if station else "county", station=station,
+                          source="stations.stats", source_ref=f"{station.id if station else 'all'}:{year}", actor=by)
+
+
+def answered_this_year() -> int:
+    """Cases answered (a main unit's reply) since 1 January, local time: the public home count."""
+    start = datetime(local_today().year, 1, 1, tzinfo=LOCAL_TZ)
+    return db.session.scalar(select(func.count()).select_from(Case).where(Case.answered_at >= start)) or 0
