@@ -87,6 +87,7 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
 
     from blueprints.core.views import bp as core_bp
+    from blueprints.duties.views import bp as duties_bp
     from blueprints.noticeboard.directory import bp as directory_bp
     from blueprints.noticeboard.views import bp as noticeboard_bp
     from blueprints.registry.views import bp as registry_bp
@@ -95,6 +96,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(registry_bp)
     app.register_blueprint(noticeboard_bp)
     app.register_blueprint(directory_bp)
+    app.register_blueprint(duties_bp)
 
     from blueprints.core.cli import register_cli
     from blueprints.registry.cli import registry_cli
