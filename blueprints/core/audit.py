@@ -59,6 +59,10 @@ ACTION_LABELS = {
     "delete": "删除",
     "publish": "发布",
     "take_down": "撤下",
+    "verify": "核实通过",
+    "return": "退回",
+    "correct": "更正",
+    "export": "导出",
 }
 OBJECT_LABELS = {
     "deputy": "代表",
@@ -69,4 +73,12 @@ OBJECT_LABELS = {
     "user": "账号",
     "roster": "代表名册",
     "notice": "公示",
+    "activity": "履职活动",
+    "scoring_year": "履职计分规则",
+    "absence": "缺席记录",
+    "reminder": "谈话提醒",
+    "voter_report": "述职评议",
+    "term": "届次任期",
+    "archive": "履职档案",
+    "evaluation": "履职评价",
 }

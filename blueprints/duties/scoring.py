@@ -245,6 +245,12 @@ def all_totals(year: int, level: str) -> list:
     return db.session.execute(select(ranked).order_by(ranked.c.rank, ranked.c.deputy_id)).mappings().all()
 
 
+def totals_only(year: int, level: str) -> list:
+    """Every deputy's total (the distribution chart): one aggregate, one small column."""
+    ranked = scores(year, level)
+    return db.session.execute(select(ranked.c.total)).mappings().all()
+
+
 def flag_count(n: int) -> int:
     return min(FLAG_MAX, max(1, ceil(n * FLAG_SHARE))) if n else 0
 
@@ -306,8 +312,9 @@ class Archive:
     term: tuple[date | None, date | None]
 
 
-def archive(deputy: Deputy, year: int) -> Archive:
-    """The figures of a deputy's archive for one year, in a fixed number of queries."""
+def archive(deputy: Deputy, year: int, standing=None) -> Archive:
+    """The figures of a deputy's archive for one year, in a fixed number of queries (the absences
+    come from ``standing``, the deputy's ranking row, when the caller has it)."""
     scoring = db.session.get(ScoringYear, year)
     rules = {r.type_code: r for r in scoring.rules} if scoring else {}
     counts = {}
@@ -331,8 +338,11 @@ def archive(deputy: Deputy, year: int) -> Archive:
             by_type.append({"code": code, "label": label, "verified": verified, "pending": c.get("pending", 0),
                             "returned": c.get("returned", 0), "points": points,
                             "cap": rule.annual_cap if rule else None, "each": rule.points if rule else None})
-    absences = db.session.scalar(select(func.count()).select_from(Absence).where(
-        Absence.deputy_id == deputy.id, Absence.year == year)) or 0
+    if standing is not None:
+        absences = int(standing["absences"])
+    else:
+        absences = db.session.scalar(select(func.count()).select_from(Absence).where(
+            Absence.deputy_id == deputy.id, Absence.year == year)) or 0
     deduction = scoring.absence_deduction if scoring else Decimal("0")
     total = gross - deduction * absences
     term = term_window(deputy)
@@ -353,12 +363,19 @@ def archive(deputy: Deputy, year: int) -> Archive:
     return Archive(year, scoring, by_type, gross, absences, total, missing, term)
 
 
-def verified_counts_by_year(deputy_id: int) -> list:
-    """The public profile: (year, type_code, n) of verified activities, one GROUP BY."""
-    return db.session.execute(
+def public_summary(deputy_id: int) -> list[tuple[int, list[tuple[str, int]], int]]:
+    """The public profile: verified activity counts by year and type (no titles, places or notes),
+    newest year first, from one GROUP BY query. [(year, [(type label, n)], year total)]"""
+    rows = db.session.execute(
         select(Activity.year, Activity.type_code, func.count()).where(
             Activity.deputy_id == deputy_id, Activity.status == "verified")
-        .group_by(Activity.year, Activity.type_code).order_by(Activity.year.desc())).all()
+        .group_by(Activity.year, Activity.type_code)).all()
+    order = list(ACTIVITY_TYPES)
+    years: dict[int, list] = {}
+    for year, code, n in rows:
+        years.setdefault(year, []).append((code, n))
+    return [(year, [(ACTIVITY_TYPES[c], n) for c, n in sorted(items, key=lambda i: order.index(i[0]))],
+             sum(n for _c, n in items)) for year, items in sorted(years.items(), reverse=True)]
 
 
 # ---- absences and reminders ----------------------------------------------------------------------
