@@ -47,7 +47,7 @@ def reports_list():
     serving = db.session.scalar(select(func.count()).select_from(Deputy).where(
         Deputy.level == level, Deputy.ended_on.is_(None)))
     upcoming = db.session.scalars(select(VoterReport).options(joinedload(VoterReport.deputy))
-                                  .where(VoterReport.scheduled_on >= local_today())
+                                  .where(VoterReport.scheduled_on >= local_today(), ~VoterReport.held)
                                   .order_by(VoterReport.scheduled_on).limit(20)).all()
     return render_template("duties/reports.html", page=page, level=level, show=show, term=term,
                            this_year=this_year, serving=serving, upcoming=upcoming, LEVEL_LABELS=LEVEL_LABELS)
