@@ -165,3 +165,7 @@ def load_demo_county(seed: int = 2026) -> None:
         if group.area_id == townships["城关镇"].id:
             group.liaison_user = liaison
     db.session.commit()
+
+    from ..duties.demo import load as load_duties_demo  # the area's own demo data
+
+    load_duties_demo(seed)

@@ -229,12 +229,13 @@ def evaluation():
     if request.headers.get("HX-Request") == "true" and request.args.get("page"):
         return render_page("duties/evaluation.html", "duties/_ranking_rows.html", **context)
     n = scoring.flag_count(total)
-    totals = [float(r["total"]) for r in scoring.totals_only(year, level)]
-    labels, counts = charts.histogram(totals)
+    everyone = scoring.standings(year, level)
+    labels, counts = charts.histogram([float(r["total"]) for r in everyone])
+    lowest = sorted(everyone[-n:], key=lambda r: (r["total"], r["deputy_id"])) if n else []
     context.update(
         groups=scoring.group_totals(year, level),
-        lowest=scoring.lowest(year, level, n),
-        highest=scoring.highest(year, level, n),
+        lowest=scoring.with_reminders(year, lowest),
+        highest=[r for r in everyone[:n] if r["total"] > 0],
         reminder_form=ReminderForm(),
         distribution=charts.bar_chart(labels, counts, _("积分分布（人数）"), _("人")),
         by_month=charts.bar_chart(MONTHS, scoring.activity_by_month(year, level), _("每月履职活动（次）"), _("次")),

@@ -245,10 +245,21 @@ def all_totals(year: int, level: str) -> list:
     return db.session.execute(select(ranked).order_by(ranked.c.rank, ranked.c.deputy_id)).mappings().all()
 
 
-def totals_only(year: int, level: str) -> list:
-    """Every deputy's total (the distribution chart): one aggregate, one small column."""
+def standings(year: int, level: str) -> list:
+    """Every deputy's (deputy_id, name, total, rank) in rank order, from one aggregate: the evaluation
+    page takes the distribution, the top and the bottom from this one list."""
     ranked = scores(year, level)
-    return db.session.execute(select(ranked.c.total)).mappings().all()
+    return db.session.execute(select(ranked.c.deputy_id, ranked.c.name, ranked.c.total, ranked.c.rank)
+                              .order_by(ranked.c.rank, ranked.c.deputy_id)).mappings().all()
+
+
+def with_reminders(year: int, rows: list) -> list[dict]:
+    """rows plus the reminder held this year (held_on, note), one query for all of them."""
+    ids = [r["deputy_id"] for r in rows]
+    held = {r.deputy_id: r for r in db.session.scalars(
+        select(Reminder).where(Reminder.year == year, Reminder.deputy_id.in_(ids)))} if ids else {}
+    return [{**r, "held_on": held[r["deputy_id"]].held_on if r["deputy_id"] in held else None,
+             "note": held[r["deputy_id"]].note if r["deputy_id"] in held else None} for r in rows]
 
 
 def flag_count(n: int) -> int:
