@@ -14,6 +14,7 @@ BAR = "#0b4f8a"
 def bar_chart(labels: list[str], values: list[float], title: str, unit: str = "") -> Markup:
     """A captioned bar chart; each bar carries a <title> so a screen reader or a hover reads its value."""
     top = max(values) if values and max(values) > 0 else 1
+    top = -(-top // 4) * 4 if top >= 4 else top  # whole-number gridlines
     plot_w = WIDTH - MARGIN_LEFT - 8
     plot_h = HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
     step = plot_w / max(1, len(values))
