@@ -354,3 +354,20 @@ def test_a_report_to_voters_is_held_assessed_and_counted_as_an_activity(make_dep
     assert count(ReportAssessment) == 2
     due = db.session.scalars(reports.tracking("county", None, reported=False)).all()
     assert deputy not in due
+
+
+def test_attachments_are_limited_in_size_and_number(deputy_user):
+    big = b"%PDF-" + b"0" * services.ATTACHMENT_MAX_BYTES
+    with pytest.raises(DomainError, match="每个附件不能超过 5 MB"):
+        services.log_activity(deputy_user.deputy, values(), deputy_user, nonce="n1", files=[("大.pdf", big)])
+    six = [(f"{i}.pdf", b"%PDF-1.4") for i in range(6)]
+    with pytest.raises(DomainError, match="最多上传 5 个附件"):
+        services.log_activity(deputy_user.deputy, values(), deputy_user, nonce="n1", files=six)
+    assert count() == 0
+
+
+def test_rules_are_published_on_the_noticeboard_and_republishing_revises_the_same_notice(users):
+    first = scoring.publish_rules(YEAR, users["staff"])
+    scoring.save_rules(YEAR, {"survey": ("6", "30")}, absence_deduction="5", minimums={}, actor=users["staff"])
+    second = scoring.publish_rules(YEAR, users["staff"])
+    assert first.id == second.id and "| 调研 | 6 | 30 |" in second.body

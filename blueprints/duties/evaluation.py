@@ -146,9 +146,10 @@ def rules_year(year: int):
         by_code = {r.type_code: r for r in scoring_year.rules}
         for code in codes:
             rule = by_code.get(code)
-            getattr(form, f"points_{code}").data = f"{rule.points:g}" if rule else "0"
-            getattr(form, f"cap_{code}").data = f"{rule.annual_cap:g}" if rule and rule.annual_cap is not None else ""
-        form.absence_deduction.data = f"{scoring_year.absence_deduction:g}"
+            getattr(form, f"points_{code}").data = scoring.plain(rule.points) if rule else "0"
+            getattr(form, f"cap_{code}").data = (scoring.plain(rule.annual_cap)
+                                                 if rule and rule.annual_cap is not None else "")
+        form.absence_deduction.data = scoring.plain(scoring_year.absence_deduction)
         form.min_standing_committee.data = scoring_year.min_standing_committee
         form.min_survey.data = scoring_year.min_survey
         form.min_inspection.data = scoring_year.min_inspection

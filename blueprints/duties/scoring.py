@@ -59,6 +59,11 @@ def _decimal(raw, field: str, *, allow_none: bool = False) -> Decimal | None:
     return value.quantize(Decimal("0.1"))
 
 
+def plain(value: Decimal) -> str:
+    """10.0 → "10", 2.5 → "2.5": how people write points."""
+    return format(Decimal(value).normalize(), "f")
+
+
 # ---- rules ---------------------------------------------------------------------------------------
 
 def get_year(year: int) -> ScoringYear | None:
@@ -150,9 +155,9 @@ def rules_markdown(scoring: ScoringYear) -> str:
     lines = [f"{scoring.year} 年度人大代表履职计分规则如下（只计经核实的履职活动）：", "",
              "| 活动类型 | 每次分值 | 年度上限 |", "| --- | --- | --- |"]
     for rule in sorted(scoring.rules, key=lambda r: list(ACTIVITY_TYPES).index(r.type_code)):
-        cap = f"{rule.annual_cap:g}" if rule.annual_cap is not None else "不设上限"
-        lines.append(f"| {rule.type_label} | {rule.points:g} | {cap} |")
-    lines += ["", f"未请假缺席人民代表大会会议，每次扣 {scoring.absence_deduction:g} 分。",
+        cap = plain(rule.annual_cap) if rule.annual_cap is not None else "不设上限"
+        lines.append(f"| {rule.type_label} | {plain(rule.points)} | {cap} |")
+    lines += ["", f"未请假缺席人民代表大会会议，每次扣 {plain(scoring.absence_deduction)} 分。",
               f"届内“三个一”最低要求：列席常委会会议 {scoring.min_standing_committee} 次、"
               f"参加调研 {scoring.min_survey} 次、参加视察 {scoring.min_inspection} 次。"]
     return "\n".join(lines)

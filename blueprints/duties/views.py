@@ -266,6 +266,11 @@ def batch():
     return render_template("duties/batch.html", **context), 422 if form.errors else 200
 
 
+@bp.app_template_filter("duty_points")
+def duty_points(value) -> str:
+    return scoring.plain(value)
+
+
 @bp.app_context_processor
 def duty_labels():
     return {"ACTIVITY_TYPES": ACTIVITY_TYPES}
