@@ -194,15 +194,19 @@ def test_bulk_logging_for_a_group(client, auth, users, county, make_deputy):
 # ---- rules, evaluation, archive ------------------------------------------------------------------
 
 def test_rules_form_refuses_a_negative_cap(client, auth, users):
+    from blueprints.duties.models import ScoringYear
+
     auth.login("staff")
-    client.get(f"/duties/rules/{YEAR}")
-    data = {f"points_{r.type_code}": str(r.points) for r in db.session.scalars(select(PointsRule))}
-    data.update({f"cap_{r.type_code}": "" for r in db.session.scalars(select(PointsRule))})
+    page = client.get(f"/duties/rules/{YEAR}").get_data(as_text=True)
+    assert 'value="20"' in page  # the defaults a first year starts from, shown but not yet saved
+    assert db.session.scalar(select(func.count()).select_from(ScoringYear)) == 0
+    data = {f"points_{code}": points for code, (points, _cap) in scoring.DEFAULT_RULES.items()}
+    data.update({f"cap_{code}": cap or "" for code, (_points, cap) in scoring.DEFAULT_RULES.items()})
     data.update({"cap_survey": "-5", "absence_deduction": "5", "min_standing_committee": "1", "min_survey": "1",
                  "min_inspection": "1"})
     response = client.post(f"/duties/rules/{YEAR}", data=data)
     assert response.status_code == 422 and "年度上限不能为负数" in response.get_data(as_text=True)
-    assert db.session.scalar(select(PointsRule.annual_cap).where(PointsRule.type_code == "survey")) == 20
+    assert db.session.scalar(select(func.count()).select_from(ScoringYear)) == 0  # the refusal left no trace
     data["cap_survey"] = "8"
     assert client.post(f"/duties/rules/{YEAR}", data=data).status_code == 303
     db.session.expire_all()
@@ -278,3 +282,11 @@ def test_voters_assess_by_qr_once_per_phone(client, auth, users, make_deputy):
     assert response.status_code == 303
     assert "赵振华" not in client.get("/duties/reports/?level=county&show=due").get_data(as_text=True)
     assert "赵振华" in client.get("/duties/reports/?level=county&show=done").get_data(as_text=True)
+
+
+def test_me_answers_htmx_with_the_archive_fragment_only(client, auth, users):
+    auth.login("deputy")
+    response = client.get(f"/me/?year={YEAR - 1}", headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
+    assert "<html" not in body and f"{YEAR - 1} 年度分类积分" in body

@@ -70,7 +70,7 @@ def archive(deputy_id: int):
     if request.args.get("print"):
         # 一人一册: every activity of the year on A4, not one page of twenty.
         items = db.session.scalars(services.deputy_activities(deputy.id, year)).all()
-        return render_template("duties/archive_print.html", items=items, **context)
+        return render_template("duties/archive_print.html", items=items, today=local_today(), **context)
     absence_form = AbsenceForm()
     absence_form.occurred_on.data = absence_form.occurred_on.data or local_today()
     return render_page("duties/archive.html", "duties/_archive.html", own=False, absence_form=absence_form,
@@ -139,9 +139,8 @@ def rules_year(year: int):
         abort(404)
     codes = list(ACTIVITY_TYPES)
     form = rules_form_class(codes)()
-    scoring_year = scoring.get_year(year)
-    if request.method == "GET" or scoring_year is None:
-        scoring_year = scoring.ensure_year(year, _user())
+    # A year not yet saved shows the rules it would start from; saving the form creates it.
+    scoring_year = scoring.get_year(year) or scoring.draft_year(year)
     if request.method == "GET":
         by_code = {r.type_code: r for r in scoring_year.rules}
         for code in codes:

@@ -70,12 +70,9 @@ def get_year(year: int) -> ScoringYear | None:
     return db.session.get(ScoringYear, year)
 
 
-def ensure_year(year: int, actor=None) -> ScoringYear:
-    """The year's rules, created on first use as a copy of the latest earlier year (or the defaults).
-    Copying, never sharing rows, is what keeps one year's edits out of another year's scores."""
-    existing = db.session.get(ScoringYear, year)
-    if existing is not None:
-        return existing
+def draft_year(year: int) -> ScoringYear:
+    """The rules a new year would start from, not saved: a copy of the latest earlier year (or the
+    defaults). Copying, never sharing rows, is what keeps one year's edits out of another year's scores."""
     if not 2000 <= year <= 2100:
         raise DomainError(_("年度超出范围。"), field="year")
     previous = db.session.scalar(select(ScoringYear).where(ScoringYear.year < year)
@@ -93,8 +90,19 @@ def ensure_year(year: int, actor=None) -> ScoringYear:
         scoring.rules = [PointsRule(type_code=code, points=Decimal(points),
                                     annual_cap=Decimal(cap) if cap is not None else None)
                          for code, (points, cap) in DEFAULT_RULES.items()]
+    return scoring
+
+
+def ensure_year(year: int, actor=None, *, commit: bool = True) -> ScoringYear:
+    """The year's rules, created on first use from draft_year()."""
+    existing = db.session.get(ScoringYear, year)
+    if existing is not None:
+        return existing
+    scoring = draft_year(year)
     db.session.add(scoring)
     audit.record("create", "scoring_year", year, f"建立 {year} 年度履职计分规则", actor=actor)
+    if not commit:
+        return scoring
     try:
         db.session.commit()
     except IntegrityError:  # another request created it first
@@ -107,8 +115,8 @@ def save_rules(year: int, rules: dict[str, tuple], *, absence_deduction, minimum
                actor) -> ScoringYear:
     """Replace one year's rules. rules: {type_code: (points, cap or None)}. Other years are untouched;
     once the year's results are published its rules are frozen."""
-    scoring = ensure_year(year, actor)
-    if scoring.results_published_at is not None:
+    scoring = db.session.get(ScoringYear, year)
+    if scoring is not None and scoring.results_published_at is not None:
         raise DomainError(_("%(y)d 年度评价结果已发布，该年度的计分规则不能再修改。", y=year))
     parsed = {}
     for code, (points, cap) in rules.items():
@@ -127,6 +135,8 @@ def save_rules(year: int, rules: dict[str, tuple], *, absence_deduction, minimum
     for key, value in minimums.items():
         if value is None or value < 0 or value > 100:
             raise DomainError(_("届内最低次数应为 0 到 100 之间的整数。"), field=f"min_{key}")
+    # Created only now that the input is known to be good: a refusal leaves no trace.
+    scoring = scoring or ensure_year(year, actor, commit=False)
     before = {r.type_code: [str(r.points), str(r.annual_cap) if r.annual_cap is not None else None]
               for r in scoring.rules}
     by_code = {r.type_code: r for r in scoring.rules}
