@@ -290,3 +290,16 @@ def test_me_answers_htmx_with_the_archive_fragment_only(client, auth, users):
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
     assert "<html" not in body and f"{YEAR - 1} 年度分类积分" in body
+
+
+def test_cli_prints_the_ranking_and_publishes(app, make_deputy):
+    deputy = make_deputy(name="命令行代表")
+    scoring.ensure_year(YEAR)
+    verified(deputy, 2)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["duties", "ranking", str(YEAR), "--level", "county"])
+    assert result.exit_code == 0 and "命令行代表" in result.output and "8.0" in result.output
+    result = runner.invoke(args=["duties", "publish-rules", str(YEAR)])
+    assert result.exit_code == 0 and "履职计分规则" in result.output
+    result = runner.invoke(args=["duties", "publish-results", str(YEAR), "--as", "nobody"])
+    assert result.exit_code != 0 and "不存在" in result.output

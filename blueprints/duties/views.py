@@ -276,4 +276,4 @@ def duty_labels():
     return {"ACTIVITY_TYPES": ACTIVITY_TYPES}
 
 
-from . import evaluation, reports_views  # noqa: E402,F401  (their routes hang on bp)
+from . import cli, evaluation, reports_views  # noqa: E402,F401  (their routes and commands hang on bp)
