@@ -97,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     import blueprints.core.cases  # noqa: F401  (the shared case workflow's models)
     from blueprints.core.views import bp as core_bp
+    from blueprints.duties.views import bp as duties_bp
     from blueprints.noticeboard.directory import bp as directory_bp
     from blueprints.noticeboard.views import bp as noticeboard_bp
     from blueprints.registry.views import bp as registry_bp
@@ -113,6 +114,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(cases_views.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(kiosk_bp)
+    app.register_blueprint(duties_bp)
 
     from blueprints.core.cli import register_cli
     from blueprints.registry.cli import registry_cli

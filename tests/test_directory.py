@@ -198,7 +198,7 @@ def test_profile_shows_public_fields(client, people, county):
     assert f'href="/stations/{county["stations"][0].id}"' in page
     assert f'src="/deputies/{wang.id}/photo"' in page
     assert f'src="/deputies/{wang.id}/qr.svg"' in page
-    assert "履职情况" in page and "履职活动公开情况将在这里显示" in page
+    assert "履职情况" in page and "暂无经核实的履职活动记录" in page
     assert PHONE not in page and CODE not in page and "手机" not in page and "代表编号" not in page
     assert "已终止" not in page
     assert 'type="file"' not in page  # the upload form is for staff only

@@ -75,6 +75,10 @@ ACTION_LABELS = {
     "case_close": "办结",
     "case_merge": "合并重复件",
     "case_merged_from": "并入重复件",
+    "verify": "核实通过",
+    "return": "退回",
+    "correct": "更正",
+    "export": "导出",
 }
 OBJECT_LABELS = {
     "deputy": "代表",
@@ -90,4 +94,12 @@ OBJECT_LABELS = {
     "reception_day": "接待日",
     "duty": "值班安排",
     "reception": "接待记录",
+    "activity": "履职活动",
+    "scoring_year": "履职计分规则",
+    "absence": "缺席记录",
+    "reminder": "谈话提醒",
+    "voter_report": "述职评议",
+    "term": "届次任期",
+    "archive": "履职档案",
+    "evaluation": "履职评价",
 }

@@ -169,3 +169,6 @@ def load_demo_county(seed: int = 2026) -> None:
     from ..stations.demo import demo as stations_demo
 
     stations_demo()
+    from ..duties.demo import load as load_duties_demo  # the area's own demo data
+
+    load_duties_demo(seed)

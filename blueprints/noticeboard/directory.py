@@ -208,8 +208,11 @@ def deputy(deputy_id: int):
     photo_url = url_for("directory.deputy_photo", deputy_id=deputy.id,
                         v=int(photo_at.timestamp()) if photo_at else None)
     memberships = sorted(deputy.memberships, key=lambda m: (m.group.kind != "regional", m.group.name))
+    from ..duties.scoring import public_summary
+
     return render_template(
         "noticeboard/directory/deputy.html", deputy=deputy, memberships=memberships,
+        duty_summary=public_summary(deputy.id),
         photo_url=photo_url, has_photo=photo_at is not None,
         can_upload=current_user.is_authenticated and current_user.has_role("staff"),
         photo_max_mb=PHOTO_MAX_BYTES // (1024 * 1024),

@@ -1,0 +1,145 @@
+"""Reports to voters (述职评议): staff schedule and record them and follow who has reported this
+term; voters assess on the day by scanning the event's QR code (public, one answer per phone)."""
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from ..core.errors import DomainError, attach_to_form
+from ..core.extensions import db, limiter
+from ..core.pagination import int_arg, page_number, paginate
+from ..core.permissions import role_required
+from ..core.timeutil import local_today
+from ..registry.models import LEVEL_LABELS, LEVELS, Deputy
+from . import reports
+from .forms import AssessForm, MeetingForm, ReportForm
+from .models import VoterReport
+from .views import _user, bp
+
+DEVICE_COOKIE = "dp_assess_device"
+
+
+def _report(report_id: int) -> VoterReport:
+    return db.session.scalar(select(VoterReport).where(VoterReport.id == report_id)
+                             .options(joinedload(VoterReport.deputy))) or abort(404)
+
+
+@bp.get("/duties/reports/")
+@role_required("staff")
+def reports_list():
+    level = request.args.get("level", "county")
+    level = level if level in LEVELS else "county"
+    show = request.args.get("show", "due")
+    # The term's start for the level: the most recent term entered for it (None: all time).
+    from .models import CongressTerm
+
+    term = db.session.scalar(select(CongressTerm).where(CongressTerm.level == level)
+                             .order_by(CongressTerm.starts_on.desc()).limit(1))
+    start = term.starts_on if term else None
+    page = paginate(reports.tracking(level, start, reported=(show == "done")), page_number(), per_page=50)
+    year_start = local_today().replace(month=1, day=1)
+    this_year = db.session.scalar(select(func.count(func.distinct(VoterReport.deputy_id))).join(Deputy).where(
+        VoterReport.held, VoterReport.scheduled_on >= year_start, Deputy.level == level))
+    serving = db.session.scalar(select(func.count()).select_from(Deputy).where(
+        Deputy.level == level, Deputy.ended_on.is_(None)))
+    upcoming = db.session.scalars(select(VoterReport).options(joinedload(VoterReport.deputy))
+                                  .where(VoterReport.scheduled_on >= local_today(), ~VoterReport.held)
+                                  .order_by(VoterReport.scheduled_on).limit(20)).all()
+    return render_template("duties/reports.html", page=page, level=level, show=show, term=term,
+                           this_year=this_year, serving=serving, upcoming=upcoming, LEVEL_LABELS=LEVEL_LABELS)
+
+
+@bp.route("/duties/reports/new", methods=["GET", "POST"])
+@role_required("staff")
+def report_new():
+    deputy_id = int_arg("deputy_id")
+    deputy = db.session.get(Deputy, deputy_id) if deputy_id else None
+    if deputy is None:
+        abort(404)
+    form = ReportForm()
+    if request.method == "GET":
+        form.constituency.data = deputy.constituency
+    if form.validate_on_submit():
+        try:
+            report = reports.schedule(deputy, form.scheduled_on.data, form.place.data, form.constituency.data,
+                                      _user())
+        except DomainError as exc:
+            attach_to_form(form, exc, "place")
+            return render_template("duties/report_form.html", form=form, deputy=deputy), 422
+        flash(_("已安排述职。"), "success")
+        return redirect(url_for("duties.report_detail", report_id=report.id), 303)
+    return render_template("duties/report_form.html", form=form, deputy=deputy), 422 if form.errors else 200
+
+
+@bp.route("/duties/reports/<int:report_id>", methods=["GET", "POST"])
+@role_required("staff")
+def report_detail(report_id: int):
+    report = _report(report_id)
+    form = MeetingForm(obj=None)
+    if request.method == "GET" and report.held:
+        form.attendance.data, form.questions.data = report.attendance, report.questions
+        form.satisfied.data, form.basic.data = report.paper_satisfied, report.paper_basic
+        form.unsatisfied.data = report.paper_unsatisfied
+    status = 200
+    if request.method == "POST" and request.form.get("action") in ("open", "close"):
+        reports.set_qr_open(report, request.form["action"] == "open", _user())
+        return redirect(url_for("duties.report_detail", report_id=report.id), 303)
+    if form.validate_on_submit():
+        try:
+            reports.record_meeting(report, attendance=form.attendance.data, questions=form.questions.data,
+                                   satisfied=form.satisfied.data, basic=form.basic.data,
+                                   unsatisfied=form.unsatisfied.data, actor=_user())
+        except DomainError as exc:
+            db.session.rollback()
+            attach_to_form(form, exc, "attendance")
+            status = 422
+        else:
+            flash(_("述职评议结果已登记，并计入代表履职档案。"), "success")
+            return redirect(url_for("duties.report_detail", report_id=report.id), 303)
+    elif request.method == "POST":
+        status = 422
+    qr = reports.qr_counts(report.id)
+    return render_template("duties/report.html", report=report, form=form, qr=qr,
+                           assess_url=url_for("duties.assess", token=report.qr_token, _external=True)), status
+
+
+@bp.get("/duties/reports/<int:report_id>/qr.svg")
+@role_required("staff")
+def report_qr(report_id: int):
+    from ..noticeboard.directory import _qr_svg, _svg_response
+
+    report = _report(report_id)
+    return _svg_response(_qr_svg(url_for("duties.assess", token=report.qr_token, _external=True)), max_age=0)
+
+
+@bp.route("/assess/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def assess(token: str):
+    """The voters' page on the day: one answer per phone (a random cookie, hashed with the event)."""
+    if len(token) > 32:
+        abort(404)
+    report = db.session.scalar(select(VoterReport).where(VoterReport.qr_token == token)
+                               .options(joinedload(VoterReport.deputy))) or abort(404)
+    form = AssessForm()
+    device = request.cookies.get(DEVICE_COOKIE) or ""
+    status, done = 200, False
+    if form.validate_on_submit():
+        try:
+            reports.submit_assessment(report, device, form.choice.data)
+            done = True
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            status = 409
+    elif request.method == "POST":
+        status = 400
+    response = make_response(render_template("duties/assess.html", report=report, form=form, done=done), status)
+    if not device:
+        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=3 * 365 * 24 * 3600, httponly=True,
+                            samesite="Lax", secure=request.is_secure)
+    return response
+

@@ -1,0 +1,460 @@
+"""Points rules by year, scores, rankings, the archive's figures, absences, reminders and
+publication of the rules and the year's results.
+
+Scores are never stored: a deputy's year is computed from the verified activities of that year
+under the rules of that year, so a published ranking can be recomputed from the published rules,
+and editing next year's rules cannot move this year's scores. Every aggregate is one GROUP BY
+query (the city: 11,000 deputies, 100,000 activities a year)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from math import ceil
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from ..core import audit
+from ..core.errors import DomainError
+from ..core.extensions import db
+from ..core.timeutil import local_today, utcnow
+from ..registry.models import LEVEL_LABELS, Deputy, DeputyGroup, GroupMembership
+from .models import ACTIVITY_TYPES, MINIMUM_TYPES, Absence, Activity, PointsRule, Reminder, ScoringYear
+from .services import term_window
+
+# The office's starting point for a first year (points, annual cap or None); staff edit them.
+DEFAULT_RULES = {
+    "congress_session": ("10", None),
+    "standing_committee": ("5", "20"),
+    "inspection": ("4", "20"),
+    "survey": ("4", "20"),
+    "law_check": ("4", "20"),
+    "reception": ("3", "36"),
+    "contact": ("1", "12"),
+    "group_activity": ("2", "20"),
+    "training": ("2", "10"),
+    "suggestion_lead": ("5", "25"),
+    "suggestion_cosign": ("1", "5"),
+    "public_opinion": ("1", "12"),
+    "voter_report": ("10", "10"),
+    "other": ("1", "5"),
+}
+FLAG_SHARE = 0.05  # the lowest 5% are flagged for a reminder, the top 5% proposed for awards
+FLAG_MAX = 50
+
+
+def _decimal(raw, field: str, *, allow_none: bool = False) -> Decimal | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if allow_none:
+            return None
+        raise DomainError(_("请填写分值。"), field=field)
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation as exc:
+        raise DomainError(_("请填写数字。"), field=field) from exc
+    if not value.is_finite() or abs(value) >= 100000:
+        raise DomainError(_("请填写合理的数字。"), field=field)
+    return value.quantize(Decimal("0.1"))
+
+
+def plain(value: Decimal) -> str:
+    """10.0 → "10", 2.5 → "2.5": how people write points."""
+    return format(Decimal(value).normalize(), "f")
+
+
+# ---- rules ---------------------------------------------------------------------------------------
+
+def get_year(year: int) -> ScoringYear | None:
+    return db.session.get(ScoringYear, year)
+
+
+def draft_year(year: int) -> ScoringYear:
+    """The rules a new year would start from, not saved: a copy of the latest earlier year (or the
+    defaults). Copying, never sharing rows, is what keeps one year's edits out of another year's scores."""
+    if not 2000 <= year <= 2100:
+        raise DomainError(_("年度超出范围。"), field="year")
+    previous = db.session.scalar(select(ScoringYear).where(ScoringYear.year < year)
+                                 .order_by(ScoringYear.year.desc()).limit(1))
+    scoring = ScoringYear(year=year)
+    if previous is not None:
+        scoring.absence_deduction = previous.absence_deduction
+        scoring.min_standing_committee = previous.min_standing_committee
+        scoring.min_survey = previous.min_survey
+        scoring.min_inspection = previous.min_inspection
+        scoring.rules = [PointsRule(type_code=r.type_code, points=r.points, annual_cap=r.annual_cap)
+                         for r in previous.rules]
+    else:
+        scoring.absence_deduction = Decimal("5")
+        scoring.rules = [PointsRule(type_code=code, points=Decimal(points),
+                                    annual_cap=Decimal(cap) if cap is not None else None)
+                         for code, (points, cap) in DEFAULT_RULES.items()]
+    return scoring
+
+
+def ensure_year(year: int, actor=None, *, commit: bool = True) -> ScoringYear:
+    """The year's rules, created on first use from draft_year()."""
+    existing = db.session.get(ScoringYear, year)
+    if existing is not None:
+        return existing
+    scoring = draft_year(year)
+    db.session.add(scoring)
+    audit.record("create", "scoring_year", year, f"建立 {year} 年度履职计分规则", actor=actor)
+    if not commit:
+        return scoring
+    try:
+        db.session.commit()
+    except IntegrityError:  # another request created it first
+        db.session.rollback()
+        return db.session.get(ScoringYear, year)
+    return scoring
+
+
+def save_rules(year: int, rules: dict[str, tuple], *, absence_deduction, minimums: dict[str, int],
+               actor) -> ScoringYear:
+    """Replace one year's rules. rules: {type_code: (points, cap or None)}. Other years are untouched;
+    once the year's results are published its rules are frozen."""
+    scoring = db.session.get(ScoringYear, year)
+    if scoring is not None and scoring.results_published_at is not None:
+        raise DomainError(_("%(y)d 年度评价结果已发布，该年度的计分规则不能再修改。", y=year))
+    parsed = {}
+    for code, (points, cap) in rules.items():
+        if code not in ACTIVITY_TYPES:
+            raise DomainError(_("未知的活动类型。"))
+        p = _decimal(points, f"points_{code}")
+        c = _decimal(cap, f"cap_{code}", allow_none=True)
+        if p < 0:
+            raise DomainError(_("“%(t)s”的分值不能为负数。", t=ACTIVITY_TYPES[code]), field=f"points_{code}")
+        if c is not None and c < 0:
+            raise DomainError(_("“%(t)s”的年度上限不能为负数。", t=ACTIVITY_TYPES[code]), field=f"cap_{code}")
+        parsed[code] = (p, c)
+    deduction = _decimal(absence_deduction, "absence_deduction")
+    if deduction < 0:
+        raise DomainError(_("缺席扣分不能为负数（填写要扣除的分数）。"), field="absence_deduction")
+    for key, value in minimums.items():
+        if value is None or value < 0 or value > 100:
+            raise DomainError(_("届内最低次数应为 0 到 100 之间的整数。"), field=f"min_{key}")
+    # Created only now that the input is known to be good: a refusal leaves no trace.
+    scoring = scoring or ensure_year(year, actor, commit=False)
+    before = {r.type_code: [str(r.points), str(r.annual_cap) if r.annual_cap is not None else None]
+              for r in scoring.rules}
+    by_code = {r.type_code: r for r in scoring.rules}
+    for code, (p, c) in parsed.items():
+        rule = by_code.get(code)
+        if rule is None:
+            scoring.rules.append(PointsRule(type_code=code, points=p, annual_cap=c))
+        else:
+            rule.points, rule.annual_cap = p, c
+    scoring.absence_deduction = deduction
+    scoring.min_standing_committee = minimums.get("standing_committee", scoring.min_standing_committee)
+    scoring.min_survey = minimums.get("survey", scoring.min_survey)
+    scoring.min_inspection = minimums.get("inspection", scoring.min_inspection)
+    after = {code: [str(p), str(c) if c is not None else None] for code, (p, c) in parsed.items()}
+    audit.record("update", "scoring_year", year, f"修改 {year} 年度履职计分规则", actor=actor,
+                 changes={k: [before.get(k), v] for k, v in after.items() if before.get(k) != v})
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise DomainError(_("保存失败：数据不符合要求，未做任何修改。")) from exc
+    return scoring
+
+
+def rules_markdown(scoring: ScoringYear) -> str:
+    lines = [f"{scoring.year} 年度人大代表履职计分规则如下（只计经核实的履职活动）：", "",
+             "| 活动类型 | 每次分值 | 年度上限 |", "| --- | --- | --- |"]
+    for rule in sorted(scoring.rules, key=lambda r: list(ACTIVITY_TYPES).index(r.type_code)):
+        cap = plain(rule.annual_cap) if rule.annual_cap is not None else "不设上限"
+        lines.append(f"| {rule.type_label} | {plain(rule.points)} | {cap} |")
+    lines += ["", f"未请假缺席人民代表大会会议，每次扣 {plain(scoring.absence_deduction)} 分。",
+              f"届内“三个一”最低要求：列席常委会会议 {scoring.min_standing_committee} 次、"
+              f"参加调研 {scoring.min_survey} 次、参加视察 {scoring.min_inspection} 次。"]
+    return "\n".join(lines)
+
+
+def publish_rules(year: int, actor):
+    """Post the year's rules on the noticeboard (制度规定); publishing again revises the same notice."""
+    from ..noticeboard.services import publish_notice
+
+    scoring = ensure_year(year, actor)
+    scoring.rules_published_at = utcnow()
+    audit.record("publish", "scoring_year", year, f"公布 {year} 年度履职计分规则", actor=actor)
+    return publish_notice("rules", f"{year}年度人大代表履职计分规则", rules_markdown(scoring),
+                          source="duties", source_ref=f"rules:{year}", actor=actor)
+
+
+# ---- scores --------------------------------------------------------------------------------------
+
+def capped_points(year: int, deputy_id: int | None = None):
+    """(deputy_id, type_code, n, points) per deputy and type: n verified activities times the year's
+    points, cut at the year's cap. Types without a rule for that year score nothing."""
+    counts = (select(Activity.deputy_id, Activity.type_code, func.count().label("n"))
+              .where(Activity.year == year, Activity.status == "verified")
+              .group_by(Activity.deputy_id, Activity.type_code))
+    if deputy_id is not None:
+        counts = counts.where(Activity.deputy_id == deputy_id)
+    counts = counts.subquery()
+    raw = counts.c.n * PointsRule.points
+    points = case((and_(PointsRule.annual_cap.is_not(None), raw > PointsRule.annual_cap), PointsRule.annual_cap),
+                  else_=raw)
+    return (select(counts.c.deputy_id, counts.c.type_code, counts.c.n, points.label("points"))
+            .join(PointsRule, and_(PointsRule.type_code == counts.c.type_code, PointsRule.year == year)))
+
+
+def _regional_group():
+    return (select(GroupMembership.deputy_id, func.min(GroupMembership.group_id).label("group_id"))
+            .join(DeputyGroup, DeputyGroup.id == GroupMembership.group_id)
+            .where(DeputyGroup.kind == "regional").group_by(GroupMembership.deputy_id).subquery())
+
+
+def scores(year: int, level: str | None = None, *, by_type: bool = False):
+    """A subquery: one row per deputy of the level serving during the year, with total, gross,
+    absences, group_id, rank (in the level) and group_rank. Deputies with nothing score 0."""
+    scoring = db.session.get(ScoringYear, year)
+    deduction = scoring.absence_deduction if scoring else Decimal("0")
+    capped = capped_points(year).subquery()
+    columns = [capped.c.deputy_id, func.sum(capped.c.points).label("gross"),
+               func.sum(capped.c.n).label("activities")]
+    if by_type:
+        columns += [func.sum(case((capped.c.type_code == code, capped.c.points), else_=0)).label(code)
+                    for code in ACTIVITY_TYPES]
+    per_deputy = select(*columns).group_by(capped.c.deputy_id).subquery()
+    absences = (select(Absence.deputy_id, func.count().label("absences")).where(Absence.year == year)
+                .group_by(Absence.deputy_id).subquery())
+    groups = _regional_group()
+    gross = func.coalesce(per_deputy.c.gross, 0)
+    missed = func.coalesce(absences.c.absences, 0)
+    total = (gross - missed * literal(deduction)).label("total")
+    extra = [func.coalesce(per_deputy.c[code], 0).label(code) for code in ACTIVITY_TYPES] if by_type else []
+    stmt = (select(Deputy.id.label("deputy_id"), Deputy.name, Deputy.level, groups.c.group_id, gross.label("gross"),
+                   missed.label("absences"), func.coalesce(per_deputy.c.activities, 0).label("activities"),
+                   total, *extra,
+                   func.rank().over(order_by=total.desc()).label("rank"),
+                   func.count().over().label("ranked"),
+                   func.rank().over(partition_by=groups.c.group_id, order_by=total.desc()).label("group_rank"),
+                   func.count().over(partition_by=groups.c.group_id).label("group_size"))
+            .select_from(Deputy)
+            .outerjoin(per_deputy, per_deputy.c.deputy_id == Deputy.id)
+            .outerjoin(absences, absences.c.deputy_id == Deputy.id)
+            .outerjoin(groups, groups.c.deputy_id == Deputy.id)
+            .where(or_(Deputy.ended_on.is_(None), Deputy.ended_on >= date(year, 1, 1))))
+    if level:
+        stmt = stmt.where(Deputy.level == level)
+    return stmt.subquery()
+
+
+def ranking_page(year: int, level: str, page: int, per_page: int = 50):
+    """(rows, total) for one page of the ranking: one aggregate query and one count."""
+    ranked = scores(year, level, by_type=True)
+    total = db.session.scalar(select(func.count()).select_from(Deputy).where(
+        Deputy.level == level, or_(Deputy.ended_on.is_(None), Deputy.ended_on >= date(year, 1, 1))))
+    rows = db.session.execute(select(ranked).order_by(ranked.c.rank, ranked.c.deputy_id)
+                              .limit(per_page).offset((page - 1) * per_page)).mappings().all()
+    return rows, total
+
+
+def all_totals(year: int, level: str) -> list:
+    """Every deputy's (deputy_id, total) in rank order: the xlsx export and the distribution chart."""
+    ranked = scores(year, level, by_type=True)
+    return db.session.execute(select(ranked).order_by(ranked.c.rank, ranked.c.deputy_id)).mappings().all()
+
+
+def standings(year: int, level: str) -> list:
+    """Every deputy's (deputy_id, name, total, rank) in rank order, from one aggregate: the evaluation
+    page takes the distribution, the top and the bottom from this one list."""
+    ranked = scores(year, level)
+    return db.session.execute(select(ranked.c.deputy_id, ranked.c.name, ranked.c.total, ranked.c.rank)
+                              .order_by(ranked.c.rank, ranked.c.deputy_id)).mappings().all()
+
+
+def with_reminders(year: int, rows: list) -> list[dict]:
+    """rows plus the reminder held this year (held_on, note), one query for all of them."""
+    ids = [r["deputy_id"] for r in rows]
+    held = {r.deputy_id: r for r in db.session.scalars(
+        select(Reminder).where(Reminder.year == year, Reminder.deputy_id.in_(ids)))} if ids else {}
+    return [{**r, "held_on": held[r["deputy_id"]].held_on if r["deputy_id"] in held else None,
+             "note": held[r["deputy_id"]].note if r["deputy_id"] in held else None} for r in rows]
+
+
+def flag_count(n: int) -> int:
+    return min(FLAG_MAX, max(1, ceil(n * FLAG_SHARE))) if n else 0
+
+
+def lowest(year: int, level: str, n: int):
+    """The lowest-scoring deputies, with the reminder already held (if any)."""
+    ranked = scores(year, level)
+    return db.session.execute(
+        select(ranked, Reminder.held_on, Reminder.note)
+        .outerjoin(Reminder, and_(Reminder.deputy_id == ranked.c.deputy_id, Reminder.year == year))
+        .order_by(ranked.c.total, ranked.c.deputy_id).limit(n)).mappings().all()
+
+
+def highest(year: int, level: str, n: int):
+    ranked = scores(year, level)
+    return db.session.execute(select(ranked).where(ranked.c.total > 0)
+                              .order_by(ranked.c.rank, ranked.c.deputy_id).limit(n)).mappings().all()
+
+
+def group_totals(year: int, level: str, limit: int = 20):
+    """Regional groups by total points of their members of this level (先进代表小组)."""
+    ranked = scores(year, level)
+    return db.session.execute(
+        select(DeputyGroup.id, DeputyGroup.name, func.count().label("members"),
+               func.sum(ranked.c.total).label("total"), func.avg(ranked.c.total).label("average"))
+        .join(ranked, ranked.c.group_id == DeputyGroup.id)
+        .group_by(DeputyGroup.id, DeputyGroup.name)
+        .order_by(func.avg(ranked.c.total).desc(), DeputyGroup.id).limit(limit)).mappings().all()
+
+
+def activity_by_month(year: int, level: str) -> list[int]:
+    """Verified activities per month (12 numbers) for the level's deputies."""
+    month = func.extract("month", Activity.occurred_on)
+    rows = db.session.execute(
+        select(month.label("m"), func.count()).join(Deputy, Deputy.id == Activity.deputy_id)
+        .where(Activity.year == year, Activity.status == "verified", Deputy.level == level)
+        .group_by(month)).all()
+    counts = [0] * 12
+    for m, n in rows:
+        counts[int(m) - 1] = n
+    return counts
+
+
+def deputy_standing(year: int, deputy: Deputy):
+    """The deputy's row of the level's ranking (rank, group rank, total): one query."""
+    ranked = scores(year, deputy.level)
+    return db.session.execute(select(ranked).where(ranked.c.deputy_id == deputy.id)).mappings().first()
+
+
+@dataclass
+class Archive:
+    year: int
+    scoring: ScoringYear | None
+    by_type: list[dict]  # type label, pending/verified counts, points
+    gross: Decimal
+    absences: int
+    total: Decimal
+    missing: list[tuple[str, int, int]]  # (label, done, required) for unmet term minimums
+    term: tuple[date | None, date | None]
+
+
+def archive(deputy: Deputy, year: int, standing=None) -> Archive:
+    """The figures of a deputy's archive for one year, in a fixed number of queries (the absences
+    come from ``standing``, the deputy's ranking row, when the caller has it)."""
+    scoring = db.session.get(ScoringYear, year)
+    rules = {r.type_code: r for r in scoring.rules} if scoring else {}
+    counts = {}
+    for type_code, status, n in db.session.execute(
+            select(Activity.type_code, Activity.status, func.count())
+            .where(Activity.deputy_id == deputy.id, Activity.year == year)
+            .group_by(Activity.type_code, Activity.status)):
+        counts.setdefault(type_code, {})[status] = n
+    by_type, gross = [], Decimal("0")
+    for code, label in ACTIVITY_TYPES.items():
+        c = counts.get(code, {})
+        verified = c.get("verified", 0)
+        rule = rules.get(code)
+        points = Decimal("0")
+        if rule is not None:
+            points = rule.points * verified
+            if rule.annual_cap is not None and points > rule.annual_cap:
+                points = rule.annual_cap
+        gross += points
+        if c or rule is not None:
+            by_type.append({"code": code, "label": label, "verified": verified, "pending": c.get("pending", 0),
+                            "returned": c.get("returned", 0), "points": points,
+                            "cap": rule.annual_cap if rule else None, "each": rule.points if rule else None})
+    if standing is not None:
+        absences = int(standing["absences"])
+    else:
+        absences = db.session.scalar(select(func.count()).select_from(Absence).where(
+            Absence.deputy_id == deputy.id, Absence.year == year)) or 0
+    deduction = scoring.absence_deduction if scoring else Decimal("0")
+    total = gross - deduction * absences
+    term = term_window(deputy)
+    missing = []
+    current = scoring or db.session.scalar(select(ScoringYear).order_by(ScoringYear.year.desc()).limit(1))
+    if current is not None:
+        stmt = (select(Activity.type_code, func.count()).where(
+            Activity.deputy_id == deputy.id, Activity.status == "verified", Activity.type_code.in_(MINIMUM_TYPES))
+            .group_by(Activity.type_code))
+        if term[0]:
+            stmt = stmt.where(Activity.occurred_on >= term[0])
+        if term[1]:
+            stmt = stmt.where(Activity.occurred_on <= term[1])
+        done = dict(db.session.execute(stmt).all())
+        for code, required in current.minimums().items():
+            if done.get(code, 0) < required:
+                missing.append((ACTIVITY_TYPES[code], done.get(code, 0), required))
+    return Archive(year, scoring, by_type, gross, absences, total, missing, term)
+
+
+def public_summary(deputy_id: int) -> list[tuple[int, list[tuple[str, int]], int]]:
+    """The public profile: verified activity counts by year and type (no titles, places or notes),
+    newest year first, from one GROUP BY query. [(year, [(type label, n)], year total)]"""
+    rows = db.session.execute(
+        select(Activity.year, Activity.type_code, func.count()).where(
+            Activity.deputy_id == deputy_id, Activity.status == "verified")
+        .group_by(Activity.year, Activity.type_code)).all()
+    order = list(ACTIVITY_TYPES)
+    years: dict[int, list] = {}
+    for year, code, n in rows:
+        years.setdefault(year, []).append((code, n))
+    return [(year, [(ACTIVITY_TYPES[c], n) for c, n in sorted(items, key=lambda i: order.index(i[0]))],
+             sum(n for _c, n in items)) for year, items in sorted(years.items(), reverse=True)]
+
+
+# ---- absences and reminders ----------------------------------------------------------------------
+
+def record_absence(deputy: Deputy, when: date, note: str | None, actor) -> Absence:
+    if when > local_today():
+        raise DomainError(_("缺席日期不能晚于今天。"), field="occurred_on")
+    absence = Absence(deputy_id=deputy.id, occurred_on=when, year=when.year, note=(note or "").strip()[:255] or None,
+                      recorded_by_id=actor.id)
+    db.session.add(absence)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise DomainError(_("该代表当天的缺席已经登记过。"), field="occurred_on") from exc
+    audit.record("create", "absence", absence.id, f"登记{deputy.name}未请假缺席人代会（{when.isoformat()}）",
+                 actor=actor)
+    db.session.commit()
+    return absence
+
+
+def record_reminder(deputy: Deputy, year: int, held_on: date, note: str, actor) -> Reminder:
+    note = (note or "").strip()
+    if not note:
+        raise DomainError(_("请简要记录谈话提醒的情况。"), field="note")
+    if held_on > local_today():
+        raise DomainError(_("谈话日期不能晚于今天。"), field="held_on")
+    reminder = Reminder(deputy_id=deputy.id, year=year, held_on=held_on, note=note[:255], recorded_by_id=actor.id)
+    db.session.add(reminder)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise DomainError(_("该代表本年度的谈话提醒已经记录过。"), field="note") from exc
+    audit.record("create", "reminder", reminder.id, f"记录对{deputy.name}的 {year} 年度谈话提醒", actor=actor)
+    db.session.commit()
+    return reminder
+
+
+def publish_results(year: int, level: str, actor):
+    """Post the year's evaluation results on the noticeboard (履职情况) and freeze the year's rules."""
+    from ..noticeboard.services import publish_notice
+
+    scoring = ensure_year(year, actor)
+    top = highest(year, level, 20)
+    groups = group_totals(year, level, 10)
+    label = LEVEL_LABELS.get(level, level)
+    lines = [f"根据《{year}年度人大代表履职计分规则》，现将 {year} 年度{label}人大代表履职评价结果公布如下。", "",
+             "## 履职积分前列的代表", "", "| 名次 | 代表 | 积分 |", "| --- | --- | --- |"]
+    lines += [f"| {r['rank']} | {r['name']} | {Decimal(str(r['total'])):.1f} |" for r in top]
+    lines += ["", "## 代表小组履职积分（人均）", "", "| 代表小组 | 人数 | 人均积分 |", "| --- | --- | --- |"]
+    lines += [f"| {g['name']} | {g['members']} | {Decimal(str(g['average'])):.1f} |" for g in groups]
+    scoring.results_published_at = utcnow()
+    audit.record("publish", "scoring_year", year, f"公布 {year} 年度{label}人大代表履职评价结果", actor=actor)
+    return publish_notice("duty_record", f"{year}年度{label}人大代表履职评价结果", "\n".join(lines),
+                          source="duties", source_ref=f"results:{year}:{level}", actor=actor)

@@ -1,0 +1,377 @@
+"""Activity operations: logging (by a deputy, or by staff/liaison for many deputies at once),
+verification, resubmission, recorded corrections, attachments, and ``record_activity`` for the
+other areas. Scoring lives in scoring.py, reports to voters in reports.py."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import Forbidden
+
+from ..core import audit
+from ..core.errors import DomainError
+from ..core.extensions import db
+from ..core.timeutil import local_today, to_local, utcnow
+from ..registry.models import Deputy, DeputyGroup, GroupMembership
+from .models import (
+    ACTIVITY_TYPES,
+    MAX_DURATION_MINUTES,
+    Activity,
+    ActivityAttachment,
+    ActivityCorrection,
+    CongressTerm,
+)
+
+MAX_TITLE = 120
+MAX_PLACE = 128
+MAX_DESCRIPTION = 2000
+MAX_ATTACHMENTS = 5
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+# Extension → (content type, leading bytes): what a file says it is, checked against what it contains.
+ATTACHMENT_TYPES = {
+    ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".png": ("image/png", b"\x89PNG\r\n\x1a\n"),
+    ".pdf": ("application/pdf", b"%PDF-"),
+}
+EDITABLE_FIELDS = ("type_code", "occurred_on", "title", "place", "duration_minutes", "description")
+
+
+# ---- who may do what ---------------------------------------------------------------------------
+
+def liaison_deputy_ids(user):
+    """The deputies a liaison looks after: members of the groups they are liaison of, and the
+    deputies of their station. A subquery, so that a queue of any size stays one query."""
+    in_groups = (select(GroupMembership.deputy_id).join(DeputyGroup, DeputyGroup.id == GroupMembership.group_id)
+                 .where(DeputyGroup.liaison_user_id == user.id))
+    if user.station_id:
+        return in_groups.union(select(Deputy.id).where(Deputy.station_id == user.station_id))
+    return in_groups
+
+
+def may_manage(user, deputy_id: int) -> bool:
+    """Staff manage every deputy; a liaison those of their groups and station."""
+    if user.has_role("staff"):
+        return True
+    if user.role == "liaison":
+        return db.session.scalar(select(Deputy.id).where(
+            Deputy.id == deputy_id, Deputy.id.in_(liaison_deputy_ids(user)))) is not None
+    return False
+
+
+def _require_manage(user, deputy_id: int) -> None:
+    if not may_manage(user, deputy_id):
+        raise Forbidden(_("您无权为该代表登记或核实履职活动。"))
+
+
+def term_window(deputy: Deputy) -> tuple[date | None, date | None]:
+    """The dates of the deputy's term (届), when the office has entered them."""
+    if not deputy.term:
+        return None, None
+    term = db.session.scalar(select(CongressTerm).where(CongressTerm.level == deputy.level,
+                                                        CongressTerm.name == deputy.term))
+    return (term.starts_on, term.ends_on) if term else (None, None)
+
+
+# ---- checks --------------------------------------------------------------------------------------
+
+def _clean(values: dict) -> dict:
+    """Normalise and check an activity's fields; every refusal names its form field."""
+    out = {k: values.get(k) for k in EDITABLE_FIELDS}
+    if out["type_code"] not in ACTIVITY_TYPES:
+        raise DomainError(_("请选择活动类型。"), field="type_code")
+    out["title"] = (out["title"] or "").strip()
+    if not out["title"]:
+        raise DomainError(_("请填写活动名称。"), field="title")
+    if len(out["title"]) > MAX_TITLE:
+        raise DomainError(_("活动名称不能超过 %(n)d 个字。", n=MAX_TITLE), field="title")
+    out["place"] = (out["place"] or "").strip() or None
+    if out["place"] and len(out["place"]) > MAX_PLACE:
+        raise DomainError(_("地点不能超过 %(n)d 个字。", n=MAX_PLACE), field="place")
+    out["description"] = (out["description"] or "").replace("\r\n", "\n").strip() or None
+    if out["description"] and len(out["description"]) > MAX_DESCRIPTION:
+        raise DomainError(_("简要情况不能超过 %(n)d 个字。", n=MAX_DESCRIPTION), field="description")
+    minutes = out["duration_minutes"]
+    if minutes is not None and not 0 < minutes <= MAX_DURATION_MINUTES:
+        raise DomainError(_("活动时长应大于 0，且不超过 7 天（168 小时）。"), field="duration_minutes")
+    if not isinstance(out["occurred_on"], date):
+        raise DomainError(_("请填写活动日期。"), field="occurred_on")
+    return out
+
+
+def _check_date(deputy: Deputy, when: date, windows: dict | None = None) -> None:
+    if when > local_today():
+        raise DomainError(_("活动日期不能晚于今天。"), field="occurred_on")
+    if windows is None:
+        start, _end = term_window(deputy)
+    else:  # many deputies of one term: look the term up once
+        key = (deputy.level, deputy.term)
+        if key not in windows:
+            windows[key] = term_window(deputy)
+        start = windows[key][0]
+    if start and when < start:
+        raise DomainError(_("活动日期早于该代表本届任期的开始（%(d)s）。", d=start.isoformat()), field="occurred_on")
+    if deputy.ended_on and when > deputy.ended_on:
+        raise DomainError(_("活动日期晚于该代表资格终止的日期（%(d)s）。", d=deputy.ended_on.isoformat()),
+                          field="occurred_on")
+
+
+def _commit(duplicate_message: str | None = None) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise DomainError(duplicate_message or _("保存失败：数据与现有记录冲突，未做任何修改。")) from exc
+
+
+def check_attachment(filename: str, data: bytes) -> str:
+    """The content type of an accepted file, or a refusal naming why."""
+    name = (filename or "").lower()
+    ext = name[name.rfind("."):] if "." in name else ""
+    if ext not in ATTACHMENT_TYPES:
+        raise DomainError(_("附件只能是 JPG、PNG 图片或 PDF 文件。"), field="files")
+    if len(data) > ATTACHMENT_MAX_BYTES:
+        raise DomainError(_("每个附件不能超过 %(n)d MB。", n=ATTACHMENT_MAX_BYTES // (1024 * 1024)), field="files")
+    content_type, magic = ATTACHMENT_TYPES[ext]
+    if not data.startswith(magic):
+        raise DomainError(_("文件“%(f)s”的内容与扩展名不符。", f=filename), field="files")
+    return content_type
+
+
+def _add_files(activity: Activity, files: list[tuple[str, bytes]]) -> None:
+    if len(activity.attachments) + len(files) > MAX_ATTACHMENTS:
+        raise DomainError(_("每项活动最多上传 %(n)d 个附件。", n=MAX_ATTACHMENTS), field="files")
+    for filename, data in files:
+        content_type = check_attachment(filename, data)
+        activity.attachments.append(ActivityAttachment(
+            filename=filename[-128:], content_type=content_type, size=len(data), data=data))
+
+
+# ---- the service other areas call ----------------------------------------------------------------
+
+def record_activity(deputy_id: int, type_code: str, when: date | datetime, title: str, *, source: str,
+                    source_ref: str, verified: bool = True, place: str | None = None,
+                    duration_minutes: int | None = None, description: str | None = None,
+                    actor=None) -> Activity:
+    """Record an activity another area already knows about (a reception-day duty served, a suggestion
+    submitted, a vote cast at the session), so that nobody types it again.
+
+    - Idempotent on (source, source_ref, deputy_id), which is a UNIQUE constraint: calling it again
+      with the same triple returns the existing row unchanged (a retried request adds nothing).
+      ``source`` names the calling area (e.g. "stations", "ballots", "suggestions"), ``source_ref`` the
+      calling object (e.g. "duty:123"); both at most 32 / 64 characters.
+    - ``when`` is a date, or an aware datetime (taken in Asia/Shanghai); its year picks the points rules.
+    - ``verified=True`` (the default): the calling area's own record is the proof, so it counts at once.
+    - Does NOT commit: it flushes inside a SAVEPOINT and leaves the commit to the caller's transaction,
+      so the activity is stored together with the caller's own change, or not at all.
+    - Raises DomainError for an unknown type_code or a missing title. It does not apply the date
+      checks of self-logging (the calling area's record is the authority).
+    """
+    if type_code not in ACTIVITY_TYPES:
+        raise DomainError(_("未知的履职活动类型：%(t)s", t=type_code))
+    if isinstance(when, datetime):
+        when = to_local(when).date()
+    title = (title or "").strip()[:MAX_TITLE]
+    if not title or not source or not source_ref:
+        raise DomainError(_("自动登记履职活动需要活动名称和来源。"))
+    lookup = select(Activity).where(Activity.source == source, Activity.source_ref == source_ref,
+                                    Activity.deputy_id == deputy_id)
+    existing = db.session.scalar(lookup)
+    if existing is not None:
+        return existing
+    activity = Activity(deputy_id=deputy_id, type_code=type_code, occurred_on=when, year=when.year, title=title,
+                        place=place, duration_minutes=duration_minutes, description=description,
+                        status="verified" if verified else "pending", source=source[:32],
+                        source_ref=source_ref[:64], created_by_id=actor.id if actor else None,
+                        verified_at=utcnow() if verified else None)
+    try:
+        with db.session.begin_nested():  # a concurrent twin loses only this savepoint, not the caller's work
+            db.session.add(activity)
+    except IntegrityError:
+        return db.session.scalar(lookup)
+    return activity
+
+
+# ---- logging -------------------------------------------------------------------------------------
+
+def log_activity(deputy: Deputy, values: dict, actor, *, nonce: str,
+                 files: list[tuple[str, bytes]] | None = None) -> Activity:
+    """A deputy logs their own activity (pending until verified). ``nonce`` is the form's one-time
+    token: a double click submits it twice and the UNIQUE key refuses the second."""
+    if actor.deputy_id != deputy.id:
+        raise Forbidden(_("只能登记本人的履职活动。"))
+    values = _clean(values)
+    _check_date(deputy, values["occurred_on"])
+    duplicate = _("该活动已经提交过，请勿重复提交。")
+    if not nonce or db.session.scalar(select(Activity.id).where(
+            Activity.source == "self", Activity.source_ref == nonce, Activity.deputy_id == deputy.id)):
+        raise DomainError(duplicate)
+    same = db.session.scalar(select(Activity.id).where(
+        Activity.deputy_id == deputy.id, Activity.type_code == values["type_code"],
+        Activity.occurred_on == values["occurred_on"], Activity.title == values["title"]))
+    if same:
+        raise DomainError(_("同一天已登记过同名的同类活动，请勿重复登记。"), field="title")
+    activity = Activity(deputy_id=deputy.id, year=values["occurred_on"].year, status="pending", source="self",
+                        source_ref=nonce[:64], created_by_id=actor.id, **values)
+    db.session.add(activity)
+    try:
+        _add_files(activity, files or [])
+    except DomainError:
+        db.session.rollback()
+        raise
+    db.session.flush()
+    audit.record("create", "activity", activity.id,
+                 f"{deputy.name}登记履职活动《{activity.title}》", actor=actor)
+    _commit(duplicate)
+    return activity
+
+
+def log_for_many(deputy_ids: list[int], values: dict, actor, *, nonce: str) -> list[Activity]:
+    """Staff or a liaison log one activity (a group inspection) for many deputies at once. It is
+    verified at once: the person who organised it vouches for it. All or nothing."""
+    values = _clean(values)
+    ids = sorted(set(deputy_ids))
+    if not ids:
+        raise DomainError(_("请至少选择一名代表。"), field="deputy_ids")
+    deputies = db.session.scalars(select(Deputy).where(Deputy.id.in_(ids)).order_by(Deputy.name)).all()
+    if len(deputies) != len(ids):
+        raise DomainError(_("所选代表中有不存在的记录。"), field="deputy_ids")
+    if not actor.has_role("staff"):
+        allowed = set(db.session.scalars(select(Deputy.id).where(
+            Deputy.id.in_(ids), Deputy.id.in_(liaison_deputy_ids(actor)))))
+        if allowed != set(ids):
+            raise Forbidden(_("您无权为该代表登记或核实履职活动。"))
+    ended = [d.name for d in deputies if d.ended_on is not None and d.ended_on < values["occurred_on"]]
+    if ended:
+        raise DomainError(_("以下代表的代表资格已终止，不能登记：%(names)s", names="、".join(ended)),
+                          field="deputy_ids")
+    windows: dict = {}
+    for deputy in deputies:
+        _check_date(deputy, values["occurred_on"], windows)
+    if not nonce or db.session.scalar(select(Activity.id).where(Activity.source == "batch",
+                                                                Activity.source_ref == nonce)):
+        raise DomainError(_("该活动已经提交过，请勿重复提交。"))
+    now = utcnow()
+    created = [Activity(deputy_id=d.id, year=values["occurred_on"].year, status="verified", source="batch",
+                        source_ref=nonce[:64], created_by_id=actor.id, verified_by_id=actor.id, verified_at=now,
+                        **values) for d in deputies]
+    db.session.add_all(created)
+    db.session.flush()
+    audit.record("create", "activity", created[0].id,
+                 f"为 {len(created)} 名代表登记履职活动《{values['title']}》", actor=actor,
+                 changes={"deputies": [None, [d.name for d in deputies]]})
+    _commit(_("该活动已经提交过，请勿重复提交。"))
+    return created
+
+
+# ---- verification --------------------------------------------------------------------------------
+
+def _check_verifier(activity: Activity, actor) -> None:
+    if actor.deputy_id is not None and actor.deputy_id == activity.deputy_id:
+        raise DomainError(_("不能核实本人的履职活动。"))
+    _require_manage(actor, activity.deputy_id)
+    if activity.status != "pending":
+        raise DomainError(_("该活动当前状态为“%(s)s”，只能核实待核实的活动。", s=activity.status_label))
+
+
+def verify(activity: Activity, actor) -> None:
+    _check_verifier(activity, actor)
+    activity.status, activity.verified_by_id, activity.verified_at = "verified", actor.id, utcnow()
+    activity.return_reason = None
+    audit.record("verify", "activity", activity.id, f"核实通过《{activity.title}》", actor=actor,
+                 changes={"status": ["pending", "verified"]})
+    _commit()
+
+
+def return_activity(activity: Activity, actor, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("退回时请写明原因。"), field="reason")
+    if len(reason) > 255:
+        raise DomainError(_("退回原因不能超过 255 个字。"), field="reason")
+    _check_verifier(activity, actor)
+    activity.status, activity.return_reason = "returned", reason
+    audit.record("return", "activity", activity.id, f"退回《{activity.title}》", actor=actor,
+                 changes={"status": ["pending", "returned"]}, note=reason)
+    _commit()
+
+
+def resubmit(activity: Activity, values: dict, actor, files: list[tuple[str, bytes]] | None = None) -> None:
+    """The deputy corrects a pending or returned activity; it waits for verification again."""
+    if actor.deputy_id != activity.deputy_id:
+        raise Forbidden(_("只能修改本人的履职活动。"))
+    if activity.status == "verified":
+        raise DomainError(_("已核实的活动不能直接修改；如需更正，请联系代表工委登记更正（更正会留痕）。"))
+    values = _clean(values)
+    _check_date(activity.deputy, values["occurred_on"])
+    before = audit.snapshot(activity, EDITABLE_FIELDS)
+    for key, value in values.items():
+        setattr(activity, key, value)
+    activity.year = values["occurred_on"].year
+    activity.status, activity.return_reason = "pending", None
+    try:
+        _add_files(activity, files or [])
+    except DomainError:
+        db.session.rollback()
+        raise
+    audit.record("update", "activity", activity.id, f"修改并重新提交《{activity.title}》", actor=actor,
+                 changes=audit.diff(before, audit.snapshot(activity, EDITABLE_FIELDS)))
+    _commit()
+
+
+def correct(activity: Activity, values: dict, actor, reason: str) -> ActivityCorrection:
+    """Staff correct a verified activity: the change is kept as a correction row and in the audit log."""
+    if not actor.has_role("staff"):
+        raise Forbidden(_("只有代表工委可以更正已核实的活动。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("请写明更正原因。"), field="reason")
+    values = _clean(values)
+    _check_date(activity.deputy, values["occurred_on"])
+    before = audit.snapshot(activity, EDITABLE_FIELDS)
+    for key, value in values.items():
+        setattr(activity, key, value)
+    activity.year = values["occurred_on"].year
+    changes = audit.diff(before, audit.snapshot(activity, EDITABLE_FIELDS))
+    if not changes:
+        db.session.rollback()
+        raise DomainError(_("没有需要更正的内容。"))
+    correction = ActivityCorrection(
+        activity=activity, by_id=actor.id, reason=reason[:255],
+        changes="\n".join(f"{k}: {old} → {new}" for k, (old, new) in changes.items()))
+    db.session.add(correction)
+    audit.record("correct", "activity", activity.id, f"更正已核实活动《{activity.title}》", actor=actor,
+                 changes=changes, note=reason)
+    _commit()
+    return correction
+
+
+# ---- queries -------------------------------------------------------------------------------------
+
+def pending_queue(user):
+    """Pending activities the user may verify, oldest first (a statement, for pagination)."""
+    stmt = select(Activity).where(Activity.status == "pending").order_by(Activity.id)
+    if not user.has_role("staff"):
+        stmt = stmt.where(Activity.deputy_id.in_(liaison_deputy_ids(user)))
+    if user.deputy_id:
+        stmt = stmt.where(Activity.deputy_id != user.deputy_id)
+    return stmt
+
+
+def deputy_activities(deputy_id: int, year: int | None = None):
+    stmt = select(Activity).where(Activity.deputy_id == deputy_id).order_by(
+        Activity.occurred_on.desc(), Activity.id.desc())
+    if year:
+        stmt = stmt.where(Activity.year == year)
+    return stmt
+
+
+def search_deputies(q: str, user, limit: int = 20) -> list[Deputy]:
+    stmt = select(Deputy).where(Deputy.ended_on.is_(None)).order_by(Deputy.name, Deputy.id).limit(limit)
+    if q:
+        stmt = stmt.where(or_(Deputy.name.contains(q, autoescape=True), Deputy.code == q))
+    if not user.has_role("staff"):
+        stmt = stmt.where(Deputy.id.in_(liaison_deputy_ids(user)))
+    return db.session.scalars(stmt).all()

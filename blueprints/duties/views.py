@@ -1,0 +1,279 @@
+"""Deputy-facing pages (/me/: the archive, logging and correcting activities) and the verification
+pages for staff and liaisons (queue, verify / return, bulk logging, recorded corrections)."""
+from __future__ import annotations
+
+import secrets
+from math import ceil
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..core.errors import DomainError, attach_to_form
+from ..core.extensions import db
+from ..core.htmx import render_page
+from ..core.pagination import Page, int_arg, page_number, paginate
+from ..core.permissions import role_required
+from ..core.timeutil import local_today
+from ..registry.models import Deputy, DeputyGroup, GroupMembership
+from . import scoring, services
+from .forms import ActivityForm, CorrectionForm, ReturnForm
+from .models import ACTIVITY_TYPES, Activity, ActivityAttachment
+
+bp = Blueprint("duties", __name__)
+
+ACTIVITIES_PER_PAGE = 20
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _year_arg() -> int:
+    year = int_arg("year")
+    return year if year and 2000 <= year <= 2100 else local_today().year
+
+
+def _files(form) -> list[tuple[str, bytes]]:
+    return [(f.filename, f.read()) for f in (form.files.data or []) if f and f.filename]
+
+
+def _new_nonce(form) -> None:
+    if not form.nonce.data:
+        form.nonce.data = secrets.token_urlsafe(16)
+
+
+def archive_context(deputy: Deputy, year: int, page: int) -> dict:
+    """Everything the archive shows, in a fixed number of queries whatever the deputy's history."""
+    standing = scoring.deputy_standing(year, deputy)
+    archive = scoring.archive(deputy, year, standing)
+    total = sum(t["verified"] + t["pending"] + t["returned"] for t in archive.by_type)
+    pages = max(1, ceil(total / ACTIVITIES_PER_PAGE))
+    if page > pages:
+        abort(404)
+    items = db.session.scalars(services.deputy_activities(deputy.id, year)
+                               .limit(ACTIVITIES_PER_PAGE).offset((page - 1) * ACTIVITIES_PER_PAGE)).all()
+    return {"deputy": deputy, "year": year, "archive": archive, "standing": standing,
+            "page": Page(items=list(items), page=page, per_page=ACTIVITIES_PER_PAGE, total=total),
+            "years": range(local_today().year, local_today().year - 6, -1)}
+
+
+def _own_deputy() -> Deputy:
+    if current_user.deputy_id is None:
+        abort(403)
+    return current_user.deputy
+
+
+# ---- the deputy's own pages -------------------------------------------------------------------------
+
+@bp.get("/me/")
+@login_required
+def me():
+    deputy = _own_deputy()
+    context = archive_context(deputy, _year_arg(), page_number())
+    return render_page("duties/me.html", "duties/_archive.html", own=True, **context)
+
+
+@bp.route("/me/activities/new", methods=["GET", "POST"])
+@login_required
+def activity_new():
+    deputy = _own_deputy()
+    form = ActivityForm()
+    if request.method == "GET":
+        form.occurred_on.data = local_today()
+    _new_nonce(form)
+    if form.validate_on_submit():
+        try:
+            services.log_activity(deputy, form.values(), _user(), nonce=form.nonce.data, files=_files(form))
+        except DomainError as exc:
+            attach_to_form(form, exc, "title")
+            return render_template("duties/activity_form.html", form=form, activity=None), 422
+        flash(_("已提交，等待联络员或代表工委核实。"), "success")
+        return redirect(url_for("duties.me"), 303)
+    return render_template("duties/activity_form.html", form=form, activity=None), 422 if form.errors else 200
+
+
+def _get_activity(activity_id: int) -> Activity:
+    return db.session.scalar(select(Activity).where(Activity.id == activity_id).options(
+        joinedload(Activity.deputy), selectinload(Activity.attachments))) or abort(404)
+
+
+@bp.route("/me/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+@login_required
+def activity_edit(activity_id: int):
+    activity = _get_activity(activity_id)
+    if current_user.deputy_id != activity.deputy_id:
+        abort(403)
+    form = ActivityForm(obj=activity)
+    if request.method == "GET":
+        form.duration_hours.data = activity.duration_hours
+    if activity.status == "verified":
+        flash(_("已核实的活动不能直接修改；如需更正，请联系代表工委登记更正（更正会留痕）。"), "error")
+        return redirect(url_for("duties.activity_detail", activity_id=activity.id), 303)
+    if form.validate_on_submit():
+        try:
+            services.resubmit(activity, form.values(), _user(), files=_files(form))
+        except DomainError as exc:
+            db.session.rollback()
+            attach_to_form(form, exc, "title")
+            return render_template("duties/activity_form.html", form=form, activity=activity), 422
+        flash(_("已修改并重新提交，等待核实。"), "success")
+        return redirect(url_for("duties.me"), 303)
+    return render_template("duties/activity_form.html", form=form, activity=activity), 422 if form.errors else 200
+
+
+# ---- one activity ----------------------------------------------------------------------------------
+
+def _may_see(activity: Activity) -> bool:
+    return current_user.deputy_id == activity.deputy_id or services.may_manage(_user(), activity.deputy_id)
+
+
+@bp.get("/duties/activities/<int:activity_id>")
+@login_required
+def activity_detail(activity_id: int):
+    activity = _get_activity(activity_id)
+    if not _may_see(activity):
+        abort(403)
+    can_verify = (activity.status == "pending" and current_user.deputy_id != activity.deputy_id
+                  and services.may_manage(_user(), activity.deputy_id))
+    return render_template("duties/activity.html", activity=activity, can_verify=can_verify,
+                           return_form=ReturnForm(), can_correct=current_user.has_role("staff"))
+
+
+@bp.get("/duties/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    item = db.session.get(ActivityAttachment, attachment_id) or abort(404)
+    if not _may_see(item.activity):
+        abort(403)
+    response = make_response(item.data)
+    response.headers["Content-Type"] = item.content_type
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = "inline" if item.content_type.startswith("image/") else "attachment"
+    return response
+
+
+@bp.post("/duties/activities/<int:activity_id>/verify")
+@role_required("staff", "liaison")
+def activity_verify(activity_id: int):
+    activity = _get_activity(activity_id)
+    if not services.may_manage(_user(), activity.deputy_id):
+        abort(403)
+    try:
+        services.verify(activity, _user())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("duties.activity_detail", activity_id=activity_id), 303)
+    flash(_("已核实通过：%(t)s", t=activity.title), "success")
+    return redirect(request.form.get("next") == "queue" and url_for("duties.queue")
+                    or url_for("duties.activity_detail", activity_id=activity_id), 303)
+
+
+@bp.post("/duties/activities/<int:activity_id>/return")
+@role_required("staff", "liaison")
+def activity_return(activity_id: int):
+    activity = _get_activity(activity_id)
+    if not services.may_manage(_user(), activity.deputy_id):
+        abort(403)
+    form = ReturnForm()
+    if not form.validate_on_submit():
+        flash(_("退回时请写明原因。"), "error")
+        return redirect(url_for("duties.activity_detail", activity_id=activity_id), 303)
+    try:
+        services.return_activity(activity, _user(), form.reason.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("duties.activity_detail", activity_id=activity_id), 303)
+    flash(_("已退回，代表修改后可重新提交。"), "success")
+    return redirect(url_for("duties.queue"), 303)
+
+
+@bp.route("/duties/activities/<int:activity_id>/correct", methods=["GET", "POST"])
+@role_required("staff")
+def activity_correct(activity_id: int):
+    activity = _get_activity(activity_id)
+    if activity.status != "verified":
+        flash(_("只有已核实的活动需要登记更正；待核实的活动请退回由代表修改。"), "error")
+        return redirect(url_for("duties.activity_detail", activity_id=activity_id), 303)
+    form = CorrectionForm(obj=activity)
+    if request.method == "GET":
+        form.duration_hours.data = activity.duration_hours
+    if form.validate_on_submit():
+        try:
+            services.correct(activity, form.values(), _user(), form.reason.data)
+        except DomainError as exc:
+            db.session.rollback()
+            attach_to_form(form, exc, "reason")
+            return render_template("duties/correct.html", form=form, activity=activity), 422
+        flash(_("更正已登记并留痕。"), "success")
+        return redirect(url_for("duties.activity_detail", activity_id=activity_id), 303)
+    return render_template("duties/correct.html", form=form, activity=activity), 422 if form.errors else 200
+
+
+# ---- verification queue and bulk logging ----------------------------------------------------------
+
+@bp.get("/duties/verify")
+@role_required("staff", "liaison")
+def queue():
+    stmt = services.pending_queue(_user()).options(joinedload(Activity.deputy))
+    page = paginate(stmt, page_number(), per_page=30)
+    return render_page("duties/queue.html", "duties/_queue_rows.html", page=page, return_form=ReturnForm())
+
+
+def _group_choices(user) -> list[DeputyGroup]:
+    stmt = select(DeputyGroup).order_by(DeputyGroup.name).limit(200)
+    if not user.has_role("staff"):
+        stmt = stmt.where(DeputyGroup.liaison_user_id == user.id)
+    return db.session.scalars(stmt).all()
+
+
+@bp.route("/duties/batch", methods=["GET", "POST"])
+@role_required("staff", "liaison")
+def batch():
+    user = _user()
+    form = ActivityForm()
+    _new_nonce(form)
+    if request.method == "GET":
+        form.type_code.data = "inspection"
+        form.occurred_on.data = local_today()
+    group_id = int_arg("group_id") or (request.form.get("group_id", type=int) if request.method == "POST" else None)
+    members = []
+    if group_id:
+        group = db.session.get(DeputyGroup, group_id) or abort(404)
+        if not user.has_role("staff") and group.liaison_user_id != user.id:
+            abort(403)
+        members = db.session.scalars(select(Deputy).join(GroupMembership, GroupMembership.deputy_id == Deputy.id)
+                                     .where(GroupMembership.group_id == group_id).order_by(Deputy.name)).all()
+    q = request.args.get("q", "").strip()
+    found = services.search_deputies(q, user) if q else []
+    chosen = [int(x) for x in request.form.getlist("deputy_ids") if x.isascii() and x.isdigit() and len(x) < 10]
+    context = {"form": form, "groups": _group_choices(user), "group_id": group_id, "members": members, "q": q,
+               "found": found, "chosen": set(chosen)}
+    if form.validate_on_submit():
+        try:
+            created = services.log_for_many(chosen, form.values(), user, nonce=form.nonce.data)
+        except DomainError as exc:
+            attach_to_form(form, exc, "title")
+            if exc.field == "deputy_ids":
+                flash(exc.message, "error")
+            return render_template("duties/batch.html", **context), 422
+        flash(_("已为 %(n)d 名代表登记“%(t)s”。", n=len(created), t=form.title.data), "success")
+        return redirect(url_for("duties.batch", group_id=group_id) if group_id else url_for("duties.batch"), 303)
+    return render_template("duties/batch.html", **context), 422 if form.errors else 200
+
+
+@bp.app_template_filter("duty_points")
+def duty_points(value) -> str:
+    return scoring.plain(value)
+
+
+@bp.app_context_processor
+def duty_labels():
+    return {"ACTIVITY_TYPES": ACTIVITY_TYPES}
+
+
+from . import cli, evaluation, reports_views  # noqa: E402,F401  (their routes and commands hang on bp)
