@@ -86,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
+    from blueprints.ballots.views import bp as ballots_bp
     from blueprints.core.views import bp as core_bp
     from blueprints.noticeboard.directory import bp as directory_bp
     from blueprints.noticeboard.views import bp as noticeboard_bp
@@ -95,6 +96,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(registry_bp)
     app.register_blueprint(noticeboard_bp)
     app.register_blueprint(directory_bp)
+    app.register_blueprint(ballots_bp)
 
     from blueprints.core.cli import register_cli
     from blueprints.registry.cli import registry_cli
