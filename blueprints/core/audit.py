@@ -59,6 +59,14 @@ ACTION_LABELS = {
     "delete": "删除",
     "publish": "发布",
     "take_down": "撤下",
+    "check_in": "签到",
+    "open": "开始表决",
+    "close": "截止表决",
+    "paper_voter": "纸质投票登记",
+    "paper_count": "录入纸质票",
+    "paper_correct": "更正纸质票",
+    "screen": "审查",
+    "progress": "填报进度",
 }
 OBJECT_LABELS = {
     "deputy": "代表",
@@ -69,4 +77,9 @@ OBJECT_LABELS = {
     "user": "账号",
     "roster": "代表名册",
     "notice": "公示",
+    "meeting": "会议",
+    "ballot": "表决",
+    "proposal_call": "项目征集",
+    "proposal": "候选项目建议",
+    "project": "民生实事项目",
 }
