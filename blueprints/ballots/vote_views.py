@@ -68,14 +68,15 @@ def vote(meeting_id: int):
         return _vote_page(meeting, deputy_id)
     ballot_id = _posted_ballot(meeting).id
     try:
-        voting.cast_vote(ballot_id, deputy_id, request.form, meeting.id)
+        voting.cast_vote(ballot_id, deputy_id, request.form, meeting_id)
     except voting.BadVote as error:
         ballot = db.session.get(Ballot, ballot_id)
         return _vote_page(meeting, deputy_id, ballot=ballot, error=error.message, chosen=_chosen_from_form(),
                           status=400)
     except voting.VoteRefused as error:
         return _vote_page(meeting, deputy_id, ballot=None, error=error.message, status=error.status)
-    return redirect(url_for(".vote_done", meeting_id=meeting.id, ballot=ballot_id), 303)
+    # meeting_id, not meeting.id: the commit expired the object and a reload is a needless query.
+    return redirect(url_for(".vote_done", meeting_id=meeting_id, ballot=ballot_id), 303)
 
 
 @bp.post("/meetings/<int:meeting_id>/vote/confirm")
