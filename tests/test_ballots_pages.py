@@ -250,3 +250,27 @@ def test_anonymous_is_sent_to_login(client, hall):
                  f"/ballots/{hall['ballot'].id}"):
         assert client.get(path).status_code == 302
     assert client.get(f"/livelihood/results/{hall['ballot'].id}").status_code == 404  # not published yet
+
+
+def test_year_end_rating_ballot_from_the_meeting_page(client, auth, users, hall):
+    meeting = hall["meeting"]
+    project = Project(year=2026, title="城区道路改造")
+    db.session.add(project)
+    db.session.commit()
+    auth.login("staff")
+    assert client.post(f"/meetings/{meeting.id}/rating-ballot", data={"year": "20x6"}).status_code == 400
+    empty = client.post(f"/meetings/{meeting.id}/rating-ballot", data={"year": "2019"}, follow_redirects=True)
+    assert "2019 年没有民生实事项目" in empty.text
+    response = client.post(f"/meetings/{meeting.id}/rating-ballot", data={"year": "2026"})
+    assert response.status_code == 303
+    rating = db.session.scalar(select(Ballot).where(Ballot.method == "rating"))
+    assert [i.project_id for i in rating.items] == [project.id]
+    voting.open_ballot(rating.id)
+    for deputy, choice in zip(hall["deputies"][:4], ["satisfied", "basic", "basic", "unsatisfied"], strict=True):
+        voting.cast_vote(rating.id, deputy.id, {f"item-{rating.items[0].id}": choice}, meeting.id)
+    voting.close_ballot(rating.id)
+    from blueprints.ballots import tally
+
+    tally.publish(rating.id)
+    page = client.get(f"/livelihood/projects/{project.id}")
+    assert "满意率 75.0%" in page.text

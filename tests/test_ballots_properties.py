@@ -3,7 +3,12 @@ never selects a failing item, never exceeds the places and marks ties only at th
 from __future__ import annotations
 
 import itertools
+import os
+import tempfile
 from collections import Counter
+
+# Hypothesis keeps its cache outside the worktree (a .hypothesis directory there makes pytest warn).
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "hypothesis-ballots"))
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +19,7 @@ from blueprints.core.extensions import db
 from tests.ballots_helpers import form_for, make_ballot, make_meeting
 
 
+@settings(database=None)  # no .hypothesis directory in the worktree
 @given(yes=st.lists(st.integers(0, 40), min_size=1, max_size=12), eligible=st.integers(1, 40),
        places=st.one_of(st.none(), st.integers(1, 12)))
 def test_selection_rule(yes, eligible, places):
@@ -39,7 +45,7 @@ CHOICES = st.sampled_from(["yes", "no", "abstain"])
 TERMS = itertools.count(100)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_tally_equals_a_recount(app, data):
     n_items = data.draw(st.integers(1, 4), label="items")

@@ -78,7 +78,21 @@ def project(project_id: int):
         current_user.has_role("staff") or (current_user.role == "unit" and current_user.unit_id == item.unit_id
                                            and item.unit_id is not None))
     return render_template("ballots/project.html", project=item, form=ProgressForm(progress=item.progress),
-                           can_post=can_post)
+                           can_post=can_post, ratings=_ratings(item))
+
+
+def _ratings(item: Project) -> list:
+    """Published satisfaction results for this project (year-end evaluation)."""
+    from .models import BallotItem
+
+    ballots = db.session.scalars(select(Ballot).join(BallotItem, BallotItem.ballot_id == Ballot.id)
+                                 .where(BallotItem.project_id == item.id, Ballot.status == "published")).all()
+    found = []
+    for ballot in ballots:
+        for result in tally.tally(ballot):
+            if result.item.project_id == item.id:
+                found.append((ballot, result))
+    return found
 
 
 @bp.post("/livelihood/projects/<int:project_id>/updates")
@@ -98,7 +112,8 @@ def project_update(project_id: int):
         else:
             flash(_("进展已发布。"), "success")
             return redirect(url_for(".project", project_id=item.id), 303)
-    return render_template("ballots/project.html", project=item, form=form, can_post=True), 400
+    return render_template("ballots/project.html", project=item, form=form, can_post=True,
+                           ratings=_ratings(item)), 400
 
 
 @bp.get("/livelihood/results/<int:ballot_id>")

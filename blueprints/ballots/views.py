@@ -93,6 +93,25 @@ def create_ballot(meeting_id: int):
                            form=form, turnouts={b.id: voting.turnout(b.id) for b in item.ballots}), 400
 
 
+@bp.post("/meetings/<int:meeting_id>/rating-ballot")
+@role_required(*STAFF)
+def create_rating_ballot(meeting_id: int):
+    """Year-end evaluation: one satisfaction item per 民生实事 project of the year."""
+    from .projects import create_rating_ballot as create
+
+    item = get_meeting(meeting_id)
+    raw = request.form.get("year", "").strip()
+    year = int(raw) if raw.isascii() and raw.isdigit() and len(raw) == 4 else None
+    if year is None:
+        abort(400, description=_("请填写年度。"))
+    try:
+        ballot = create(item, year, current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for(".meeting", meeting_id=item.id), 303)
+    return redirect(url_for(".ballot", ballot_id=ballot.id), 303)
+
+
 @bp.get("/meetings/<int:meeting_id>/checkin")
 @role_required(*CLERKS)
 def checkin(meeting_id: int):

@@ -165,3 +165,7 @@ def load_demo_county(seed: int = 2026) -> None:
         if group.area_id == townships["城关镇"].id:
             group.liaison_user = liaison
     db.session.commit()
+
+    from ..ballots.demo import demo as ballots_demo
+
+    ballots_demo()
