@@ -14,6 +14,13 @@ from ..registry.models import LEVELS, Deputy
 from .models import Attendance, Meeting
 
 
+def begin_write() -> None:
+    """Start a fresh write transaction: BEGIN IMMEDIATE on SQLite (takes the write lock now, so the
+    state we read cannot change before we write); a plain BEGIN elsewhere."""
+    db.session.rollback()
+    db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
 def quorum_met(present: int, total: int) -> bool:
     """Two thirds of ALL deputies on the roll (not of those checked in)."""
     return total > 0 and present * 3 >= total * 2
@@ -59,16 +66,20 @@ def counts(meeting_id: int) -> dict:
 
 
 def check_in(meeting: Meeting, deputy_id: int, actor=None, *, by_self: bool = False) -> Attendance:
-    row = db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id,
+    meeting_id, actor_id = meeting.id, actor.id if actor else None
+    begin_write()  # read-then-write: on SQLite take the write lock first (no stale-snapshot SQLITE_BUSY)
+    row = db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting_id,
                                                      Attendance.deputy_id == deputy_id))
     if row is None:
+        db.session.rollback()
         raise DomainError(_("该代表不在本次会议的名单中。"))
     if row.checked_in_at is not None:
+        db.session.rollback()
         return row  # checking in twice changes nothing
     row.checked_in_at = utcnow()
-    row.checked_in_by_id = actor.id if actor else None
+    row.checked_in_by_id = actor_id
     if not by_self:
-        audit.record("check_in", "meeting", meeting.id, f"为代表 {row.deputy.name} 签到", actor=actor)
+        audit.record("check_in", "meeting", meeting_id, f"为代表 {row.deputy.name} 签到", actor=actor)
     db.session.commit()
     return row
 

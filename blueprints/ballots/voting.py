@@ -20,6 +20,7 @@ from ..core import audit
 from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.timeutil import utcnow
+from .meetings import begin_write
 from .meetings import counts as meeting_counts
 from .models import (
     METHOD_CHOICES,
@@ -45,13 +46,6 @@ class VoteRefused(DomainError):
 
 class BadVote(DomainError):
     """The form was incomplete or named things not on the ballot: 400, nothing recorded."""
-
-
-def begin_write() -> None:
-    """Start a fresh write transaction: BEGIN IMMEDIATE on SQLite (takes the write lock now, so the
-    state we read cannot change before we write); a plain BEGIN elsewhere."""
-    db.session.rollback()
-    db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def _locked_ballot(ballot_id: int, *, exclusive: bool) -> Ballot | None:

@@ -29,7 +29,8 @@ from blueprints.core.extensions import db
 from .registry import app_for, log, prepare_database
 
 
-def build(url: str, n_deputies: int, n_items: int, reset: bool) -> dict:
+def build(url: str, n_deputies: int, n_items: int, reset: bool, *, password_hash: str = "unused",  # noqa: S107 (not a password)
+          labels: tuple[str, ...] = ("逐个投票", "并发投票"), checked_in: bool = True) -> dict:
     from blueprints.ballots import meetings, voting
     from blueprints.ballots.models import Attendance
     from blueprints.core.models import User
@@ -45,23 +46,26 @@ def build(url: str, n_deputies: int, n_items: int, reset: bool) -> dict:
         deputy_ids = db.session.scalars(select(Deputy.id).order_by(Deputy.id)).all()
         db.session.execute(insert(User), [
             {"username": f"d{i:04d}", "display_name": f"代表{i:04d}", "role": "deputy", "deputy_id": d,
-             "password_hash": "unused", "active": True, "session_token": f"bench{i}", "created_at": now}
+             "password_hash": password_hash, "active": True, "session_token": f"bench{i}", "created_at": now}
             for i, d in enumerate(deputy_ids)])
         db.session.commit()
         meeting = meetings.create_meeting("青山县第十八届人民代表大会第二次会议", "county", "第十八届", None)
-        db.session.execute(Attendance.__table__.update().where(Attendance.meeting_id == meeting.id)
-                           .values(checked_in_at=now))
-        db.session.commit()
+        if checked_in:
+            db.session.execute(Attendance.__table__.update().where(Attendance.meeting_id == meeting.id)
+                               .values(checked_in_at=now))
+            db.session.commit()
         ballots = []
-        for label in ("逐个投票", "并发投票"):
+        for label in labels:
             ballot = voting.create_ballot(meeting, f"民生实事项目票决（{label}）", "approve", True, None, 10)
             for i in range(n_items):
                 voting.add_item(ballot, f"候选项目{i + 1:02d}", "县住房和城乡建设局", 100 + i, "2026年底")
-            voting.open_ballot(ballot.id)
+            if checked_in:
+                voting.open_ballot(ballot.id)
             ballots.append({"id": ballot.id, "items": [item.id for item in ballot.items]})
         users = db.session.execute(select(User.id, User.session_token).where(User.role == "deputy")
                                    .order_by(User.id)).all()
-        result = {"meeting": meeting.id, "ballots": ballots, "users": [f"{u}:{t}" for u, t in users]}
+        result = {"meeting": meeting.id, "ballots": ballots, "users": [f"{u}:{t}" for u, t in users],
+                  "token": meeting.checkin_token}
         db.session.remove()
         db.engine.dispose()
     return result
