@@ -96,6 +96,7 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
 
     import blueprints.core.cases  # noqa: F401  (the shared case workflow's models)
+    from blueprints.ballots.views import bp as ballots_bp
     from blueprints.core.views import bp as core_bp
     from blueprints.duties.views import bp as duties_bp
     from blueprints.noticeboard.directory import bp as directory_bp
@@ -115,6 +116,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(duties_bp)
+    app.register_blueprint(ballots_bp)
 
     from blueprints.core.cli import register_cli
     from blueprints.registry.cli import registry_cli

@@ -106,6 +106,12 @@ def authenticate(username: str, password: str, address: str) -> User:
         raise DomainError(_("该账号因多次密码错误已被临时锁定，请 %(m)d 分钟后再试。", m=minutes))
 
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    # The hash takes a while; on SQLite, writing in the same deferred transaction fails at once with
+    # "database is locked" if another worker wrote meanwhile. Write in a fresh BEGIN IMMEDIATE one.
+    user_id = user.id if user is not None else None
+    db.session.rollback()
+    db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    user = db.session.get(User, user_id) if user_id is not None else None
     if not valid or user is None:
         db.session.add(LoginAttempt(address=address, username=username[:64]))
         if user is not None:

@@ -79,6 +79,14 @@ ACTION_LABELS = {
     "return": "退回",
     "correct": "更正",
     "export": "导出",
+    "check_in": "签到",
+    "open": "开始表决",
+    "close": "截止表决",
+    "paper_voter": "纸质投票登记",
+    "paper_count": "录入纸质票",
+    "paper_correct": "更正纸质票",
+    "screen": "审查",
+    "progress": "填报进度",
 }
 OBJECT_LABELS = {
     "deputy": "代表",
@@ -102,4 +110,9 @@ OBJECT_LABELS = {
     "term": "届次任期",
     "archive": "履职档案",
     "evaluation": "履职评价",
+    "meeting": "会议",
+    "ballot": "表决",
+    "proposal_call": "项目征集",
+    "proposal": "候选项目建议",
+    "project": "民生实事项目",
 }

@@ -172,3 +172,6 @@ def load_demo_county(seed: int = 2026) -> None:
     from ..duties.demo import load as load_duties_demo  # the area's own demo data
 
     load_duties_demo(seed)
+    from ..ballots.demo import demo as ballots_demo
+
+    ballots_demo()

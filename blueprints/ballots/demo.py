@@ -1,0 +1,125 @@
+"""Demo data for the ballots area: a year of 民生实事 in 青山县, from collection to the satisfaction vote.
+
+Project names follow seed 003 (武穴's 2024 township projects: parks, an old street, a model village
+area, a tea-hill resettlement site, a radish industrial park, a culture square)."""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from ..core.extensions import db
+from ..core.models import User
+from ..core.timeutil import local_today, utcnow
+from ..registry.models import HandlingUnit
+
+CANDIDATES = [
+    ("城关镇老街改造升级", "城关镇东街、西街", "县住房和城乡建设局", 1200, "2026年12月底前"),
+    ("临涣镇和美乡村示范片建设", "临涣镇临涣村、石桥村", "县农业农村局", 900, "2026年11月底前"),
+    ("青山体育公园", "城关镇滨河路", "县住房和城乡建设局", 1500, "2026年10月底前"),
+    ("登高山公园步道", "城关镇登高山", "县住房和城乡建设局", 600, "2026年9月底前"),
+    ("茶山安置点配套设施", "石门乡茶山安置点", "县住房和城乡建设局", 450, "2026年8月底前"),
+    ("萝卜产业园冷链仓储", "临涣镇产业园", "县农业农村局", 800, "2026年12月底前"),
+    ("乡镇卫生院发热门诊改造", "各乡镇卫生院", "县卫生健康委员会", 700, "2026年10月底前"),
+    ("中心小学食堂提档", "临涣镇中心小学", "县教育局", 300, "2026年8月底前"),
+]
+PUBLIC_PROPOSALS = [
+    ("东街菜市场旁增设公厕", "东街菜市场北侧空地", "赶集的人多，附近没有厕所。", "accepted", None),
+    ("老街路灯更换", "城关镇西街", "晚上太暗，老人出门不方便。", "merged", "并入“城关镇老街改造升级”"),
+    ("建设高尔夫球场", "城郊", "发展旅游。", "rejected", "不属于民生实事征集范围（不涉及群众基本生活需求）。"),
+]
+
+
+def demo(seed: int = 2026) -> None:
+    """Collection, a meeting with a published ballot (electronic and paper votes), tracked projects,
+    and next year's meeting with the satisfaction ballot open for the demo deputies."""
+    from . import meetings, proposals, tally, voting
+    from .models import Attendance, Project, ProjectUpdate, Proposal, ProposalCall
+
+    rng = random.Random(seed)
+    staff = db.session.scalar(select(User).where(User.username == "staff"))
+    clerk = db.session.scalar(select(User).where(User.username == "clerk"))
+    units = {u.name: u for u in db.session.scalars(select(HandlingUnit))}
+    today = local_today()
+
+    # 征集: last year's call (closed) with screened proposals; this year's call open.
+    call = ProposalCall(title=f"{today.year}年度县级民生实事候选项目征集", deadline=today - timedelta(days=90),
+                        description="围绕群众急难愁盼问题，征集本年度县级民生实事候选项目。",
+                        scope_in="道路、供水、教育、医疗、养老、文体设施、农村人居环境等直接惠及群众的项目。",
+                        scope_out="楼堂馆所、营利性项目、已列入部门常规计划的项目。")
+    db.session.add(call)
+    db.session.flush()
+    accepted = []
+    for title, where, unit_name, cost, timeline in CANDIDATES:
+        proposal = Proposal(call_id=call.id, source="department", title=title, content=f"建设地点：{where}",
+                            unit_id=units[unit_name].id, cost_estimate=cost, timeline=timeline, status="accepted",
+                            public_reason="列入候选项目")
+        db.session.add(proposal)
+        accepted.append(proposal)
+    db.session.flush()
+    for title, where, why, status, reason in PUBLIC_PROPOSALS:
+        db.session.add(Proposal(call_id=call.id, source="public", title=title, content=where, reason=why,
+                                status=status, public_reason=reason,
+                                merged_into_id=accepted[0].id if status == "merged" else None))
+    db.session.commit()
+    proposals.create_call(f"{today.year + 1}年度县级民生实事候选项目征集", today + timedelta(days=60),
+                          "欢迎群众通过网上、代表联络站提出明年的民生实事项目建议。", actor=staff)
+
+    # 票决: the congress session; most deputies check in, a few vote on paper.
+    meeting = meetings.create_meeting("青山县第十八届人民代表大会第二次会议", "county", "第十八届",
+                                      date(today.year, 1, 12), staff)
+    roll = db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id)
+                              .order_by(Attendance.deputy_id)).all()
+    present = [a for a in roll if rng.random() < 0.92]
+    for attendance in present:
+        attendance.checked_in_at = utcnow()
+        attendance.checked_in_by_id = clerk.id
+    db.session.commit()
+    ballot = voting.create_ballot(meeting, f"{today.year}年度县级民生实事项目票决", "approve", True, 6, 5, staff)
+    for proposal in accepted:
+        voting.add_item(ballot, proposal.title, proposal.unit.name, proposal.cost_estimate, proposal.timeline,
+                        proposal_id=proposal.id, actor=staff)
+    tally.publish_candidates(ballot, staff)
+    voting.open_ballot(ballot.id, staff)
+    popularity = [0.93, 0.88, 0.81, 0.64, 0.79, 0.55, 0.86, 0.72]
+    paper = present[:4]
+    for attendance in paper:
+        voting.mark_paper(ballot.id, attendance.deputy_id, clerk)
+    db.session.refresh(ballot)
+    items = ballot.items
+    for attendance in present[4:]:
+        plan, yes = {}, 0
+        for item, p in sorted(zip(items, popularity, strict=True), key=lambda pair: -pair[1]):
+            choice = "yes" if rng.random() < p and yes < 6 else rng.choice(["no", "abstain"])
+            yes += choice == "yes"
+            plan[f"item-{item.id}"] = choice
+        voting.cast_vote(ballot.id, attendance.deputy_id, plan, meeting.id)
+    voting.close_ballot(ballot.id, staff)
+    for item, p in zip(items, popularity, strict=True):
+        yes = min(len(paper), round(len(paper) * p))
+        tally.enter_paper_count(ballot.id, item.id, [yes, len(paper) - yes, 0], clerk)
+    tally.publish(ballot.id, staff)
+
+    # 监督: the units post progress on the selected projects.
+    for index, project in enumerate(db.session.scalars(select(Project).order_by(Project.id))):
+        unit_user = db.session.scalar(select(User).where(User.role == "unit", User.unit_id == project.unit_id))
+        author = unit_user or staff
+        steps = [(30, "完成立项和招标"), (65, "主体工程完工"), (100, "竣工验收")][: 1 + index % 3]
+        for progress, milestone in steps:
+            db.session.add(ProjectUpdate(project_id=project.id, progress=progress, milestone=milestone,
+                                         note=f"{project.title}：{milestone}。", posted_by_id=author.id,
+                                         posted_by_name=author.username))
+            project.progress = progress
+        project.status = "done" if project.progress == 100 else "in_progress"
+    db.session.commit()
+
+    # 评价: next session, the satisfaction ballot is open for the deputies (log in as deputy41 … deputy190).
+    evaluation = meetings.create_meeting("青山县第十八届人民代表大会第三次会议", "county", "第十八届", None, staff)
+    db.session.execute(Attendance.__table__.update().where(Attendance.meeting_id == evaluation.id)
+                       .values(checked_in_at=utcnow(), checked_in_by_id=clerk.id))
+    db.session.commit()
+    from .projects import create_rating_ballot
+
+    rating = create_rating_ballot(evaluation, today.year, staff)
+    voting.open_ballot(rating.id, staff)

@@ -1,0 +1,78 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..registry.models import LEVEL_LABELS
+from .models import METHODS
+
+_title = [DataRequired(_l("请填写名称。")), Length(max=120, message=_l("不能超过 %(max)d 个字符。"))]
+_int_message = _l("请填写整数。")
+
+
+class MeetingForm(FlaskForm):
+    title = StringField(_l("会议名称"), validators=_title,
+                        render_kw={"placeholder": "青山县第十八届人民代表大会第二次会议"})
+    level = SelectField(_l("人大层级"), choices=list(LEVEL_LABELS.items()), default="county")
+    term = StringField(_l("届次（留空则为该层级全部在任代表）"), validators=[Length(max=32)])
+    held_on = DateField(_l("会议日期"), validators=[Optional()])
+
+
+class BallotForm(FlaskForm):
+    title = StringField(_l("表决事项"), validators=_title)
+    method = SelectField(_l("表决方式"), choices=list(METHODS.items()), default="approve")
+    secret = BooleanField(_l("无记名投票"), default=True)
+    max_yes = IntegerField(_l("每张选票最多赞成项数（差额票决，可选）"), validators=[Optional()],
+                           render_kw={"inputmode": "numeric"})
+    places = IntegerField(_l("入选名额（可选）"), validators=[Optional()], render_kw={"inputmode": "numeric"})
+
+
+class ItemForm(FlaskForm):
+    title = StringField(_l("项目名称"), validators=_title)
+    unit_name = StringField(_l("责任单位"), validators=[Length(max=64)])
+    budget = StringField(_l("预算（万元）"), validators=[Length(max=20)])
+    timeline = StringField(_l("完成时限"), validators=[Length(max=64)])
+
+
+class CallForm(FlaskForm):
+    title = StringField(_l("征集名称"), validators=_title)
+    deadline = DateField(_l("截止日期"), validators=[DataRequired(_l("请填写截止日期。"))])
+    description = TextAreaField(_l("征集说明"), validators=[Length(max=5000)])
+    scope_in = TextAreaField(_l("征集范围（可以提的项目类型）"), validators=[Length(max=2000)])
+    scope_out = TextAreaField(_l("不纳入范围的项目类型"), validators=[Length(max=2000)])
+
+
+class ProposalForm(FlaskForm):
+    title = StringField(_l("项目名称"), validators=_title)
+    content = TextAreaField(_l("做什么、在哪里"), validators=[DataRequired(_l("请说明做什么、在哪里。")),
+                                                        Length(max=2000)])
+    reason = TextAreaField(_l("为什么需要（可选）"), validators=[Length(max=2000)])
+    contact = StringField(_l("联系方式（可选，不公开）"), validators=[Length(max=64)])
+
+
+class UnitProposalForm(ProposalForm):
+    cost_estimate = StringField(_l("估算投资（万元）"), validators=[Length(max=20)])
+    timeline = StringField(_l("计划完成时限"), validators=[Length(max=64)])
+
+
+class ScreenForm(FlaskForm):
+    decision = SelectField(_l("审查结果"), choices=[("accepted", _l("列入候选项目")), ("merged", _l("与其他建议合并")),
+                                                 ("rejected", _l("不予采纳"))])
+    merged_into_id = SelectField(_l("合并到"), coerce=int, validators=[Optional()])
+    public_reason = StringField(_l("公开说明"), validators=[Length(max=255)])
+
+
+class PaperCountForm(FlaskForm):
+    item_id = SelectField(_l("项目"), coerce=int)
+    count_a = StringField(_l("赞成"), validators=[DataRequired(_int_message)], render_kw={"inputmode": "numeric"})
+    count_b = StringField(_l("反对"), validators=[DataRequired(_int_message)], render_kw={"inputmode": "numeric"})
+    count_c = StringField(_l("弃权"), validators=[DataRequired(_int_message)], render_kw={"inputmode": "numeric"})
+    note = StringField(_l("说明（更正时填写原因）"), validators=[Length(max=255)])
+
+
+class ProgressForm(FlaskForm):
+    progress = IntegerField(_l("完成进度（%）"), validators=[
+        InputRequired(_l("请填写进度。")),
+        NumberRange(min=0, max=100, message=_l("进度必须是 0 到 100 之间的整数。"))])
+    milestone = StringField(_l("节点"), validators=[Length(max=120)])
+    note = TextAreaField(_l("进展情况"), validators=[Length(max=5000)])

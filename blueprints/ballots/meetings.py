@@ -1,0 +1,108 @@
+"""Meetings: the roll (serving deputies of the congress), check-in and the quorum."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+
+from ..core import audit
+from ..core.errors import DomainError
+from ..core.extensions import db
+from ..core.timeutil import utcnow
+from ..registry.models import LEVELS, Deputy
+from .models import Attendance, Meeting
+
+
+def begin_write() -> None:
+    """Start a fresh write transaction: BEGIN IMMEDIATE on SQLite (takes the write lock now, so the
+    state we read cannot change before we write); a plain BEGIN elsewhere."""
+    db.session.rollback()
+    db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+def quorum_met(present: int, total: int) -> bool:
+    """Two thirds of ALL deputies on the roll (not of those checked in)."""
+    return total > 0 and present * 3 >= total * 2
+
+
+def roll_query(level: str, term: str | None):
+    stmt = select(Deputy.id).where(Deputy.level == level, Deputy.ended_on.is_(None))
+    if term:
+        stmt = stmt.where(Deputy.term == term)
+    return stmt
+
+
+def create_meeting(title: str, level: str, term: str | None, held_on: date | None, actor=None) -> Meeting:
+    title = (title or "").strip()
+    term = (term or "").strip() or None
+    if not title:
+        raise DomainError(_("请填写会议名称。"), field="title")
+    if len(title) > 120:
+        raise DomainError(_("会议名称不能超过 120 个字符。"), field="title")
+    if level not in LEVELS:
+        raise DomainError(_("请选择人大层级。"), field="level")
+    meeting = Meeting(title=title, level=level, term=term, held_on=held_on)
+    db.session.add(meeting)
+    db.session.flush()
+    deputy_ids = db.session.scalars(roll_query(level, term)).all()
+    if not deputy_ids:
+        db.session.rollback()
+        raise DomainError(_("没有符合条件的在任代表，无法建立会议名单。"), field="term")
+    db.session.add_all(Attendance(meeting_id=meeting.id, deputy_id=d) for d in deputy_ids)
+    audit.record("create", "meeting", meeting.id, f"新建会议《{title}》，应到代表 {len(deputy_ids)} 名", actor=actor)
+    db.session.commit()
+    return meeting
+
+
+def counts(meeting_id: int) -> dict:
+    """present / total and the quorum in one query (polled by projector screens)."""
+    total, present = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((Attendance.checked_in_at.is_not(None), 1), else_=0)), 0))
+        .where(Attendance.meeting_id == meeting_id)
+    ).one()
+    return {"total": total, "present": int(present), "quorum": quorum_met(int(present), total),
+            "quorum_needed": -(-2 * total // 3)}
+
+
+def check_in(meeting: Meeting, deputy_id: int, actor=None, *, by_self: bool = False) -> Attendance:
+    meeting_id, actor_id = meeting.id, actor.id if actor else None
+    begin_write()  # read-then-write: on SQLite take the write lock first (no stale-snapshot SQLITE_BUSY)
+    row = db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting_id,
+                                                     Attendance.deputy_id == deputy_id))
+    if row is None:
+        db.session.rollback()
+        raise DomainError(_("该代表不在本次会议的名单中。"))
+    if row.checked_in_at is not None:
+        db.session.rollback()
+        return row  # checking in twice changes nothing
+    row.checked_in_at = utcnow()
+    row.checked_in_by_id = actor_id
+    if not by_self:
+        audit.record("check_in", "meeting", meeting_id, f"为代表 {row.deputy.name} 签到", actor=actor)
+    db.session.commit()
+    return row
+
+
+def self_check_in(meeting: Meeting, token: str, user) -> Attendance:
+    if not token or token != meeting.checkin_token:
+        raise DomainError(_("签到二维码无效，请扫描会场的签到二维码。"))
+    if user.deputy_id is None:
+        raise DomainError(_("只有代表本人可以扫码签到。"))
+    return check_in(meeting, user.deputy_id, user, by_self=True)
+
+
+def attendance_of(meeting_id: int, deputy_id: int | None) -> Attendance | None:
+    if deputy_id is None:
+        return None
+    return db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting_id,
+                                                      Attendance.deputy_id == deputy_id))
+
+
+def search_roll(meeting: Meeting, q: str, limit: int = 30):
+    stmt = (select(Attendance, Deputy).join(Deputy, Deputy.id == Attendance.deputy_id)
+            .where(Attendance.meeting_id == meeting.id))
+    q = (q or "").strip()[:32]
+    if q:
+        stmt = stmt.where(Deputy.name.contains(q))
+    return db.session.execute(stmt.order_by(Attendance.checked_in_at.is_not(None), Deputy.name).limit(limit)).all()

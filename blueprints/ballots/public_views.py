@@ -1,0 +1,176 @@
+"""Collection (public and department proposals, staff screening), the public progress pages of
+the selected projects and the public summary of a published ballot."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..core.audit import ACTION_LABELS
+from ..core.errors import DomainError, attach_to_form
+from ..core.extensions import db, limiter
+from ..core.models import AuditEntry
+from ..core.permissions import role_required
+from . import meetings as meeting_services
+from . import projects as project_services
+from . import proposals as proposal_services
+from . import tally, voting
+from .forms import CallForm, ProgressForm, ProposalForm, ScreenForm, UnitProposalForm
+from .models import CHOICE_LABELS, Ballot, Project, Proposal, ProposalCall
+from .views import bp
+
+
+def _call_or_404(call_id: int) -> ProposalCall:
+    call = db.session.get(ProposalCall, call_id)
+    if call is None:
+        abort(404, description=_("征集不存在。"))
+    return call
+
+
+# ---- public ----------------------------------------------------------------------------------
+
+@bp.get("/livelihood/")
+def livelihood_home():
+    calls = proposal_services.open_calls()
+    published = db.session.scalars(select(Ballot).where(Ballot.status == "published")
+                                   .order_by(Ballot.published_at.desc()).limit(10)).all()
+    return render_template("ballots/public_home.html", calls=calls, projects=project_services.public_projects(),
+                           published=published)
+
+
+@bp.route("/livelihood/calls/<int:call_id>/propose", methods=["GET", "POST"])
+@limiter.limit("20/hour", methods=["POST"])
+def propose(call_id: int):
+    call = _call_or_404(call_id)
+    unit_user = current_user.is_authenticated and current_user.role == "unit" and current_user.unit_id
+    form = UnitProposalForm() if unit_user else ProposalForm()
+    if form.validate_on_submit():
+        values = {k: getattr(form, k).data for k in ("title", "content", "reason", "contact", "cost_estimate",
+                                                     "timeline") if hasattr(form, k)}
+        if unit_user:
+            values["unit_id"] = current_user.unit_id
+        try:
+            proposal_services.submit(call, values, source="department" if unit_user else "public",
+                                     actor=current_user if unit_user else None)
+        except DomainError as error:
+            attach_to_form(form, error, "title")
+        else:
+            flash(_("感谢您的建议！工作人员审查后会在本页公布处理结果。"), "success")
+            return redirect(url_for(".call_page", call_id=call.id), 303)
+    return render_template("ballots/propose.html", call=call, form=form), 400 if form.errors else 200
+
+
+@bp.get("/livelihood/calls/<int:call_id>")
+def call_page(call_id: int):
+    call = _call_or_404(call_id)
+    screened = [p for p in call.proposals if p.status != "pending"]
+    return render_template("ballots/call.html", call=call, screened=screened,
+                           pending=sum(1 for p in call.proposals if p.status == "pending"))
+
+
+@bp.get("/livelihood/projects/<int:project_id>")
+def project(project_id: int):
+    item = db.session.get(Project, project_id)
+    if item is None:
+        abort(404, description=_("项目不存在。"))
+    can_post = current_user.is_authenticated and (
+        current_user.has_role("staff") or (current_user.role == "unit" and current_user.unit_id == item.unit_id
+                                           and item.unit_id is not None))
+    return render_template("ballots/project.html", project=item, form=ProgressForm(progress=item.progress),
+                           can_post=can_post, ratings=_ratings(item))
+
+
+def _ratings(item: Project) -> list:
+    """Published satisfaction results for this project (year-end evaluation)."""
+    from .models import BallotItem
+
+    ballots = db.session.scalars(select(Ballot).join(BallotItem, BallotItem.ballot_id == Ballot.id)
+                                 .where(BallotItem.project_id == item.id, Ballot.status == "published")).all()
+    found = []
+    for ballot in ballots:
+        for result in tally.tally(ballot):
+            if result.item.project_id == item.id:
+                found.append((ballot, result))
+    return found
+
+
+@bp.post("/livelihood/projects/<int:project_id>/updates")
+@role_required("unit", "staff")
+def project_update(project_id: int):
+    item = db.session.get(Project, project_id)
+    if item is None:
+        abort(404, description=_("项目不存在。"))
+    if current_user.role == "unit" and (current_user.unit_id is None or current_user.unit_id != item.unit_id):
+        abort(403)
+    form = ProgressForm()
+    if form.validate_on_submit():
+        try:
+            project_services.post_update(item, form.progress.data, form.milestone.data, form.note.data, current_user)
+        except DomainError as error:
+            attach_to_form(form, error, "note")
+        else:
+            flash(_("进展已发布。"), "success")
+            return redirect(url_for(".project", project_id=item.id), 303)
+    return render_template("ballots/project.html", project=item, form=form, can_post=True,
+                           ratings=_ratings(item)), 400
+
+
+@bp.get("/livelihood/results/<int:ballot_id>")
+def public_result(ballot_id: int):
+    """After publication: eligible, present, voted electronically / on paper, per-item counts."""
+    ballot = db.session.get(Ballot, ballot_id)
+    if ballot is None or ballot.status != "published":
+        abort(404, description=_("结果尚未公布。"))
+    return render_template("ballots/public_result.html", ballot=ballot, results=tally.tally(ballot),
+                           turnout=voting.turnout(ballot.id), figures=meeting_services.counts(ballot.meeting_id),
+                           CHOICE_LABELS=CHOICE_LABELS)
+
+
+# ---- staff: calls and screening -------------------------------------------------------------
+
+@bp.route("/ballots/proposals/", methods=["GET", "POST"])
+@role_required("staff")
+def proposals():
+    form = CallForm()
+    if form.validate_on_submit():
+        try:
+            call = proposal_services.create_call(form.title.data, form.deadline.data, form.description.data,
+                                                 form.scope_in.data, form.scope_out.data, current_user)
+        except DomainError as error:
+            attach_to_form(form, error, "title")
+        else:
+            flash(_("征集已发布：%(t)s", t=call.title), "success")
+            return redirect(url_for(".proposals"), 303)
+    status = request.args.get("status", "pending")
+    stmt = select(Proposal).order_by(Proposal.id.desc()).limit(500)
+    if status in ("pending", "accepted", "merged", "rejected"):
+        stmt = stmt.where(Proposal.status == status)
+    calls = db.session.scalars(select(ProposalCall).order_by(ProposalCall.id.desc())).all()
+    return render_template("ballots/proposals.html", form=form, calls=calls, rows=db.session.scalars(stmt).all(),
+                           status=status), 400 if form.errors else 200
+
+
+@bp.route("/ballots/proposals/<int:proposal_id>", methods=["GET", "POST"])
+@role_required("staff")
+def proposal(proposal_id: int):
+    item = db.session.get(Proposal, proposal_id)
+    if item is None:
+        abort(404, description=_("建议不存在。"))
+    form = ScreenForm()
+    targets = db.session.scalars(select(Proposal).where(Proposal.call_id == item.call_id,
+                                                        Proposal.status == "accepted")).all()
+    form.merged_into_id.choices = [(0, _("（不合并）"))] + [(p.id, p.title) for p in targets]
+    if form.validate_on_submit():
+        try:
+            proposal_services.screen(item, form.decision.data, form.public_reason.data, form.merged_into_id.data,
+                                     current_user)
+        except DomainError as error:
+            attach_to_form(form, error, "decision")
+        else:
+            flash(_("审查结果已保存。"), "success")
+            return redirect(url_for(".proposals"), 303)
+    trail = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "proposal",
+                                                        AuditEntry.object_id == item.id)).all()
+    return render_template("ballots/proposal.html", proposal=item, form=form, trail=trail,
+                           ACTION_LABELS=ACTION_LABELS), 400 if form.errors else 200

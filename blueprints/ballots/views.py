@@ -1,0 +1,382 @@
+"""Staff and clerk pages: meetings, roll and check-in, ballots (items, open, close, paper voters,
+paper counts, publish), printable ballots and result sheets. The deputy's vote page and the
+projector screen are in vote_views.py, public pages and collection in public_views.py."""
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..core.audit import ACTION_LABELS
+from ..core.errors import DomainError, attach_to_form
+from ..core.extensions import db
+from ..core.htmx import render_page
+from ..core.models import AuditEntry
+from ..core.pagination import int_arg
+from ..core.permissions import role_required
+from ..registry.models import Deputy
+from . import meetings as meeting_services
+from . import tally, voting
+from .forms import BallotForm, ItemForm, MeetingForm, PaperCountForm
+from .models import CHOICE_LABELS, METHOD_CHOICES, Ballot, BallotReceipt, Meeting, Proposal
+
+bp = Blueprint("ballots", __name__)
+
+STAFF = ("staff",)
+CLERKS = ("clerk", "staff")
+
+
+def get_meeting(meeting_id: int) -> Meeting:
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404, description=_("会议不存在。"))
+    return meeting
+
+
+def get_ballot(ballot_id: int) -> Ballot:
+    ballot = db.session.get(Ballot, ballot_id)
+    if ballot is None:
+        abort(404, description=_("表决不存在。"))
+    return ballot
+
+
+def refusal_status(error: DomainError) -> int:
+    return getattr(error, "status", 400)
+
+
+# ---- meetings ----------------------------------------------------------------------------------
+
+@bp.route("/meetings/", methods=["GET", "POST"])
+@role_required(*CLERKS)
+def meetings():
+    form = MeetingForm()
+    if request.method == "POST" and not current_user.has_role(*STAFF):
+        abort(403)
+    if form.validate_on_submit():
+        try:
+            meeting = meeting_services.create_meeting(form.title.data, form.level.data, form.term.data,
+                                                      form.held_on.data, current_user)
+        except DomainError as error:
+            attach_to_form(form, error, "title")
+        else:
+            flash(_("会议已建立，名单共 %(n)d 名代表。", n=len(meeting.attendance)), "success")
+            return redirect(url_for(".meeting", meeting_id=meeting.id), 303)
+    rows = db.session.scalars(select(Meeting).order_by(Meeting.id.desc())).all()
+    return render_template("ballots/meetings.html", meetings=rows, form=form), 400 if form.errors else 200
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@role_required(*CLERKS)
+def meeting(meeting_id: int):
+    item = get_meeting(meeting_id)
+    return render_template("ballots/meeting.html", meeting=item, figures=meeting_services.counts(item.id),
+                           form=BallotForm(), turnouts={b.id: voting.turnout(b.id) for b in item.ballots})
+
+
+@bp.post("/meetings/<int:meeting_id>/ballots")
+@role_required(*STAFF)
+def create_ballot(meeting_id: int):
+    item = get_meeting(meeting_id)
+    form = BallotForm()
+    if form.validate_on_submit():
+        try:
+            ballot = voting.create_ballot(item, form.title.data, form.method.data, form.secret.data,
+                                          form.max_yes.data, form.places.data, current_user)
+        except DomainError as error:
+            attach_to_form(form, error, "title")
+        else:
+            return redirect(url_for(".ballot", ballot_id=ballot.id), 303)
+    return render_template("ballots/meeting.html", meeting=item, figures=meeting_services.counts(item.id),
+                           form=form, turnouts={b.id: voting.turnout(b.id) for b in item.ballots}), 400
+
+
+@bp.post("/meetings/<int:meeting_id>/rating-ballot")
+@role_required(*STAFF)
+def create_rating_ballot(meeting_id: int):
+    """Year-end evaluation: one satisfaction item per 民生实事 project of the year."""
+    from .projects import create_rating_ballot as create
+
+    item = get_meeting(meeting_id)
+    raw = request.form.get("year", "").strip()
+    year = int(raw) if raw.isascii() and raw.isdigit() and len(raw) == 4 else None
+    if year is None:
+        abort(400, description=_("请填写年度。"))
+    try:
+        ballot = create(item, year, current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for(".meeting", meeting_id=item.id), 303)
+    return redirect(url_for(".ballot", ballot_id=ballot.id), 303)
+
+
+@bp.get("/meetings/<int:meeting_id>/checkin")
+@role_required(*CLERKS)
+def checkin(meeting_id: int):
+    item = get_meeting(meeting_id)
+    q = request.args.get("q", "")
+    return render_page("ballots/checkin.html", "ballots/_checkin_rows.html", meeting=item, q=q,
+                       rows=meeting_services.search_roll(item, q), figures=meeting_services.counts(item.id))
+
+
+@bp.post("/meetings/<int:meeting_id>/checkin")
+@role_required(*CLERKS)
+def checkin_deputy(meeting_id: int):
+    item = get_meeting(meeting_id)
+    deputy_id = request.form.get("deputy_id", "")
+    if not deputy_id.isascii() or not deputy_id.isdigit():
+        abort(400, description=_("请选择代表。"))
+    try:
+        meeting_services.check_in(item, int(deputy_id), current_user)
+    except DomainError as error:
+        abort(400, description=error.message)
+    q = request.form.get("q", "")
+    if request.headers.get("HX-Request") == "true":
+        return render_page("ballots/checkin.html", "ballots/_checkin_rows.html", meeting=item, q=q,
+                           rows=meeting_services.search_roll(item, q), figures=meeting_services.counts(item.id))
+    flash(_("已签到。"), "success")
+    return redirect(url_for(".checkin", meeting_id=item.id, q=q), 303)
+
+
+@bp.get("/meetings/<int:meeting_id>/checkin-qr.svg")
+@role_required(*CLERKS)
+def checkin_qr(meeting_id: int):
+    import segno
+
+    item = get_meeting(meeting_id)
+    url = url_for(".self_checkin", meeting_id=item.id, t=item.checkin_token, _external=True)
+    buffer = BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=4, light="#fff", title=url)
+    return Response(buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+# ---- ballots -----------------------------------------------------------------------------------
+
+def _ballot_page(ballot: Ballot, item_form=None, paper_form=None, status: int = 200):
+    figures = meeting_services.counts(ballot.meeting_id)
+    results = tally.tally(ballot) if ballot.status in ("closed", "published") else None
+    paper_form = paper_form or PaperCountForm()
+    paper_form.item_id.choices = [(i.id, f"{i.position}. {i.title}") for i in ballot.items]
+    for name, field in zip(METHOD_CHOICES[ballot.method], (paper_form.count_a, paper_form.count_b,
+                                                            paper_form.count_c), strict=True):
+        field.label.text = CHOICE_LABELS[name]
+    paper_voters = db.session.execute(
+        select(Deputy.name, BallotReceipt.created_at).join(BallotReceipt, BallotReceipt.deputy_id == Deputy.id)
+        .where(BallotReceipt.ballot_id == ballot.id, BallotReceipt.channel == "paper").order_by(Deputy.name)
+    ).all()
+    candidates = []
+    if ballot.status == "draft":
+        used = {i.proposal_id for i in ballot.items}
+        candidates = [p for p in db.session.scalars(select(Proposal).where(Proposal.status == "accepted")
+                                                    .order_by(Proposal.id)) if p.id not in used]
+    trail = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "ballot",
+                                                        AuditEntry.object_id == ballot.id)
+                               .order_by(AuditEntry.id)).all()
+    problem = None
+    if results is not None:
+        try:
+            tally.verify(ballot, results)
+        except tally.CountMismatch as exc:
+            problem = str(exc)
+    return render_template("ballots/ballot.html", ballot=ballot, figures=figures, turnout=voting.turnout(ballot.id),
+                           results=results, item_form=item_form or ItemForm(), paper_form=paper_form,
+                           paper_voters=paper_voters, paper_log=tally.paper_log(ballot.id),
+                           current_paper=tally.current_paper_counts(ballot.id), candidates=candidates,
+                           trail=trail, ACTION_LABELS=ACTION_LABELS, CHOICE_LABELS=CHOICE_LABELS,
+                           problem=problem), status
+
+
+@bp.get("/ballots/<int:ballot_id>")
+@role_required(*CLERKS)
+def ballot(ballot_id: int):
+    return _ballot_page(get_ballot(ballot_id))
+
+
+@bp.post("/ballots/<int:ballot_id>/items")
+@role_required(*STAFF)
+def add_item(ballot_id: int):
+    item = get_ballot(ballot_id)
+    form = ItemForm()
+    if form.validate_on_submit():
+        try:
+            voting.add_item(item, form.title.data, form.unit_name.data, form.budget.data, form.timeline.data,
+                            actor=current_user)
+        except DomainError as error:
+            if refusal_status(error) != 400:
+                flash(error.message, "error")
+                return redirect(url_for(".ballot", ballot_id=item.id), 303)
+            attach_to_form(form, error, "title")
+        else:
+            return redirect(url_for(".ballot", ballot_id=item.id), 303)
+    return _ballot_page(item, item_form=form, status=400)
+
+
+@bp.post("/ballots/<int:ballot_id>/items/from-proposal")
+@role_required(*STAFF)
+def add_proposal_item(ballot_id: int):
+    item = get_ballot(ballot_id)
+    raw = request.form.get("proposal_id", "")
+    proposal = db.session.get(Proposal, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+    if proposal is None or proposal.status != "accepted":
+        abort(400, description=_("只能添加已列入候选的项目。"))
+    try:
+        voting.add_item(item, proposal.title, proposal.unit.name if proposal.unit else None, proposal.cost_estimate,
+                        proposal.timeline, proposal_id=proposal.id, actor=current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+    return redirect(url_for(".ballot", ballot_id=item.id), 303)
+
+
+@bp.post("/ballots/<int:ballot_id>/items/<int:item_id>/delete")
+@role_required(*STAFF)
+def remove_item(ballot_id: int, item_id: int):
+    item = get_ballot(ballot_id)
+    try:
+        voting.remove_item(item, item_id, current_user)
+    except voting.VoteRefused as error:
+        flash(error.message, "error")
+    return redirect(url_for(".ballot", ballot_id=item.id), 303)
+
+
+def _transition(ballot_id: int, action, success: str):
+    get_ballot(ballot_id)
+    try:
+        action(ballot_id, current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _ballot_page(get_ballot(ballot_id), status=refusal_status(error))
+    flash(success, "success")
+    return redirect(url_for(".ballot", ballot_id=ballot_id), 303)
+
+
+@bp.post("/ballots/<int:ballot_id>/open")
+@role_required(*STAFF)
+def open_ballot(ballot_id: int):
+    return _transition(ballot_id, voting.open_ballot, _("表决已开始，代表现在可以投票。"))
+
+
+@bp.post("/ballots/<int:ballot_id>/close")
+@role_required(*STAFF)
+def close_ballot(ballot_id: int):
+    return _transition(ballot_id, voting.close_ballot, _("表决已截止。"))
+
+
+@bp.post("/ballots/<int:ballot_id>/publish")
+@role_required(*STAFF)
+def publish(ballot_id: int):
+    return _transition(ballot_id, tally.publish, _("结果已公布到公示栏。"))
+
+
+@bp.post("/ballots/<int:ballot_id>/candidates")
+@role_required(*STAFF)
+def publish_candidates(ballot_id: int):
+    item = get_ballot(ballot_id)
+    try:
+        tally.publish_candidates(item, current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("候选项目已在公示栏公示。"), "success")
+    return redirect(url_for(".ballot", ballot_id=item.id), 303)
+
+
+@bp.post("/ballots/<int:ballot_id>/paper-voters")
+@role_required(*CLERKS)
+def mark_paper(ballot_id: int):
+    item = get_ballot(ballot_id)
+    raw = request.form.get("deputy_id", "")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        abort(400, description=_("请选择代表。"))
+    try:
+        voting.mark_paper(item.id, int(raw), current_user)
+    except voting.VoteRefused as error:
+        flash(error.message, "error")
+        return _ballot_page(get_ballot(ballot_id), status=error.status)
+    flash(_("已登记为纸质投票，该代表不能再在手机上投票。"), "success")
+    return redirect(url_for(".ballot", ballot_id=item.id), 303)
+
+
+@bp.get("/ballots/<int:ballot_id>/paper-voters/search")
+@role_required(*CLERKS)
+def paper_voter_search(ballot_id: int):
+    item = get_ballot(ballot_id)
+    rows = meeting_services.search_roll(item.meeting, request.args.get("q", ""), limit=20)
+    return render_template("ballots/_paper_voter_rows.html", ballot=item, rows=rows)
+
+
+@bp.post("/ballots/<int:ballot_id>/paper-counts")
+@role_required(*CLERKS)
+def paper_count(ballot_id: int):
+    item = get_ballot(ballot_id)
+    form = PaperCountForm()
+    form.item_id.choices = [(i.id, i.title) for i in item.items]
+    if form.validate_on_submit():
+        try:
+            tally.enter_paper_count(item.id, form.item_id.data, [form.count_a.data, form.count_b.data,
+                                                                 form.count_c.data], current_user, form.note.data)
+        except voting.VoteRefused as error:
+            flash(error.message, "error")
+            return _ballot_page(get_ballot(ballot_id), paper_form=form, status=error.status)
+        except DomainError as error:
+            field = {"yes": "count_a", "satisfied": "count_a", "no": "count_b", "basic": "count_b"}.get(
+                error.field or "", "count_c")
+            attach_to_form(form, DomainError(error.message, field=field), "count_a")
+        else:
+            flash(_("纸质票数已记录。"), "success")
+            return redirect(url_for(".ballot", ballot_id=item.id), 303)
+    return _ballot_page(get_ballot(ballot_id), paper_form=form, status=400)
+
+
+@bp.get("/ballots/<int:ballot_id>/print")
+@role_required(*CLERKS)
+def print_paper(ballot_id: int):
+    item = get_ballot(ballot_id)
+    return render_template("ballots/print_paper.html", ballot=item, CHOICE_LABELS=CHOICE_LABELS,
+                           copies=min(int_arg("copies") or 1, 200))
+
+
+@bp.get("/ballots/<int:ballot_id>/sheet")
+@role_required(*CLERKS)
+def result_sheet(ballot_id: int):
+    item = get_ballot(ballot_id)
+    if item.status not in ("closed", "published"):
+        abort(409, description=_("表决截止后才能查看结果。"))
+    return render_template("ballots/result_sheet.html", ballot=item, results=tally.tally(item),
+                           turnout=voting.turnout(item.id), figures=meeting_services.counts(item.meeting_id),
+                           CHOICE_LABELS=CHOICE_LABELS)
+
+
+@bp.get("/ballots/<int:ballot_id>/result.xlsx")
+@role_required(*CLERKS)
+def result_xlsx(ballot_id: int):
+    from openpyxl import Workbook
+
+    item = get_ballot(ballot_id)
+    if item.status not in ("closed", "published"):
+        abort(409, description=_("表决截止后才能导出结果。"))
+    choices = METHOD_CHOICES[item.method]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "表决结果"
+    sheet.append([item.meeting.title])
+    sheet.append([item.title])
+    figures = voting.turnout(item.id)
+    sheet.append(["应到", item.eligible_count, "电子表决", figures["electronic"], "纸质选票", figures["paper"]])
+    sheet.append(["序号", "项目", "责任单位", *[CHOICE_LABELS[c] for c in choices], "名次", "结果"])
+    for r in tally.tally(item):
+        sheet.append([r.item.position, r.item.title, r.item.unit_name or "", *[r.total[c] for c in choices],
+                      r.rank or "", r.outcome_label if item.method == "approve" else
+                      (f"{r.satisfaction:.1%}" if r.satisfaction is not None else "")])
+    buffer = BytesIO()
+    book.save(buffer)
+    return Response(buffer.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=ballot-{item.id}.xlsx"})
+
+
+from . import (  # noqa: E402,F401  (their routes join this blueprint)
+    models,  # noqa: E402,F401  (tables registered with the metadata)
+    public_views,
+    vote_views,
+)

@@ -1,0 +1,145 @@
+"""The deputy's phone pages (self check-in, ballot, confirmation, done) and the projector screen."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..core.errors import DomainError
+from ..core.extensions import db
+from ..core.htmx import render_page
+from ..core.pagination import int_arg
+from ..core.permissions import role_required
+from . import meetings as meeting_services
+from . import tally, voting
+from .models import CHOICE_LABELS, Ballot, BallotReceipt
+from .views import bp, get_meeting
+
+
+def _deputy_id() -> int:
+    if current_user.deputy_id is None:
+        abort(403, description=_("只有代表本人可以投票。"))
+    return current_user.deputy_id
+
+
+def _ballot_state(meeting, deputy_id: int):
+    """Open ballots of the meeting and the ones this deputy has voted on."""
+    ballots = [b for b in meeting.ballots if b.status == "open"]
+    voted = set(db.session.scalars(select(BallotReceipt.ballot_id).where(
+        BallotReceipt.deputy_id == deputy_id, BallotReceipt.ballot_id.in_([b.id for b in ballots] or [0]))))
+    return ballots, voted
+
+
+def _vote_page(meeting, deputy_id: int, *, ballot=None, error=None, chosen=None, status=200):
+    attendance = meeting_services.attendance_of(meeting.id, deputy_id)
+    ballots, voted = _ballot_state(meeting, deputy_id)
+    if ballot is None:
+        wanted = int_arg("ballot")
+        pending = [b for b in ballots if b.id not in voted]
+        ballot = next((b for b in ballots if b.id == wanted), None) or (pending[0] if pending else None)
+    return render_template("ballots/vote.html", meeting=meeting, attendance=attendance, ballots=ballots,
+                           voted=voted, ballot=ballot, error=error, chosen=chosen or {},
+                           CHOICE_LABELS=CHOICE_LABELS), status
+
+
+def _posted_ballot(meeting) -> Ballot:
+    raw = request.form.get("ballot_id", "")
+    ballot = db.session.get(Ballot, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+    if ballot is None or ballot.meeting_id != meeting.id:
+        abort(400, description=_("选票不属于本次会议。"))
+    return ballot
+
+
+def _chosen_from_form() -> dict[int, str]:
+    chosen = {}
+    for key in request.form:
+        if key.startswith("item-") and key[5:].isascii() and key[5:].isdigit() and len(key) < 15:
+            chosen[int(key[5:])] = request.form[key]
+    return chosen
+
+
+@bp.route("/meetings/<int:meeting_id>/vote", methods=["GET", "POST"])
+@role_required("deputy")
+def vote(meeting_id: int):
+    meeting = get_meeting(meeting_id)
+    deputy_id = _deputy_id()
+    if request.method == "GET":
+        return _vote_page(meeting, deputy_id)
+    ballot_id = _posted_ballot(meeting).id
+    try:
+        voting.cast_vote(ballot_id, deputy_id, request.form, meeting_id)
+    except voting.BadVote as error:
+        ballot = db.session.get(Ballot, ballot_id)
+        return _vote_page(meeting, deputy_id, ballot=ballot, error=error.message, chosen=_chosen_from_form(),
+                          status=400)
+    except voting.VoteRefused as error:
+        return _vote_page(meeting, deputy_id, ballot=None, error=error.message, status=error.status)
+    # meeting_id, not meeting.id: the commit expired the object and a reload is a needless query.
+    return redirect(url_for(".vote_done", meeting_id=meeting_id, ballot=ballot_id), 303)
+
+
+@bp.post("/meetings/<int:meeting_id>/vote/confirm")
+@role_required("deputy")
+def vote_confirm(meeting_id: int):
+    """The confirmation step: repeats the choices; records nothing."""
+    meeting = get_meeting(meeting_id)
+    deputy_id = _deputy_id()
+    ballot = _posted_ballot(meeting)
+    try:
+        if ballot.status != "open":
+            raise voting.VoteRefused(_("投票已截止。") if ballot.status != "draft" else _("投票尚未开始。"))
+        if voting.has_voted(ballot.id, deputy_id):
+            raise voting.VoteRefused(_("您已投票"))
+        chosen = voting.parse_choices(ballot, request.form)
+    except voting.BadVote as error:
+        return _vote_page(meeting, deputy_id, ballot=ballot, error=error.message, chosen=_chosen_from_form(),
+                          status=400)
+    except voting.VoteRefused as error:
+        return _vote_page(meeting, deputy_id, error=error.message, status=error.status)
+    return render_template("ballots/vote_confirm.html", meeting=meeting, ballot=ballot, chosen=chosen,
+                           CHOICE_LABELS=CHOICE_LABELS)
+
+
+@bp.get("/meetings/<int:meeting_id>/vote/done")
+@role_required("deputy")
+def vote_done(meeting_id: int):
+    meeting = get_meeting(meeting_id)
+    deputy_id = _deputy_id()
+    ballots, voted = _ballot_state(meeting, deputy_id)
+    pending = [b for b in ballots if b.id not in voted]
+    return render_template("ballots/vote_done.html", meeting=meeting, pending=pending)
+
+
+@bp.route("/meetings/<int:meeting_id>/checkin/self", methods=["GET", "POST"])
+@role_required("deputy")
+def self_checkin(meeting_id: int):
+    meeting = get_meeting(meeting_id)
+    token = request.values.get("t", "")
+    attendance = meeting_services.attendance_of(meeting.id, current_user.deputy_id)
+    if request.method == "POST":
+        try:
+            meeting_services.self_check_in(meeting, token, current_user)
+        except DomainError as error:
+            flash(error.message, "error")
+            return render_template("ballots/self_checkin.html", meeting=meeting, token=token,
+                                   attendance=attendance), 400
+        flash(_("签到成功。"), "success")
+        return redirect(url_for(".vote", meeting_id=meeting.id), 303)
+    return render_template("ballots/self_checkin.html", meeting=meeting, token=token, attendance=attendance)
+
+
+# ---- projector --------------------------------------------------------------------------------
+
+@bp.get("/meetings/<int:meeting_id>/screen")
+@login_required
+def screen(meeting_id: int):
+    """Turnout while checking in or voting (never partial results); results after the close."""
+    meeting = get_meeting(meeting_id)
+    figures = meeting_services.counts(meeting.id)
+    current = next((b for b in reversed(meeting.ballots) if b.status == "open"), None) or next(
+        (b for b in reversed(meeting.ballots) if b.status in ("closed", "published")), None)
+    turnout = voting.turnout(current.id) if current else None
+    results = tally.tally(current) if current is not None and current.status != "open" else None
+    return render_page("ballots/screen.html", "ballots/_screen.html", meeting=meeting, figures=figures,
+                       ballot=current, turnout=turnout, results=results, CHOICE_LABELS=CHOICE_LABELS)

@@ -1,0 +1,291 @@
+"""Ballots: drafting, opening, voting, paper voters and closing.
+
+Concurrency: every write that depends on the ballot's state runs in one transaction that first locks
+the ballot row: voting and marking paper voters take a shared lock (FOR SHARE), closing an exclusive
+one (FOR UPDATE). On PostgreSQL a close therefore waits for votes in flight and later votes see the
+closed state; on SQLite the same transactions start with BEGIN IMMEDIATE, which serialises writers.
+The UNIQUE(ballot, deputy) receipt makes a second vote fail even if two arrive in the same instant.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..core import audit
+from ..core.errors import DomainError
+from ..core.extensions import db
+from ..core.timeutil import utcnow
+from .meetings import begin_write
+from .meetings import counts as meeting_counts
+from .models import (
+    METHOD_CHOICES,
+    METHODS,
+    Attendance,
+    Ballot,
+    BallotChoice,
+    BallotItem,
+    BallotReceipt,
+    NamedVote,
+)
+
+_shuffle = random.SystemRandom().shuffle
+
+
+class VoteRefused(DomainError):
+    """A refusal with the HTTP status the views answer with (403, 404 or 409)."""
+
+    def __init__(self, message: str, status: int = 409, field: str | None = None):
+        super().__init__(message, field=field)
+        self.status = status
+
+
+class BadVote(DomainError):
+    """The form was incomplete or named things not on the ballot: 400, nothing recorded."""
+
+
+def _locked_ballot(ballot_id: int, *, exclusive: bool) -> Ballot | None:
+    stmt = (select(Ballot).where(Ballot.id == ballot_id)
+            .with_for_update(read=not exclusive)
+            .execution_options(populate_existing=True))
+    return db.session.scalar(stmt)
+
+
+# ---- drafting -------------------------------------------------------------------------------
+
+def _positive_or_none(value, field: str, label: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise DomainError(_("%(label)s必须是正整数。", label=label), field=field) from None
+    if number <= 0 or number > 1000:
+        raise DomainError(_("%(label)s必须是 1 到 1000 之间的整数。", label=label), field=field)
+    return number
+
+
+def create_ballot(meeting, title: str, method: str, secret: bool, max_yes=None, places=None, actor=None) -> Ballot:
+    title = (title or "").strip()
+    if not title:
+        raise DomainError(_("请填写表决事项名称。"), field="title")
+    if len(title) > 120:
+        raise DomainError(_("名称不能超过 120 个字符。"), field="title")
+    if method not in METHODS:
+        raise DomainError(_("请选择表决方式。"), field="method")
+    max_yes = _positive_or_none(max_yes, "max_yes", _("赞成票上限"))
+    places = _positive_or_none(places, "places", _("入选名额"))
+    if method == "rating":
+        max_yes = places = None
+    ballot = Ballot(meeting_id=meeting.id, title=title, method=method, secret=bool(secret),
+                    max_yes=max_yes, places=places)
+    db.session.add(ballot)
+    db.session.flush()
+    audit.record("create", "ballot", ballot.id, f"新建表决《{title}》", actor=actor)
+    db.session.commit()
+    return ballot
+
+
+def _require_draft(ballot: Ballot) -> None:
+    if ballot.status != "draft":
+        raise VoteRefused(_("表决已开始，项目、方式和名单不能再修改。"))
+
+
+def add_item(ballot: Ballot, title: str, unit_name: str | None = None, budget=None, timeline: str | None = None,
+             proposal_id: int | None = None, project_id: int | None = None, actor=None) -> BallotItem:
+    _require_draft(ballot)
+    title = (title or "").strip()
+    if not title:
+        raise DomainError(_("请填写项目名称。"), field="title")
+    if len(title) > 120:
+        raise DomainError(_("项目名称不能超过 120 个字符。"), field="title")
+    if budget not in (None, ""):
+        try:
+            budget = Decimal(str(budget))
+        except InvalidOperation:
+            raise DomainError(_("预算必须是数字（万元）。"), field="budget") from None
+        if budget < 0 or budget >= Decimal("1e12"):
+            raise DomainError(_("预算必须是非负数（万元）。"), field="budget")
+    else:
+        budget = None
+    position = (db.session.scalar(select(func.max(BallotItem.position)).where(BallotItem.ballot_id == ballot.id))
+                or 0) + 1
+    item = BallotItem(ballot_id=ballot.id, position=position, title=title, unit_name=(unit_name or "").strip()[:64]
+                      or None, budget=budget, timeline=(timeline or "").strip()[:64] or None,
+                      proposal_id=proposal_id, project_id=project_id)
+    db.session.add(item)
+    db.session.flush()
+    audit.record("update", "ballot", ballot.id, f"表决《{ballot.title}》增加项目《{title}》", actor=actor)
+    db.session.commit()
+    return item
+
+
+def remove_item(ballot: Ballot, item_id: int, actor=None) -> None:
+    _require_draft(ballot)
+    item = db.session.get(BallotItem, item_id)
+    if item is None or item.ballot_id != ballot.id:
+        raise VoteRefused(_("项目不存在。"), status=404)
+    audit.record("update", "ballot", ballot.id, f"表决《{ballot.title}》删除项目《{item.title}》", actor=actor)
+    db.session.delete(item)
+    db.session.commit()
+
+
+def open_ballot(ballot_id: int, actor=None) -> Ballot:
+    begin_write()
+    ballot = _locked_ballot(ballot_id, exclusive=True)
+    if ballot is None:
+        raise VoteRefused(_("表决不存在。"), status=404)
+    if ballot.status != "draft":
+        db.session.rollback()
+        raise VoteRefused(_("只有草稿状态的表决可以开始投票。"))
+    if not ballot.items:
+        db.session.rollback()
+        raise VoteRefused(_("表决还没有项目，不能开始投票。"))
+    figures = meeting_counts(ballot.meeting_id)
+    if not figures["quorum"]:
+        db.session.rollback()
+        raise VoteRefused(_("签到代表 %(p)d 名，未达到全体代表三分之二（%(n)d 名），不能开始表决。",
+                            p=figures["present"], n=figures["quorum_needed"]))
+    if ballot.max_yes and ballot.max_yes > len(ballot.items):
+        ballot.max_yes = len(ballot.items)
+    ballot.status = "open"
+    ballot.opened_at = utcnow()
+    ballot.eligible_count = figures["total"]  # the passing rule counts ALL deputies; fixed from now on
+    audit.record("open", "ballot", ballot.id,
+                 f"开始表决《{ballot.title}》：应到 {figures['total']} 名，实到 {figures['present']} 名", actor=actor)
+    db.session.commit()
+    return ballot
+
+
+def close_ballot(ballot_id: int, actor=None) -> Ballot:
+    begin_write()
+    ballot = _locked_ballot(ballot_id, exclusive=True)  # waits for every vote in flight
+    if ballot is None:
+        raise VoteRefused(_("表决不存在。"), status=404)
+    if ballot.status != "open":
+        db.session.rollback()
+        raise VoteRefused(_("只有投票中的表决可以截止。"))
+    ballot.status = "closed"
+    ballot.closed_at = utcnow()
+    voted = db.session.scalar(select(func.count()).select_from(BallotReceipt)
+                              .where(BallotReceipt.ballot_id == ballot.id))
+    audit.record("close", "ballot", ballot.id, f"截止表决《{ballot.title}》：已投票 {voted} 名", actor=actor)
+    db.session.commit()
+    return ballot
+
+
+# ---- voting ---------------------------------------------------------------------------------
+
+def parse_choices(ballot: Ballot, form: Mapping[str, str]) -> dict[int, str]:
+    """{item_id: choice} from fields item-<id>; refuses unknown items, unknown values, gaps and
+    more yes votes than the ballot allows."""
+    allowed = METHOD_CHOICES[ballot.method]
+    item_ids = {item.id for item in ballot.items}
+    chosen: dict[int, str] = {}
+    for key in form:
+        if not key.startswith("item-"):
+            continue
+        raw = key[5:]
+        if not raw.isascii() or not raw.isdigit() or int(raw) not in item_ids:
+            raise BadVote(_("选票中有不属于本次表决的项目。"))
+        values = form.getlist(key) if hasattr(form, "getlist") else [form[key]]
+        if len(values) != 1 or values[0] not in allowed:
+            raise BadVote(_("选项无效：每个项目只能选择一项。"), field=key)
+        chosen[int(raw)] = values[0]
+    missing = [item for item in ballot.items if item.id not in chosen]
+    if missing:
+        raise BadVote(_("请对每个项目作出选择（未选：%(t)s）。", t="、".join(i.title for i in missing[:3])),
+                      field=f"item-{missing[0].id}")
+    if ballot.method == "approve" and ballot.max_yes:
+        yes = sum(1 for c in chosen.values() if c == "yes")
+        if yes > ballot.max_yes:
+            raise BadVote(_("赞成票不能超过 %(n)d 个（您选了 %(y)d 个）。", n=ballot.max_yes, y=yes), field="ballot")
+    return chosen
+
+
+def _check_voter(ballot: Ballot, meeting_id: int | None, deputy_id: int, *, clerk: bool = False) -> None:
+    if meeting_id is not None and ballot.meeting_id != meeting_id:
+        raise VoteRefused(_("表决不存在。"), status=404)
+    if ballot.status == "draft":
+        raise VoteRefused(_("投票尚未开始。"))
+    if ballot.status != "open":
+        raise VoteRefused(_("投票已截止。"))
+    attendance = db.session.scalar(select(Attendance).where(Attendance.meeting_id == ballot.meeting_id,
+                                                            Attendance.deputy_id == deputy_id))
+    if attendance is None:
+        raise VoteRefused(_("该代表不在本次会议的名单中。") if clerk else _("您不在本次会议的代表名单中。"), status=403)
+    if attendance.checked_in_at is None:
+        raise VoteRefused(_("该代表尚未签到。") if clerk else _("您尚未签到，签到后才能投票。"), status=403)
+    receipt = db.session.scalar(select(BallotReceipt).where(BallotReceipt.ballot_id == ballot.id,
+                                                            BallotReceipt.deputy_id == deputy_id))
+    if receipt is not None:
+        if clerk:
+            raise VoteRefused(_("该代表已投票。"))
+        raise VoteRefused(_("您已投票") if receipt.channel == "electronic" else _("您已投票（已登记为纸质投票）"))
+
+
+def cast_vote(ballot_id: int, deputy_id: int, form: Mapping[str, str], meeting_id: int | None = None) -> None:
+    """Record one deputy's vote: receipt and choices in one transaction, or nothing at all."""
+    begin_write()
+    try:
+        ballot = _locked_ballot(ballot_id, exclusive=False)
+        if ballot is None:
+            raise VoteRefused(_("表决不存在。"), status=404)
+        _check_voter(ballot, meeting_id, deputy_id)
+        chosen = parse_choices(ballot, form)
+        db.session.add(BallotReceipt(ballot_id=ballot.id, deputy_id=deputy_id, channel="electronic"))
+        db.session.flush()  # the unique receipt first: a duplicate stops here
+        rows = [BallotChoice(ballot_id=ballot.id, item_id=item_id, choice=choice) for item_id, choice in chosen.items()]
+        _shuffle(rows)
+        db.session.add_all(rows)
+        if not ballot.secret:
+            db.session.add_all(NamedVote(ballot_id=ballot.id, item_id=item_id, deputy_id=deputy_id, choice=choice)
+                               for item_id, choice in chosen.items())
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise VoteRefused(_("您已投票")) from None
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def mark_paper(ballot_id: int, deputy_id: int, actor=None) -> None:
+    """The deputy votes on paper: a receipt with channel 'paper' (no electronic vote afterwards)."""
+    begin_write()
+    try:
+        ballot = _locked_ballot(ballot_id, exclusive=False)
+        if ballot is None:
+            raise VoteRefused(_("表决不存在。"), status=404)
+        _check_voter(ballot, None, deputy_id, clerk=True)
+        db.session.add(BallotReceipt(ballot_id=ballot.id, deputy_id=deputy_id, channel="paper",
+                                     marked_by_id=actor.id if actor else None))
+        db.session.flush()
+        from ..registry.models import Deputy
+
+        name = db.session.get(Deputy, deputy_id).name
+        audit.record("paper_voter", "ballot", ballot.id, f"代表 {name} 改用纸质选票投票", actor=actor)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise VoteRefused(_("该代表已投票。")) from None
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def has_voted(ballot_id: int, deputy_id: int) -> str | None:
+    return db.session.scalar(select(BallotReceipt.channel).where(BallotReceipt.ballot_id == ballot_id,
+                                                                 BallotReceipt.deputy_id == deputy_id))
+
+
+def turnout(ballot_id: int) -> dict:
+    rows = db.session.execute(select(BallotReceipt.channel, func.count()).where(BallotReceipt.ballot_id == ballot_id)
+                              .group_by(BallotReceipt.channel)).all()
+    by = dict(rows)
+    return {"electronic": by.get("electronic", 0), "paper": by.get("paper", 0),
+            "voted": by.get("electronic", 0) + by.get("paper", 0)}

@@ -1,0 +1,102 @@
+"""Meeting day in a real browser: a deputy checks in by QR link and votes on a phone viewport, the
+projector shows turnout by polling, the clerk closes and publishes, the noticeboard shows the result."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.e2e.test_spine_e2e import expect
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 390, "height": 844}
+
+
+def log_in(page, username):
+    page.goto("/login")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/workspace/$"))
+
+
+def seed_meeting(live_server):
+    def build():
+        from blueprints.ballots import meetings, voting
+        from blueprints.core.extensions import db
+        from blueprints.core.models import User
+        from blueprints.registry.models import Deputy
+        from tests.conftest import PASSWORD_HASH
+
+        deputies = [Deputy(name=n, level="county", term="第十八届") for n in ("王秀英", "李建国", "陈桂兰")]
+        db.session.add_all(deputies)
+        db.session.flush()
+        db.session.add(User(username="wangxy", display_name="王秀英", role="deputy", deputy_id=deputies[0].id,
+                            password_hash=PASSWORD_HASH))
+        db.session.commit()
+        meeting = meetings.create_meeting("青山县第十八届人民代表大会第二次会议", "county", "第十八届", None)
+        meetings.check_in(meeting, deputies[1].id)
+        ballot = voting.create_ballot(meeting, "2026年度民生实事项目票决", "approve", True, None, 1)
+        voting.add_item(ballot, "城关镇老旧小区改造", "县住房和城乡建设局", 800, "2026年12月")
+        voting.add_item(ballot, "临涣镇中心小学食堂", "县教育局", 300, "2026年9月")
+        return {"meeting": meeting.id, "token": meeting.checkin_token, "ballot": ballot.id}
+
+    return live_server.seed(build)
+
+
+def test_meeting_day_check_in_vote_screen_close_publish(page, browser, live_server, console):
+    live_server.add_user("staff", display_name="工委张敏")
+    ids = seed_meeting(live_server)
+    meeting, ballot = ids["meeting"], ids["ballot"]
+
+    phone_context = browser.new_context(base_url=live_server.url, viewport=PHONE, locale="zh-CN",
+                                        is_mobile=True, has_touch=True)
+    phone_context.set_default_timeout(10_000)
+    phone = phone_context.new_page()
+    phone.on("console", lambda msg: console.messages.append(f"phone {msg.type}: {msg.text}")
+             if msg.type == "error" else None)
+    try:
+        # The deputy scans the hall's QR code (its link) on their own phone and checks in.
+        log_in(phone, "wangxy")
+        phone.goto(f"/meetings/{meeting}/checkin/self?t={ids['token']}")
+        phone.get_by_role("button", name="我已到会，签到").click()
+        expect(phone.locator("body")).to_contain_text("现在没有正在进行的表决")
+
+        # Staff open the ballot; the projector shows turnout.
+        log_in(page, "staff")
+        page.goto(f"/ballots/{ballot}")
+        page.get_by_role("button", name="开始投票").click()
+        expect(page.locator("h1")).to_contain_text("投票中")
+        screen = page.context.new_page()
+        screen.goto(f"/meetings/{meeting}/screen")
+        expect(screen.locator(".screen-figure strong")).to_have_text("0")
+
+        # The deputy votes on the phone, confirms, and sees 已投票.
+        phone.goto(f"/meetings/{meeting}/vote")
+        items = phone.locator("fieldset.ballot-item")
+        expect(items).to_have_count(2)
+        items.nth(0).get_by_text("赞成", exact=True).click()
+        items.nth(1).get_by_text("反对", exact=True).click()
+        phone.get_by_role("button", name="下一步：确认").click()
+        expect(phone.locator(".confirm-list")).to_contain_text("城关镇老旧小区改造 赞成")
+        phone.get_by_role("button", name="确认投票").click()
+        expect(phone.locator(".vote-status")).to_have_text("已投票")
+
+        # The projector polls (every 2 s) and shows 1 voted, never partial results.
+        expect(screen.locator(".screen-figure strong")).to_have_text("1", timeout=8_000)
+        expect(screen.locator("#screen")).not_to_contain_text("城关镇老旧小区改造")
+
+        # Close and publish; the projector shows the results; the noticeboard has them.
+        page.get_by_role("button", name="截止投票").click()
+        expect(page.locator("h1")).to_contain_text("已截止")
+        expect(screen.locator(".screen-results")).to_contain_text("城关镇老旧小区改造", timeout=8_000)
+        page.get_by_role("button", name="公布结果").click()
+        expect(page.locator("h1")).to_contain_text("已公布")
+        page.goto("/notices/?category=ballot_result")
+        page.get_by_role("link", name=re.compile("2026年度民生实事项目票决表决结果")).click()
+        expect(page.locator("main")).to_contain_text("赞成 1")
+    finally:
+        phone_context.close()
+    assert console.errors() == [], console.messages

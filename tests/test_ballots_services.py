@@ -1,0 +1,331 @@
+"""Rules of the ballots: roll and quorum, the state machine, one vote per deputy, validation,
+paper counts, the passing rule, secrecy and publication."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from blueprints.ballots import meetings, tally, voting
+from blueprints.ballots.models import (
+    Attendance,
+    Ballot,
+    BallotChoice,
+    BallotReceipt,
+    NamedVote,
+    PaperCount,
+    Project,
+)
+from blueprints.core.errors import DomainError
+from blueprints.core.extensions import db
+from blueprints.core.models import AuditEntry
+from tests.ballots_helpers import form_for, make_ballot, make_meeting
+
+
+def count(model, *where):
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def vote_rows():
+    return count(BallotReceipt), count(BallotChoice), count(NamedVote)
+
+
+def test_roll_has_serving_deputies_only_and_quorum_is_two_thirds(app):
+    meeting, deputies = make_meeting(9, checked_in=5)
+    figures = meetings.counts(meeting.id)
+    assert figures == {"total": 9, "present": 5, "quorum": False, "quorum_needed": 6}
+    meetings.check_in(meeting, deputies[5].id)
+    meetings.check_in(meeting, deputies[5].id)  # twice changes nothing
+    assert meetings.counts(meeting.id)["quorum"] is True
+    assert meetings.quorum_met(2, 3) and not meetings.quorum_met(1, 3) and not meetings.quorum_met(0, 0)
+
+
+def test_open_needs_quorum_and_items(app):
+    meeting, _ = make_meeting(9, checked_in=5)
+    ballot = make_ballot(meeting, 0, open_it=False)
+    with pytest.raises(voting.VoteRefused, match="还没有项目"):
+        voting.open_ballot(ballot.id)
+    voting.add_item(ballot, "项目A")
+    with pytest.raises(voting.VoteRefused, match="未达到全体代表三分之二"):
+        voting.open_ballot(ballot.id)
+    assert db.session.get(Ballot, ballot.id).status == "draft"
+
+
+def test_state_machine_and_frozen_items(app):
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 2)
+    assert ballot.status == "open" and ballot.eligible_count == 3
+    with pytest.raises(voting.VoteRefused, match="不能再修改"):
+        voting.add_item(ballot, "晚到的项目")
+    with pytest.raises(voting.VoteRefused, match="只有草稿"):
+        voting.open_ballot(ballot.id)
+    with pytest.raises(voting.VoteRefused, match="只有已截止"):
+        tally.publish(ballot.id)
+    voting.close_ballot(ballot.id)
+    with pytest.raises(voting.VoteRefused, match="只有投票中"):
+        voting.close_ballot(ballot.id)
+    tally.publish(ballot.id)
+    assert db.session.get(Ballot, ballot.id).status == "published"
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "ballot")).all()
+    assert {"open", "close", "publish"} <= set(actions)
+
+
+def test_vote_records_receipt_and_choices_once(app):
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 3)
+    voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot, ["yes", "no", "abstain"]), meeting.id)
+    assert vote_rows() == (1, 3, 0)
+    with pytest.raises(voting.VoteRefused, match="您已投票") as refused:
+        voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot, "no"), meeting.id)
+    assert refused.value.status == 409
+    assert vote_rows() == (1, 3, 0)
+
+
+@pytest.mark.parametrize("case, status, message", [
+    ("not_checked_in", 403, "您尚未签到"),
+    ("not_on_roll", 403, "不在本次会议"),
+    ("draft", 409, "投票尚未开始"),
+    ("closed", 409, "投票已截止"),
+    ("wrong_meeting", 404, "表决不存在"),
+])
+def test_vote_refusals_record_nothing(app, case, status, message):
+    meeting, deputies = make_meeting(4, checked_in=3)
+    ballot = make_ballot(meeting, 2, open_it=case != "draft")
+    deputy_id = deputies[0].id
+    meeting_id = meeting.id
+    if case == "not_checked_in":
+        deputy_id = deputies[3].id
+    elif case == "not_on_roll":
+        from blueprints.registry.models import Deputy
+
+        deputy_id = db.session.scalar(select(Deputy.id).where(Deputy.ended_on.is_not(None)))
+    elif case == "closed":
+        voting.close_ballot(ballot.id)
+    elif case == "wrong_meeting":
+        meeting_id = meeting.id + 1
+    with pytest.raises(voting.VoteRefused, match=message) as refused:
+        voting.cast_vote(ballot.id, deputy_id, form_for(ballot), meeting_id)
+    assert refused.value.status == status
+    assert vote_rows() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda f, b: f.pop(f"item-{b.items[0].id}"), "请对每个项目作出选择"),
+    (lambda f, b: f.update({"item-999999": "yes"}), "不属于本次表决"),
+    (lambda f, b: f.update({"item-abc": "yes"}), "不属于本次表决"),
+    (lambda f, b: f.update({f"item-{b.items[0].id}": "satisfied"}), "选项无效"),
+    (lambda f, b: f.update({f"item-{b.items[0].id}": ""}), "选项无效"),
+])
+def test_bad_forms_are_refused_and_record_nothing(app, mutate, message):
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 3)
+    form = form_for(ballot)
+    mutate(form, ballot)
+    with pytest.raises(voting.BadVote, match=message):
+        voting.cast_vote(ballot.id, deputies[0].id, form, meeting.id)
+    assert vote_rows() == (0, 0, 0)
+
+
+def test_more_yes_than_the_limit_is_refused(app):
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 3, max_yes=2)
+    with pytest.raises(voting.BadVote, match="赞成票不能超过 2 个"):
+        voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot, "yes"), meeting.id)
+    assert vote_rows() == (0, 0, 0)
+    voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot, ["yes", "yes", "no"]), meeting.id)
+    assert vote_rows() == (1, 3, 0)
+
+
+def test_rating_ballot_accepts_only_rating_values(app):
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 2, method="rating")
+    with pytest.raises(voting.BadVote):
+        voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot, "yes"), meeting.id)
+    voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot, ["satisfied", "unsatisfied"]), meeting.id)
+    voting.close_ballot(ballot.id)
+    results = tally.tally(db.session.get(Ballot, ballot.id))
+    assert results[0].total == {"satisfied": 1, "basic": 0, "unsatisfied": 0}
+    assert results[0].satisfaction == 1.0 and results[1].satisfaction == 0.0
+
+
+def test_secret_ballot_keeps_no_link_between_choice_and_deputy(app):
+    meeting, deputies = make_meeting(5)
+    ballot = make_ballot(meeting, 2, secret=True)
+    for deputy in deputies:
+        voting.cast_vote(ballot.id, deputy.id, form_for(ballot, ["yes", "no"]), meeting.id)
+    columns = {c["name"] for c in inspect(db.engine).get_columns("ballot_choices")}
+    assert columns == {"id", "ballot_id", "item_id", "choice"}  # no deputy, no time
+    assert count(NamedVote) == 0
+    ids = db.session.scalars(select(BallotChoice.id)).all()
+    assert len(set(ids)) == 10 and all(len(i) == 32 for i in ids)
+    receipt_columns = {c["name"] for c in inspect(db.engine).get_columns("ballot_receipts")}
+    assert not receipt_columns & {"item_id", "choice"}
+
+
+def test_named_ballot_also_records_who_chose_what(app):
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 2, secret=False)
+    voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot, ["yes", "no"]), meeting.id)
+    named = db.session.scalars(select(NamedVote).order_by(NamedVote.item_id)).all()
+    assert [(n.deputy_id, n.choice) for n in named] == [(deputies[0].id, "yes"), (deputies[0].id, "no")]
+    assert vote_rows() == (1, 2, 2)
+
+
+def test_a_failure_mid_vote_leaves_nothing(app, monkeypatch):
+    """A worker dying between the receipt and the choices: the transaction never commits."""
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 2)
+
+    def boom(rows):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(voting, "_shuffle", boom)
+    with pytest.raises(RuntimeError):
+        voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot), meeting.id)
+    assert vote_rows() == (0, 0, 0)
+
+
+def test_paper_voters_cannot_vote_electronically_and_counts_combine(app, users):
+    clerk = users["clerk"]
+    meeting, deputies = make_meeting(6)
+    ballot = make_ballot(meeting, 2)
+    voting.mark_paper(ballot.id, deputies[0].id, clerk)
+    voting.mark_paper(ballot.id, deputies[1].id, clerk)
+    with pytest.raises(voting.VoteRefused, match="该代表已投票"):
+        voting.mark_paper(ballot.id, deputies[1].id, clerk)
+    with pytest.raises(voting.VoteRefused, match="您已投票"):
+        voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot), meeting.id)
+    for deputy in deputies[2:]:
+        voting.cast_vote(ballot.id, deputy.id, form_for(ballot, ["yes", "no"]), meeting.id)
+    with pytest.raises(voting.VoteRefused, match="截止后"):
+        tally.enter_paper_count(ballot.id, ballot.items[0].id, [1, 1, 0], clerk)
+    voting.close_ballot(ballot.id)
+    first = tally.enter_paper_count(ballot.id, ballot.items[0].id, [2, 0, 0], clerk)
+    correction = tally.enter_paper_count(ballot.id, ballot.items[0].id, [1, 1, 0], clerk, "复核更正")
+    assert correction.corrects_id == first.id and count(PaperCount) == 2  # nothing overwritten
+    tally.enter_paper_count(ballot.id, ballot.items[1].id, [0, 2, 0], clerk)
+    results = tally.tally(db.session.get(Ballot, ballot.id))
+    assert results[0].total == {"yes": 5, "no": 1, "abstain": 0}
+    assert results[1].total == {"yes": 0, "no": 6, "abstain": 0}
+    assert tally.verify(db.session.get(Ballot, ballot.id)) == {"electronic": 4, "paper": 2, "voted": 6}
+
+
+@pytest.mark.parametrize("values, message", [
+    ([-1, 0, 0], "不能为负数"),
+    ([2, 1, 0], "超过纸质投票代表人数 2"),
+    (["x", 0, 0], "必须是整数"),
+    (["１", 0, 0], "必须是整数"),
+])
+def test_bad_paper_counts_are_refused(app, users, values, message):
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 1)
+    voting.mark_paper(ballot.id, deputies[0].id, users["clerk"])
+    voting.mark_paper(ballot.id, deputies[1].id, users["clerk"])
+    voting.close_ballot(ballot.id)
+    with pytest.raises(DomainError, match=message):
+        tally.enter_paper_count(ballot.id, ballot.items[0].id, values, users["clerk"])
+    assert count(PaperCount) == 0
+
+
+def test_publish_needs_paper_counts_when_there_were_paper_voters(app, users):
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 1)
+    voting.mark_paper(ballot.id, deputies[0].id, users["clerk"])
+    voting.close_ballot(ballot.id)
+    with pytest.raises(DomainError, match="未录入纸质票"):
+        tally.publish(ballot.id, users["staff"])
+    assert db.session.get(Ballot, ballot.id).status == "closed"
+
+
+def test_passing_rule_counts_all_deputies_and_marks_ties(app):
+    meeting, deputies = make_meeting(10, checked_in=7)
+    ballot = make_ballot(meeting, 4, places=2)
+    plans = [["yes", "yes", "yes", "no"]] * 6 + [["no", "yes", "yes", "yes"]]
+    for deputy, plan in zip(deputies, plans, strict=False):
+        voting.cast_vote(ballot.id, deputy.id, form_for(ballot, plan), meeting.id)
+    voting.close_ballot(ballot.id)
+    results = tally.tally(db.session.get(Ballot, ballot.id))
+    by_title = {r.item.title: r for r in results}
+    # 10 deputies: passing needs 6 yes (more than half of ALL, not of the 7 present)
+    assert by_title["项目1"].yes == 6 and by_title["项目1"].passed
+    assert by_title["项目4"].yes == 1 and not by_title["项目4"].passed
+    assert by_title["项目2"].rank == by_title["项目3"].rank == 1
+    assert by_title["项目2"].outcome == by_title["项目3"].outcome == "selected"
+    assert by_title["项目1"].outcome == "passed" and by_title["项目1"].rank == 3
+
+
+@pytest.mark.parametrize("yes, places, outcomes", [
+    ([9, 8, 8, 7], 2, ["selected", "tie", "tie", "passed"]),
+    ([9, 8, 7, 3], 2, ["selected", "selected", "passed", "failed"]),
+    ([9, 9, 9, 9], 3, ["tie", "tie", "tie", "tie"]),
+    ([9, 5, 6, 8], None, ["selected", "failed", "selected", "selected"]),
+    ([5, 5, 5, 5], 1, ["failed", "failed", "failed", "failed"]),
+])
+def test_rank_and_select(yes, places, outcomes):
+    results = [tally.ItemResult(item=None, electronic={}, paper={}, total={"yes": y}) for y in yes]
+    tally.rank_and_select(results, 10, places)
+    assert [r.outcome for r in results] == outcomes
+
+
+def test_verify_fails_loudly_when_counts_do_not_add_up(app):
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 2)
+    voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot), meeting.id)
+    voting.close_ballot(ballot.id)
+    db.session.add(BallotChoice(ballot_id=ballot.id, item_id=ballot.items[0].id, choice="yes"))  # forged row
+    db.session.commit()
+    with pytest.raises(tally.CountMismatch):
+        tally.verify(db.session.get(Ballot, ballot.id))
+    with pytest.raises(DomainError, match="计票核对不一致"):
+        tally.publish(ballot.id)
+    assert db.session.get(Ballot, ballot.id).status == "closed"
+
+
+def test_publish_posts_notice_and_creates_projects(app, users):
+    from blueprints.noticeboard.models import Notice
+
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 3, places=1)
+    for deputy in deputies:
+        voting.cast_vote(ballot.id, deputy.id, form_for(ballot, ["yes", "no", "yes"]), meeting.id)
+    voting.close_ballot(ballot.id, users["staff"])
+    tally.publish(ballot.id, users["staff"])
+    ballot = db.session.get(Ballot, ballot.id)
+    notice = db.session.get(Notice, ballot.notice_id)
+    assert notice.category == "ballot_result" and "项目1" in notice.body and "赞成 3" in notice.body
+    projects = db.session.scalars(select(Project)).all()
+    # 项目1 and 项目3 tie for one place: neither is selected automatically
+    assert projects == []
+    assert "待主席团决定" in notice.body
+
+
+def test_rating_ballot_for_the_year_and_progress_updates(app, users, county):
+    from blueprints.ballots import projects
+
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 2, places=1)
+    for deputy, plan in zip(deputies, [["yes", "no"]] * 3, strict=True):
+        voting.cast_vote(ballot.id, deputy.id, form_for(ballot, plan), meeting.id)
+    voting.close_ballot(ballot.id)
+    tally.publish(ballot.id)
+    project = db.session.scalar(select(Project))
+    assert project.title == "项目1" and project.year == 2026
+    staff = users["staff"]
+    projects.post_update(project, 40, "主体完工", "道路硬化完成", staff)
+    with pytest.raises(DomainError, match="0 到 100"):
+        projects.post_update(project, 140, None, "x", staff)
+    unit_user = users["unit"]
+    with pytest.raises(DomainError, match="本单位"):
+        projects.post_update(project, 50, None, "x", unit_user)
+    assert db.session.get(Project, project.id).progress == 40
+    rating = projects.create_rating_ballot(meeting, 2026)
+    assert [i.project_id for i in rating.items] == [project.id] and rating.method == "rating"
+
+
+def test_attendance_is_unique_per_meeting(app):
+    from sqlalchemy.exc import IntegrityError
+
+    meeting, deputies = make_meeting(2)
+    db.session.add(Attendance(meeting_id=meeting.id, deputy_id=deputies[0].id))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
