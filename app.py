@@ -91,11 +91,13 @@ def create_app(config: dict | None = None) -> Flask:
     from blueprints.noticeboard.directory import bp as directory_bp
     from blueprints.noticeboard.views import bp as noticeboard_bp
     from blueprints.registry.views import bp as registry_bp
+    from blueprints.suggestions.views import bp as suggestions_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(noticeboard_bp)
     app.register_blueprint(directory_bp)
+    app.register_blueprint(suggestions_bp)
 
     from blueprints.core.cli import register_cli
     from blueprints.registry.cli import registry_cli

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+from . import models  # noqa: F401
+
+bp = Blueprint("suggestions", __name__)
