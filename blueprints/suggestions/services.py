@@ -289,20 +289,20 @@ def invite_cosigners(suggestion: Suggestion, deputies: list, *, by) -> list[Sugg
         _require_lead(by, suggestion)
         _require_status(suggestion, "draft", "submitted", "returned")
         if not deputies:
-            raise DomainError(_("请选择附议代表。"), field="deputy_ids")
+            raise DomainError(_("请选择附议代表。"), field="deputies")
         existing = {c.deputy_id for c in suggestion.cosigners}
         if len(existing) + len(deputies) > MAX_COSIGNERS:
-            raise DomainError(_("附议代表最多 %(n)d 名。", n=MAX_COSIGNERS), field="deputy_ids")
+            raise DomainError(_("附议代表最多 %(n)d 名。", n=MAX_COSIGNERS), field="deputies")
         seen = set()
         for deputy in deputies:
             if deputy is None:
-                raise DomainError(_("附议代表不存在。"), field="deputy_ids")
+                raise DomainError(_("附议代表不存在。"), field="deputies")
             if not deputy.serving:
-                raise DomainError(_("%(name)s 不是在任代表，不能附议。", name=deputy.name), field="deputy_ids")
+                raise DomainError(_("%(name)s 不是在任代表，不能附议。", name=deputy.name), field="deputies")
             if deputy.id == suggestion.lead_deputy_id:
-                raise DomainError(_("领衔代表不能附议自己的建议。"), field="deputy_ids")
+                raise DomainError(_("领衔代表不能附议自己的建议。"), field="deputies")
             if deputy.id in existing or deputy.id in seen:
-                raise DomainError(_("%(name)s 已在附议名单中，不能重复邀请。", name=deputy.name), field="deputy_ids")
+                raise DomainError(_("%(name)s 已在附议名单中，不能重复邀请。", name=deputy.name), field="deputies")
             seen.add(deputy.id)
     except DomainError as error:
         _refuse(error)
@@ -519,3 +519,31 @@ def complete(suggestion: Suggestion, note: str, *, by) -> Suggestion:
 
 def today() -> date:
     return local_today()
+
+
+def find_deputies(text: str | None) -> list:
+    """Deputies named in a free list (代表编号 or a unique name, separated by commas, spaces or 、)."""
+    import re
+
+    from ..registry.models import Deputy
+
+    tokens = [t for t in re.split(r"[\s,，、;；]+", text or "") if t]
+    if not tokens:
+        raise DomainError(_("请填写附议代表的代表编号或姓名。"), field="deputies")
+    if len(tokens) > MAX_COSIGNERS:
+        raise DomainError(_("附议代表最多 %(n)d 名。", n=MAX_COSIGNERS), field="deputies")
+    found = []
+    for token in tokens:
+        deputy = db.session.scalar(select(Deputy).where(Deputy.code == token))
+        if deputy is None:
+            matches = db.session.scalars(select(Deputy).where(Deputy.name == token).limit(3)).all()
+            if len(matches) > 1:
+                serving = [d for d in matches if d.serving]
+                if len(serving) != 1:
+                    raise DomainError(_("有多名代表叫“%(n)s”，请填写代表编号。", n=token), field="deputies")
+                matches = serving
+            deputy = matches[0] if matches else None
+        if deputy is None:
+            raise DomainError(_("找不到代表“%(n)s”。", n=token), field="deputies")
+        found.append(deputy)
+    return found
