@@ -149,7 +149,7 @@ def supervision():
     key_page = paginate(stats.supervision_query(session_id, kind=kind), page_number(), per_page=100)
     carried = db.session.scalars(stats.carried_query().limit(200)).all()
     sessions = services.all_sessions()
-    shares = {s.id: services.key_counts(s) for s in sessions[:5]}
+    shares = services.key_counts_by_session([s.id for s in sessions[:5]])
     return render_template("suggestions/supervision.html", page=key_page, carried=carried, form=form, kind=kind,
                            session_id=session_id, sessions=sessions, shares=shares,
                            key_required=services.key_required, today=local_today()), status

@@ -434,6 +434,16 @@ def key_counts(session: CongressSession) -> tuple[int, int]:
     return row[0], row[1]
 
 
+def key_counts_by_session(session_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """key_counts for several sessions in one GROUP BY query."""
+    rows = db.session.execute(
+        select(Suggestion.session_id, func.count(), func.count().filter(Suggestion.is_key))
+        .where(Suggestion.session_id.in_(session_ids), Suggestion.number.is_not(None))
+        .group_by(Suggestion.session_id)).all()
+    found = {sid: (total, keys) for sid, total, keys in rows}
+    return {sid: found.get(sid, (0, 0)) for sid in session_ids}
+
+
 def set_key(suggestion: Suggestion, key: bool, leader: str | None = None, *, by) -> Suggestion:
     """重点督办 with a named committee leader. Unmarking is refused when the session would fall below 15%."""
     try:
