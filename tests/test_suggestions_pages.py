@@ -301,3 +301,22 @@ def test_permissions_per_role(client, auth, env, make_user, role):
     item = registered(env)
     post_status = client.post(f"/suggestions/{item.id}/assign", data={"assign-unit_id": env["units"][0].id}).status_code
     assert post_status == (302 if role == "anonymous" else 303 if role in ("staff", "admin") else 403)
+
+
+def test_demo_county_shows_every_stage(app, client, auth):
+    from blueprints.core.demo import load_demo_county
+
+    load_demo_county()
+    statuses = set(db.session.scalars(select(Suggestion.status)))
+    assert statuses == {"draft", "returned", "registered", "assigned", "answered", "closed"}
+    carried = select(func.count()).select_from(Suggestion).where(Suggestion.carried_to_year.is_not(None))
+    assert db.session.scalar(carried) == 1
+    auth.login("staff")
+    for item in db.session.scalars(select(Suggestion).where(Suggestion.status != "draft")):
+        assert client.get(f"/suggestions/{item.id}/work").status_code == 200, item.status
+    for url in ("/suggestions/", "/manage/suggestions/", "/manage/suggestions/assign",
+                "/manage/suggestions/supervision", "/manage/suggestions/sessions"):
+        assert client.get(url).status_code == 200, url
+    auth.logout()
+    auth.login("unit")
+    assert client.get("/unit/suggestions/?state=all").status_code == 200

@@ -165,3 +165,7 @@ def load_demo_county(seed: int = 2026) -> None:
         if group.area_id == townships["城关镇"].id:
             group.liaison_user = liaison
     db.session.commit()
+
+    from ..suggestions.demo import demo as suggestions_demo
+
+    suggestions_demo(rng)
