@@ -87,7 +87,8 @@ def test_public_pages_stay_within_ten_queries(client, env):
         item = answered(env, "B")
         handling.rate(item, "basically", by=env["lead"])
     sid = env["session"].id
-    for url in (f"/suggestions/sessions/{sid}/", f"/suggestions/sessions/{sid}/stats", "/suggestions/"):
+    for url in (f"/suggestions/sessions/{sid}/", f"/suggestions/sessions/{sid}/stats", "/suggestions/",
+                f"/suggestions/units/{env['units'][0].id}/stats"):
         client.get(url)
         with count_queries() as counter:
             assert client.get(url).status_code == 200
@@ -95,6 +96,17 @@ def test_public_pages_stay_within_ten_queries(client, env):
 
 
 # ---- the whole loop through the pages ----------------------------------------------------------
+
+def test_unit_inbox_stays_within_ten_queries(client, auth, env):
+    for _ in range(6):
+        item = registered(env)
+        handling.assign(item, env["units"][0], by=env["staff"])
+    auth.login("unit0")
+    client.get("/unit/suggestions/")
+    with count_queries() as counter:
+        text = client.get("/unit/suggestions/").get_data(as_text=True)
+    assert counter["n"] <= 10 and text.count(TEXT["title"]) == 6
+
 
 def test_draft_submit_register_assign_answer_rate_through_pages(client, auth, env):
     auth.login("lead")

@@ -387,3 +387,72 @@ def test_statistics_against_hand_computed_numbers(env):
     by_unit = {row["unit"]: row for row in stats.unit_rows(env["session"].id)}
     assert by_unit["县卫生健康委员会"]["answered"] == 3  # c1 counts for its unit while awaiting round 2
     assert by_unit["县交通运输局"]["on_time"] == 0 and by_unit["县交通运输局"]["A"] == 1
+
+
+# ---- forbidden transitions ------------------------------------------------------------------------
+
+def test_forbidden_transitions_change_nothing(env):
+    item = draft(env)
+    before = snapshot(item)
+    with pytest.raises(DomainError, match="不能进行此操作"):
+        services.register(item, by=env["staff"])  # a draft is not registered
+    with pytest.raises(DomainError, match="不能进行此操作"):
+        services.review(item, "pass", None, by=env["staff"])
+    with pytest.raises(DomainError, match="不能进行此操作"):
+        handling.assign(item, env["units"][0], by=env["staff"])
+    with pytest.raises(SuggestionForbidden):
+        services.submit(item, by=env["other"])
+    assert snapshot(item) == before
+    services.submit(item, by=env["lead"])
+    with pytest.raises(DomainError, match="不能进行此操作"):
+        services.submit(item, by=env["lead"])
+    with pytest.raises(DomainError, match="不能进行此操作"):
+        services.delete_draft(item, by=env["lead"])
+    services.register(item, by=env["staff"])
+    with pytest.raises(DomainError, match="不能进行此操作"):
+        handling.rate(item, "satisfied", by=env["lead"])  # nothing answered yet
+    with pytest.raises(SuggestionForbidden):
+        handling.reply(item, "答复", "A", by=env["unit_users"][0])  # not assigned yet
+    with pytest.raises(DomainError, match="不能进行此操作"):
+        services.invite_cosigners(item, [env["other"].deputy], by=env["lead"])  # registered: list closed
+    assert item.status == "registered" and count(CaseAssignment) == 0
+
+
+def test_extension_rules(env):
+    item = registered(env)
+    unit = env["unit_users"][0]
+    handling.assign(item, env["units"][0], local_today() + timedelta(days=30), by=env["staff"])
+    with pytest.raises(DomainError, match="不能超过交办之日起六个月"):
+        handling.request_extension(item, handling.latest_deadline() + timedelta(days=1), "理由", by=unit)
+    with pytest.raises(DomainError, match="必须晚于原期限"):
+        handling.request_extension(item, local_today() + timedelta(days=10), "理由", by=unit)
+    with pytest.raises(DomainError) as info:
+        handling.request_extension(item, local_today() + timedelta(days=60), "理由", by=env["unit_users"][1])
+    assert getattr(info.value, "status", None) == 403
+    handling.request_extension(item, local_today() + timedelta(days=60), "需要现场勘查", by=unit)
+    with pytest.raises(DomainError, match="等待审批"):
+        handling.request_extension(item, local_today() + timedelta(days=70), "再申请", by=unit)
+    handling.decide_extension(item, False, by=env["staff"], note="期限内完成")
+    assert item.deadline == local_today() + timedelta(days=30)
+    with pytest.raises(DomainError, match="没有待审批的延期申请"):
+        handling.decide_extension(item, True, by=env["staff"])
+
+
+def test_a_declining_unit_must_give_a_reason_and_be_the_main_unit(env):
+    item = registered(env)
+    handling.assign(item, env["units"][0], by=env["staff"], assisting=[env["units"][1]])
+    with pytest.raises(DomainError, match="请填写退回理由"):
+        handling.decline(item, " ", by=env["unit_users"][0])
+    with pytest.raises(DomainError) as info:
+        handling.decline(item, "不是我们的", by=env["unit_users"][1])  # the assisting unit cannot decline
+    assert getattr(info.value, "status", None) == 403
+    assert item.status == "assigned" and item.main_unit_id == env["units"][0].id
+
+
+def test_unit_figures_per_session(env):
+    a1 = answered(env, "A")
+    handling.rate(a1, "satisfied", by=env["lead"])
+    answered(env, "C")
+    rows = stats.unit_session_rows(env["units"][0].id)
+    assert len(rows) == 1 and (rows[0]["total"], rows[0]["A"], rows[0]["C"], rows[0]["satisfied"]) == (2, 1, 1, 1)
+    assert stats.unit_session_rows(env["units"][2].id) == []

@@ -104,6 +104,19 @@ def unit_rows(session_id: int) -> list[dict]:
     return [dict(r._mapping) for r in db.session.execute(stmt)]
 
 
+def unit_session_rows(unit_id: int) -> list[dict]:
+    """One unit's figures per session (as main unit): one GROUP BY query."""
+    measures = _measures()
+    measures.pop("assigned")
+    stmt = (select(CongressSession.id.label("session_id"), CongressSession.name.label("session"),
+                   *(m.label(k) for k, m in measures.items()))
+            .join(CongressSession, CongressSession.id == Suggestion.session_id)
+            .where(Suggestion.main_unit_id == unit_id, Suggestion.number.is_not(None))
+            .group_by(CongressSession.id, CongressSession.name, CongressSession.opens_on)
+            .order_by(CongressSession.opens_on.desc()))
+    return [dict(r._mapping) for r in db.session.execute(stmt)]
+
+
 def percent(part: int, whole: int) -> str:
     return f"{part * 100 / whole:.1f}%" if whole else "—"
 

@@ -105,6 +105,15 @@ def statistics(session_id: int):
                            key_required=services.key_required(totals["total"]))
 
 
+@bp.get("/suggestions/units/<int:unit_id>/stats")
+def unit_statistics(unit_id: int):
+    from ..registry.models import HandlingUnit
+
+    unit = db.session.get(HandlingUnit, unit_id) or abort(404)
+    return render_template("suggestions/unit_stats.html", unit=unit, rows=stats.unit_session_rows(unit.id),
+                           percent=stats.percent)
+
+
 @bp.get("/manage/suggestions/export.xlsx")
 @role_required("staff")
 def export():
