@@ -456,3 +456,13 @@ def test_unit_figures_per_session(env):
     rows = stats.unit_session_rows(env["units"][0].id)
     assert len(rows) == 1 and (rows[0]["total"], rows[0]["A"], rows[0]["C"], rows[0]["satisfied"]) == (2, 1, 1, 1)
     assert stats.unit_session_rows(env["units"][2].id) == []
+
+
+def test_unit_inbox_lists_open_work_only(env):
+    item = registered(env)
+    handling.assign(item, env["units"][0], by=env["staff"], assisting=[env["units"][1]])
+    inbox = lambda unit, state="open": [s.id for s in db.session.scalars(  # noqa: E731
+        handling.unit_inbox_query(env["units"][unit].id, state))]
+    assert inbox(0) == [item.id] and inbox(1) == [item.id] and inbox(2) == []
+    handling.reply(item, "已解决", "A", by=env["unit_users"][0])
+    assert inbox(0) == [] and inbox(1) == [] and inbox(0, "all") == [item.id]

@@ -300,4 +300,7 @@ def unit_inbox_query(unit_id: int, state: str = "open"):
     mine = (select(CaseAssignment.case_id).join(Case, Case.id == CaseAssignment.case_id)
             .where(CaseAssignment.unit_id == unit_id, CaseAssignment.round == Case.round,
                    CaseAssignment.state.in_(("pending",) if state == "open" else ("pending", "replied"))))
-    return select(Suggestion).where(Suggestion.case_id.in_(mine)).order_by(Suggestion.deadline, Suggestion.id)
+    stmt = select(Suggestion).where(Suggestion.case_id.in_(mine)).order_by(Suggestion.deadline, Suggestion.id)
+    if state == "open":  # once the main unit has answered, an assisting unit has nothing left to do
+        stmt = stmt.where(Suggestion.status == "assigned")
+    return stmt
