@@ -102,6 +102,7 @@ def create_app(config: dict | None = None) -> Flask:
     from blueprints.noticeboard.directory import bp as directory_bp
     from blueprints.noticeboard.views import bp as noticeboard_bp
     from blueprints.registry.views import bp as registry_bp
+    from blueprints.suggestions.views import bp as suggestions_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(registry_bp)
@@ -117,6 +118,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(duties_bp)
     app.register_blueprint(ballots_bp)
+    app.register_blueprint(suggestions_bp)
 
     from blueprints.core.cli import register_cli
     from blueprints.registry.cli import registry_cli

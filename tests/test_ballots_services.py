@@ -329,3 +329,14 @@ def test_attendance_is_unique_per_meeting(app):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_check_in_records_attending_the_session_once(app):
+    from blueprints.duties.models import Activity
+
+    meeting, deputies = make_meeting(5, checked_in=0)
+    meetings.check_in(meeting, deputies[0].id)
+    meetings.check_in(meeting, deputies[0].id)
+    rows = db.session.scalars(select(Activity)).all()
+    assert [(a.deputy_id, a.type_code, a.status, a.title) for a in rows] == [
+        (deputies[0].id, "congress_session", "verified", meeting.title)]

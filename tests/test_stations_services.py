@@ -322,3 +322,25 @@ def test_the_rotation_carries_on_into_the_next_year(setup):
     cal.generate_year(station, year + 1, by=setup["staff"])
     january = db.session.scalar(select(DutyAssignment.deputy_id).where(DutyAssignment.day == date(year + 1, 1, 25)))
     assert january == ids[2]  # the next in turn, not the first deputy again
+
+
+def test_receiving_deputies_get_one_reception_activity_per_day(setup):
+    from blueprints.duties.models import Activity
+
+    first, second = setup["deputies"][0], setup["deputies"][1]
+    for summary in ("东街路灯不亮", "小区停车难"):
+        services.record_reception(setup["station"], {"category": "urban", "summary": summary,
+                                                     "deputy_ids": [first.id, second.id]}, by=setup["liaison"])
+    activities = db.session.scalars(select(Activity).order_by(Activity.deputy_id)).all()
+    assert [(a.deputy_id, a.type_code, a.status) for a in activities] == [
+        (first.id, "reception", "verified"), (second.id, "reception", "verified")]
+    assert activities[0].occurred_on == local_today() and activities[0].place == setup["station"].name
+
+
+def test_a_refused_visit_records_no_activity(setup):
+    from blueprints.duties.models import Activity
+
+    with pytest.raises(DomainError):
+        services.record_reception(setup["station"], {"category": "nope", "summary": "x",
+                                                     "deputy_ids": [setup["deputies"][0].id]}, by=setup["liaison"])
+    assert count(Activity) == 0 and count(Reception) == 0

@@ -78,10 +78,21 @@ def check_in(meeting: Meeting, deputy_id: int, actor=None, *, by_self: bool = Fa
         return row  # checking in twice changes nothing
     row.checked_in_at = utcnow()
     row.checked_in_by_id = actor_id
+    _record_attendance_duty(meeting, deputy_id, actor)
     if not by_self:
         audit.record("check_in", "meeting", meeting_id, f"为代表 {row.deputy.name} 签到", actor=actor)
     db.session.commit()
     return row
+
+
+def _record_attendance_duty(meeting: Meeting, deputy_id: int, actor) -> None:
+    """Attending the congress session (出席人代会) is a duty activity; checking in is the record of it,
+    and every vote cast follows a check-in. Recorded here, not at voting time, so that nothing about
+    a secret ballot is written next to the deputy's name."""
+    from ..duties.services import record_activity
+
+    record_activity(deputy_id, "congress_session", meeting.held_on or utcnow(), meeting.title,
+                    source="ballots", source_ref=f"meeting:{meeting.id}", actor=actor)
 
 
 def self_check_in(meeting: Meeting, token: str, user) -> Attendance:

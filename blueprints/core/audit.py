@@ -49,6 +49,13 @@ def record(action: str, obj_type: str, obj_id: int | None, summary: str,
 
 ACTION_LABELS = {
     "create": "新建",
+    # suggestions (blueprints/suggestions)
+    "submit": "提交",
+    "review": "预审",
+    "register": "立案",
+    "contact": "三沟通",
+    "carry_over": "跨年连办",
+    "complete": "确认落实",
     "update": "修改",
     "end": "终止",
     "import": "导入",
@@ -90,6 +97,8 @@ ACTION_LABELS = {
 }
 OBJECT_LABELS = {
     "deputy": "代表",
+    "suggestion": "代表建议",
+    "congress_session": "人代会会议",
     "group": "代表小组",
     "station": "联络站",
     "unit": "承办单位",

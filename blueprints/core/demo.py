@@ -175,3 +175,6 @@ def load_demo_county(seed: int = 2026) -> None:
     from ..ballots.demo import demo as ballots_demo
 
     ballots_demo()
+    from ..suggestions.demo import demo as suggestions_demo
+
+    suggestions_demo(rng)

@@ -15,7 +15,7 @@ from ..core import audit, cases
 from ..core.cases import Case, CaseAssignment, CaseRating
 from ..core.errors import DomainError
 from ..core.extensions import db
-from ..core.timeutil import LOCAL_TZ, local_today, utcnow
+from ..core.timeutil import LOCAL_TZ, local_today, to_local, utcnow
 from ..registry.models import Deputy, Station
 from .models import CATEGORIES, Reception, ReceptionDay
 
@@ -98,6 +98,7 @@ def record_reception(station: Station, values: dict, *, by) -> Reception:
     db.session.add(visit)
     db.session.flush()
     audit.record("create", "reception", visit.id, f"{station.name}接待记录：{CATEGORIES[category]}", actor=by)
+    _record_reception_duty(station, visit, by)
     if follow_up:
         title = summary.splitlines()[0][:60]
         case = cases.open_case("reception", title, summary, by=by, category=category, station=station,
@@ -105,6 +106,17 @@ def record_reception(station: Station, values: dict, *, by) -> Reception:
         visit.case_id = case.id
     _commit()
     return visit
+
+
+def _record_reception_duty(station: Station, visit: Reception, by) -> None:
+    """Receiving constituents is a duty activity (接待选民): one per deputy, station and day however many
+    visitors came, recorded in this transaction through the duties service."""
+    from ..duties.services import record_activity
+
+    day = to_local(visit.visited_at).date()
+    for deputy in visit.deputies:
+        record_activity(deputy.id, "reception", day, f"在{station.name}接待选民", source="stations",
+                        source_ref=f"reception:{station.id}:{day.isoformat()}", place=station.name, actor=by)
 
 
 def receptions_for(station_id: int, start: date, end: date) -> list[Reception]:

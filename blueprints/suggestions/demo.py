@@ -1,0 +1,122 @@
+"""Demo suggestions for the demo county, drawn from the seed reports (北关区 and 新蔡县 in seed 002,
+濉溪县 in seed 000): two sessions, every stage of 提、办、督、评, one carried over into this year."""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ..core.extensions import db
+from ..core.models import User
+from ..core.timeutil import local_today
+from . import handling, services
+
+SUBJECTS = [
+    ("关于加快推进临涣镇卫生院建设的建议", "health", "临涣镇卫生院业务用房建于上世纪八十年代，门诊和住院用房不足，"
+     "周边群众看病要到县城，就医不便。", "一、将卫生院改扩建列入年度计划；二、落实建设资金；三、年内开工建设。"),
+    ("关于保障农村老年人基本养老的建议", "social", "农村留守老人增多，敬老院床位不足，日间照料中心覆盖率低。",
+     "新建社会办养老机构和社区日间照料中心，提高护理型床位比例。"),
+    ("关于加强农村道路桥梁养护和改造的建议", "transport", "部分农村公路年久失修，危桥影响群众出行安全。",
+     "实施农村公路提质改造，开展危桥改造，落实养护资金。"),
+    ("关于解决企业“用工难”劳动者“求职难”的建议", "economy", "开发区企业招工难与部分劳动者就业难并存。",
+     "建立用工信息共享平台，定期举办招聘会，开展订单式技能培训。"),
+    ("关于改善城关镇老旧小区雨污管网的建议", "urban", "北关社区等老旧小区雨污管网堵塞，雨季积水严重。",
+     "实施雨污分流改造，明确管网养护责任单位。"),
+    ("关于加强中小学校园周边交通安全的建议", "education", "上下学高峰时段校园周边交通拥堵，存在安全隐患。",
+     "增设交通标志和减速设施，高峰时段安排警力疏导。"),
+    ("关于推进农村生活垃圾分类处理的建议", "environment", "部分村庄垃圾收运不及时，乱堆乱放现象反弹。",
+     "完善村级垃圾分类设施，建立长效保洁机制。"),
+    ("关于提高农村饮水安全保障水平的建议", "agriculture", "部分村组供水管网老化，夏季用水高峰水压不足。",
+     "实施农村供水管网改造，推进城乡供水一体化。"),
+    ("关于完善城区公交线路的建议", "transport", "城区新建小区未通公交，群众出行不便。", "优化公交线路，增设站点。"),
+    ("关于加大基层医疗人才引进力度的建议", "health", "乡镇卫生院医护人员缺乏，人才留不住。",
+     "落实基层医务人员待遇，实行县管乡用。"),
+    ("关于规范农贸市场管理的建议", "economy", "部分农贸市场占道经营，环境卫生差。", "改造提升农贸市场，加强日常监管。"),
+    ("关于加强农田水利设施建设的建议", "agriculture", "部分沟渠淤塞，灌溉不畅。", "开展沟渠清淤，修缮泵站。"),
+]
+
+
+def _users():
+    staff = db.session.scalar(select(User).where(User.username == "staff"))
+    deputies = db.session.scalars(select(User).where(User.role == "deputy").order_by(User.id).limit(40)).all()
+    units = {u.unit_id: u for u in db.session.scalars(select(User).where(User.role == "unit"))}
+    return staff, deputies, units
+
+
+def demo(rng: random.Random | None = None) -> None:
+    """Load the demo suggestions (called at the end of core.demo.load_demo_county)."""
+    from ..core.accounts import hash_password
+    from ..registry.models import HandlingUnit
+
+    rng = rng or random.Random(2026)
+    today = local_today()
+    staff, deputies, unit_users = _users()
+    if staff is None or len(deputies) < 12:
+        return
+    units = db.session.scalars(select(HandlingUnit).order_by(HandlingUnit.id)).all()
+    # One account per handling unit so that every unit can answer (the demo's "unit" account is 住建局).
+    password_hash = db.session.scalar(select(User.password_hash).where(User.username == "staff")) \
+        or hash_password("demo-2026")
+    for index, unit in enumerate(units, start=1):
+        if unit.id not in unit_users:
+            user = User(username=f"unit{index}", display_name=f"{unit.name} 办理员", role="unit", unit=unit,
+                        password_hash=password_hash)
+            db.session.add(user)
+            unit_users[unit.id] = user
+    db.session.commit()
+
+    last = services.create_session("青山县十八届人大一次会议", today.year - 1, today - timedelta(days=360),
+                                   today - timedelta(days=357), by=staff)
+    current = services.create_session("青山县十八届人大二次会议", today.year, today - timedelta(days=20),
+                                      today - timedelta(days=17), by=staff)
+
+    # Last year's: answered B-class, rated basically satisfied, carried over into this year.
+    old = services.create_draft({"title": "关于实施农村公路提质改造工程的建议", "category": "transport",
+                                 "grounds": "五沟镇至南坪镇县道路面破损严重。",
+                                 "proposal": "列入交通建设计划，分年度实施。"},
+                                by=deputies[0], session=last)
+    services.submit(old, by=deputies[0])
+    services.register(old, by=staff)
+    handling.assign(old, units[1], by=staff)
+    handling.reply(old, "该路段已列入明年交通建设计划，计划分两期实施。", "B", by=unit_users[units[1].id],
+                   promised_on=today + timedelta(days=180))
+    handling.rate(old, "basically", "希望加快进度。", by=deputies[0])
+    services.carry_over(today.year, by=staff)
+    services.set_accepting(last, False, by=staff)
+
+    made = []
+    for index, (title, category, grounds, proposal) in enumerate(SUBJECTS):
+        lead = deputies[index + 1]
+        item = services.create_draft({"title": title, "category": category, "grounds": grounds,
+                                      "proposal": proposal}, by=lead, session=current)
+        cosigners = rng.sample(deputies[14:], 2)
+        services.invite_cosigners(item, [u.deputy for u in cosigners], by=lead)
+        services.answer_cosign(item, True, by=cosigners[0])
+        made.append((item, lead))
+    # Stages: 2 drafts, 1 returned by pre-review, the rest registered and taken further.
+    for item, lead in made[2:]:
+        services.submit(item, by=lead)
+    services.review(made[2][0], "return", "请补充危桥数量、分布和养护资金缺口等数据。", by=staff)
+    for item, _lead in made[3:]:
+        services.review(item, "pass", None, by=staff)
+        services.register(item, by=staff)
+    rows = [(item, units[i % len(units)], [units[(i + 3) % len(units)]]) for i, (item, _l) in enumerate(made[3:11])]
+    handling.assign_many(rows, by=staff, note="县人大常委会、县政府联合召开建议交办会。")
+    for (item, _l), (_i, unit, _a) in zip(made[3:11], rows, strict=True):
+        handling.add_contact(item, "before", "visit", today - timedelta(days=3), "登门听取领衔代表意见，了解建议背景。",
+                             by=unit_users[unit.id])
+    answers = [("A", "已完成改造，群众出行条件明显改善。"), ("B", "已列入明年计划，正在开展前期工作。"),
+               ("C", "受财力所限，暂无法安排。"), ("A", "已建立用工信息平台并举办专场招聘会。"),
+               ("B", "雨污分流改造已列入城市更新项目。")]
+    for (item, _lead), (klass, text) in zip(made[3:8], answers, strict=True):
+        extra = {"promised_on": today + timedelta(days=150)} if klass == "B" else {}
+        if klass == "C":
+            extra = {"reasons": "项目投资大，当前县级财力无法承担，将积极争取上级资金。"}
+        handling.reply(item, text, klass, by=unit_users[item.main_unit_id], **extra)
+    handling.rate(made[3][0], "satisfied", "办理认真，效果明显。", by=made[3][1])
+    handling.rate(made[4][0], "basically", None, by=made[4][1])
+    handling.rate(made[5][0], "unsatisfied", "希望积极争取上级资金。", by=made[5][1])  # → 二次交办
+    registered = [item for item, _l in made[3:]]
+    for item in registered[: services.key_required(len(registered))]:
+        services.set_key(item, True, "县人大常委会副主任 刘明", by=staff)
