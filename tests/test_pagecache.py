@@ -149,3 +149,27 @@ def test_without_the_counter_row_nothing_is_cached(cached, client):
 def test_turned_off_by_zero_seconds(app, client):
     client.get("/")
     assert "X-Page-Cache" not in client.get("/").headers
+
+
+def test_cancelling_a_reception_day_shows_on_the_station_page_at_once(cached, client):
+    from datetime import time as clock
+
+    from blueprints.core.timeutil import local_today
+    from blueprints.registry.models import Station
+    from blueprints.stations.models import ReceptionDay
+
+    station = Station(name="城关镇中心联络站", kind="station")
+    db.session.add(station)
+    db.session.flush()
+    day = ReceptionDay(station_id=station.id, day=local_today() + timedelta(days=3), start_time=clock(9),
+                       end_time=clock(11, 30))
+    db.session.add(day)
+    db.session.commit()
+    url = f"/stations/{station.id}"
+    client.get(url)
+    assert client.get(url).headers["X-Page-Cache"] == "hit"
+    day.status = "cancelled"
+    day.public_note = "国庆假期，本次接待取消"
+    db.session.commit()
+    page = client.get(url)
+    assert page.headers["X-Page-Cache"] == "miss" and "国庆假期，本次接待取消" in page.get_data(as_text=True)

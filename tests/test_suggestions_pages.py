@@ -332,3 +332,19 @@ def test_demo_county_shows_every_stage(app, client, auth):
     auth.logout()
     auth.login("unit")
     assert client.get("/unit/suggestions/?state=all").status_code == 200
+
+
+@pytest.mark.parametrize("username", ["staff", "unit0"])
+def test_a_suggestion_is_not_handled_on_the_case_pages(client, auth, env, username):
+    """Suggestions run on the shared case workflow, but only the suggestion pages act on them (they
+    enforce A/B/C answers and 三沟通); the stations' case pages neither list nor open them."""
+    item = answered(env, "B")
+    auth.login(username)
+    listing = client.get("/cases/")
+    assert listing.status_code == 200 and item.title not in listing.get_data(as_text=True)
+    assert client.get(f"/cases/{item.case_id}").status_code == 403
+    before = db.session.get(Suggestion, item.id).status
+    response = client.post(f"/cases/{item.case_id}/reply", data={"body": "绕过建议页面的答复"})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Suggestion, item.id).status == before

@@ -42,8 +42,9 @@ def _user():
 
 def visible_cases():
     """The cases the current user may see: staff all, a liaison their station's, a unit those ever
-    assigned to it, a deputy those they raised."""
-    stmt = select(Case)
+    assigned to it, a deputy those they raised. Suggestions also run on the case workflow but are
+    handled on their own pages (A/B/C answers, 三沟通), so they are not listed or acted on here."""
+    stmt = select(Case).where(Case.source != "suggestion")
     user = current_user
     if user.has_role("staff"):
         return stmt

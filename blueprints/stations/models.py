@@ -7,6 +7,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.extensions import db
+from ..core.pagecache import watch_tables
 from ..core.timeutil import UTCDateTime, utcnow
 
 # What constituents raise (also the categories of the cases opened from stations).
@@ -162,3 +163,9 @@ class Reception(db.Model):
     @property
     def category_label(self) -> str:
         return CATEGORIES.get(self.category, self.category)
+
+
+# Reception days and the rota are on the public station pages and the home page: staff changes (a
+# day moved for a holiday, a deputy swapped) show at once. Receptions and cases only feed counts,
+# which may lag by PUBLIC_PAGE_CACHE_SECONDS.
+watch_tables(ReceptionDay.__tablename__, DutyAssignment.__tablename__)
