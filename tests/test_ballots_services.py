@@ -161,6 +161,31 @@ def test_secret_ballot_keeps_no_link_between_choice_and_deputy(app):
     assert not receipt_columns & {"item_id", "choice"}
 
 
+def test_stored_order_of_secret_choices_is_their_random_id_order_not_voting_order(app):
+    """The table's physical order must not line up with the receipts (which are in voting order)."""
+    from sqlalchemy import text
+
+    meeting, deputies = make_meeting(12)
+    ballot = make_ballot(meeting, 3, secret=True)
+    for index, deputy in enumerate(deputies):
+        choices = ["yes", "no", "abstain"] if index % 2 else ["no", "yes", "yes"]
+        voting.cast_vote(ballot.id, deputy.id, form_for(ballot, choices), meeting.id)
+    ballot_id = ballot.id
+    before = tally.tally(db.session.get(Ballot, ballot_id))
+    voting.close_ballot(ballot_id)
+    db.session.remove()
+    if db.engine.dialect.name == "sqlite":
+        stored = db.session.scalars(text("SELECT id FROM ballot_choices")).all()  # a plain table scan
+        assert db.session.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'ballot_choices'")) \
+            .rstrip().endswith("WITHOUT ROWID")
+    else:
+        stored = db.session.scalars(text("SELECT id FROM ballot_choices ORDER BY ctid")).all()
+    assert len(stored) == 36 and stored == sorted(stored)
+    after = tally.tally(db.session.get(Ballot, ballot_id))
+    assert [r.total for r in after] == [r.total for r in before]  # rewriting changed no vote
+    assert count(BallotReceipt) == 12
+
+
 def test_named_ballot_also_records_who_chose_what(app):
     meeting, deputies = make_meeting(3)
     ballot = make_ballot(meeting, 2, secret=False)

@@ -193,13 +193,16 @@ class BallotReceipt(db.Model):
 
 
 class BallotChoice(db.Model):
-    """WHAT was chosen: no deputy, no timestamp, a random id (no insertion order to read back)."""
+    """WHAT was chosen: no deputy, no timestamp, a random id. Nor an insertion order to read back: on
+    SQLite the table has no rowid (rows are stored in random-id order); elsewhere closing the ballot
+    rewrites its rows in random-id order (voting.close_ballot)."""
 
     __tablename__ = "ballot_choices"
     __table_args__ = (
         CheckConstraint(
             "choice IN ('yes', 'no', 'abstain', 'satisfied', 'basic', 'unsatisfied')", name="choice"
         ),
+        {"sqlite_with_rowid": False},
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..core import audit
@@ -161,6 +161,21 @@ def open_ballot(ballot_id: int, actor=None) -> Ballot:
     return ballot
 
 
+def _reorder_choices(ballot_id: int) -> None:
+    """Rewrite a closed ballot's choices in random-id order, so that the table's physical order (which
+    follows insertion, i.e. voting order, on PostgreSQL) cannot be lined up with the receipts. SQLite
+    needs nothing: the table has no rowid and is stored by its random key already."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return
+    rows = db.session.execute(select(BallotChoice.id, BallotChoice.item_id, BallotChoice.choice)
+                              .where(BallotChoice.ballot_id == ballot_id).order_by(BallotChoice.id)).all()
+    if not rows:
+        return
+    db.session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == ballot_id))
+    db.session.execute(insert(BallotChoice), [{"id": r.id, "ballot_id": ballot_id, "item_id": r.item_id,
+                                               "choice": r.choice} for r in rows])
+
+
 def close_ballot(ballot_id: int, actor=None) -> Ballot:
     begin_write()
     ballot = _locked_ballot(ballot_id, exclusive=True)  # waits for every vote in flight
@@ -171,6 +186,7 @@ def close_ballot(ballot_id: int, actor=None) -> Ballot:
         raise VoteRefused(_("只有投票中的表决可以截止。"))
     ballot.status = "closed"
     ballot.closed_at = utcnow()
+    _reorder_choices(ballot.id)
     voted = db.session.scalar(select(func.count()).select_from(BallotReceipt)
                               .where(BallotReceipt.ballot_id == ballot.id))
     audit.record("close", "ballot", ballot.id, f"截止表决《{ballot.title}》：已投票 {voted} 名", actor=actor)

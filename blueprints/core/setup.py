@@ -25,7 +25,8 @@ def prepare_database(load_demo: bool = False, out=sys.stdout) -> None:
         print("已载入演示县的数据。", file=out)
     from .demo import DEMO_PASSWORD
 
-    print(f"演示账号（密码均为 {DEMO_PASSWORD}）：admin, staff, liaison, clerk, unit, unit1 … unit8, deputy1 … deputy200", file=out)
+    print(f"演示账号（密码均为 {DEMO_PASSWORD}）：admin, staff, liaison, clerk, unit, unit1 … unit8, "
+          "deputy1 … deputy200", file=out)
 
 
 def analyze_database() -> None:

@@ -194,7 +194,8 @@ def upgrade():
     sa.CheckConstraint("choice IN ('yes', 'no', 'abstain', 'satisfied', 'basic', 'unsatisfied')", name=op.f('ck_ballot_choices_choice')),
     sa.ForeignKeyConstraint(['ballot_id'], ['ballots.id'], name=op.f('fk_ballot_choices_ballot_id_ballots'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['item_id'], ['ballot_items.id'], name=op.f('fk_ballot_choices_item_id_ballot_items'), ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ballot_choices'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ballot_choices')),
+    sqlite_with_rowid=False,  # no rowid: SQLite stores the rows in random-id order, not voting order
     )
     with op.batch_alter_table('ballot_choices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ballot_choices_ballot_id'), ['ballot_id'], unique=False)
