@@ -113,6 +113,7 @@ def demo(seed: int = 2026) -> None:
             project.progress = progress
         project.status = "done" if project.progress == 100 else "in_progress"
     db.session.commit()
+    _demo_inspection(staff, today)
 
     # 评价: next session, the satisfaction ballot is open for the deputies (log in as deputy41 … deputy190).
     evaluation = meetings.create_meeting("青山县第十八届人民代表大会第三次会议", "county", "第十八届", None, staff)
@@ -123,3 +124,23 @@ def demo(seed: int = 2026) -> None:
 
     rating = create_rating_ballot(evaluation, today.year, staff)
     voting.open_ballot(rating.id, staff)
+
+
+def _demo_inspection(staff, today) -> None:
+    """代表视察: five county deputies inspected the first project (a duty activity each), linked to it."""
+    from ..duties.services import record_activity
+    from ..registry.models import Deputy
+    from .models import Project
+    from .projects import link_inspection
+
+    project = db.session.scalars(select(Project).order_by(Project.id)).first()
+    deputy_ids = db.session.scalars(select(Deputy.id).where(Deputy.level == "county", Deputy.ended_on.is_(None))
+                                    .order_by(Deputy.id).limit(5)).all()
+    if project is None or not deputy_ids:
+        return
+    day = min(today, max(date(today.year, 1, 20), today - timedelta(days=20)))
+    outing = [record_activity(d, "inspection", day, f"视察民生实事项目：{project.title}", source="batch",
+                              source_ref="demo-project-inspection", place=project.unit_name, actor=staff)
+              for d in deputy_ids]
+    db.session.commit()
+    link_inspection(project, [a.id for a in outing], staff)

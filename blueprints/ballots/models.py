@@ -298,3 +298,17 @@ class ProjectUpdate(db.Model):
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="updates")
+
+
+class ProjectInspection(db.Model):
+    """A deputy's verified inspection or survey (a duty activity) linked to the project it looked at,
+    so the project's public page shows that deputies went to see it (代表视察)."""
+
+    __tablename__ = "livelihood_project_inspections"
+    __table_args__ = (UniqueConstraint("project_id", "activity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("livelihood_projects.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("duty_activities.id", ondelete="CASCADE"), index=True)
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

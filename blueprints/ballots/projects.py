@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import Forbidden
 
 from ..core import audit
 from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.timeutil import local_today
-from .models import Ballot, Project, ProjectUpdate, Proposal
+from .models import Ballot, Project, ProjectInspection, ProjectUpdate, Proposal
 
 
 def projects_from_results(ballot: Ballot, results) -> list[Project]:
@@ -72,3 +75,80 @@ def create_rating_ballot(meeting, year: int, actor=None) -> Ballot:
         add_item(ballot, project.title, project.unit_name, project.budget, project.timeline,
                  project_id=project.id, actor=actor)
     return ballot
+
+
+# ---- deputies' inspections of a project (代表视察) ------------------------------------------------
+# The inspection itself is a duty activity (logged by the deputy, or by staff for a whole group at
+# /duties/batch); here staff link it to the project it looked at.
+
+INSPECTION_TYPES = ("inspection", "survey", "law_check")
+
+
+def _grouped(activities) -> list[dict]:
+    """One entry per outing: a group inspection logged at once shares its batch reference."""
+    groups: dict = {}
+    for a in activities:
+        key = f"{a.source}:{a.source_ref}" if a.source == "batch" else f"one:{a.id}"
+        group = groups.setdefault(key, {"key": key, "occurred_on": a.occurred_on, "title": a.title,
+                                        "type": a.type_label, "ids": [], "names": []})
+        group["ids"].append(a.id)
+        group["names"].append(a.deputy.name)
+    return list(groups.values())
+
+
+def linkable_inspections(project: Project, limit: int = 300) -> list[dict]:
+    """Verified inspections, surveys and law checks from the project's year on, not linked yet."""
+    from ..duties.models import Activity
+
+    linked = select(ProjectInspection.activity_id).where(ProjectInspection.project_id == project.id)
+    rows = db.session.scalars(
+        select(Activity).options(joinedload(Activity.deputy))
+        .where(Activity.type_code.in_(INSPECTION_TYPES), Activity.status == "verified",
+               Activity.year >= project.year, Activity.id.not_in(linked))
+        .order_by(Activity.occurred_on.desc(), Activity.id.desc()).limit(limit)).all()
+    return _grouped(rows)
+
+
+def project_inspections(project: Project) -> list[dict]:
+    """The linked inspections, for the public page: date, title and the deputies who went."""
+    from ..duties.models import Activity
+
+    rows = db.session.scalars(
+        select(Activity).options(joinedload(Activity.deputy))
+        .join(ProjectInspection, ProjectInspection.activity_id == Activity.id)
+        .where(ProjectInspection.project_id == project.id, Activity.status == "verified")
+        .order_by(Activity.occurred_on.desc(), Activity.id)).all()
+    return _grouped(rows)
+
+
+def link_inspection(project: Project, activity_ids: list[int], actor) -> int:
+    """Link verified inspection activities to the project; returns how many were linked."""
+    from ..duties.models import Activity
+
+    if not actor.has_role("staff"):
+        raise Forbidden(_("只有代表工委工作人员可以关联代表视察。"))
+    ids = sorted(set(activity_ids))
+    if not ids:
+        raise DomainError(_("请选择要关联的代表视察活动。"), field="activity_ids")
+    activities = db.session.scalars(select(Activity).where(Activity.id.in_(ids))).all()
+    if len(activities) != len(ids):
+        raise DomainError(_("所选履职活动不存在。"), field="activity_ids")
+    if any(a.type_code not in INSPECTION_TYPES for a in activities):
+        raise DomainError(_("只能关联视察、调研或执法检查活动。"), field="activity_ids")
+    if any(a.status != "verified" for a in activities):
+        raise DomainError(_("只能关联已核实的履职活动。"), field="activity_ids")
+    linked = set(db.session.scalars(select(ProjectInspection.activity_id).where(
+        ProjectInspection.project_id == project.id, ProjectInspection.activity_id.in_(ids))))
+    new = [i for i in ids if i not in linked]
+    if not new:
+        raise DomainError(_("所选活动已经关联到本项目。"), field="activity_ids")
+    db.session.add_all(ProjectInspection(project_id=project.id, activity_id=i, linked_by_id=actor.id) for i in new)
+    title = next(a.title for a in activities if a.id == new[0])
+    audit.record("link_inspection", "project", project.id,
+                 f"为项目《{project.title}》关联代表视察《{title}》（{len(new)} 条履职活动）", actor=actor)
+    try:
+        db.session.commit()
+    except IntegrityError:  # a twin request linked them first
+        db.session.rollback()
+        raise DomainError(_("所选活动已经关联到本项目。"), field="activity_ids") from None
+    return len(new)

@@ -77,8 +77,14 @@ def project(project_id: int):
     can_post = current_user.is_authenticated and (
         current_user.has_role("staff") or (current_user.role == "unit" and current_user.unit_id == item.unit_id
                                            and item.unit_id is not None))
-    return render_template("ballots/project.html", project=item, form=ProgressForm(progress=item.progress),
-                           can_post=can_post, ratings=_ratings(item))
+    return _render_project(item, ProgressForm(progress=item.progress), can_post)
+
+
+def _render_project(item: Project, form, can_post: bool, status: int = 200):
+    staff = current_user.is_authenticated and current_user.has_role("staff")
+    return render_template("ballots/project.html", project=item, form=form, can_post=can_post,
+                           ratings=_ratings(item), inspections=project_services.project_inspections(item),
+                           linkable=project_services.linkable_inspections(item) if staff else []), status
 
 
 def _ratings(item: Project) -> list:
@@ -112,8 +118,25 @@ def project_update(project_id: int):
         else:
             flash(_("进展已发布。"), "success")
             return redirect(url_for(".project", project_id=item.id), 303)
-    return render_template("ballots/project.html", project=item, form=form, can_post=True,
-                           ratings=_ratings(item)), 400
+    return _render_project(item, form, True, 400)
+
+
+@bp.post("/livelihood/projects/<int:project_id>/inspections")
+@role_required("staff")
+def project_inspections(project_id: int):
+    """Staff link deputies' verified inspections (duty activities) to the project."""
+    item = db.session.get(Project, project_id)
+    if item is None:
+        abort(404, description=_("项目不存在。"))
+    ids = [int(part) for value in request.form.getlist("activity_ids") for part in value.split(",")
+           if part.isascii() and part.isdigit() and len(part) < 10]
+    try:
+        linked = project_services.link_inspection(item, ids, current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _render_project(item, ProgressForm(progress=item.progress), True, 400)
+    flash(_("已关联 %(n)d 条代表视察记录。", n=linked), "success")
+    return redirect(url_for(".project", project_id=item.id), 303)
 
 
 @bp.get("/livelihood/results/<int:ballot_id>")

@@ -94,6 +94,7 @@ ACTION_LABELS = {
     "paper_correct": "更正纸质票",
     "screen": "审查",
     "progress": "填报进度",
+    "link_inspection": "关联代表视察",
 }
 OBJECT_LABELS = {
     "deputy": "代表",
