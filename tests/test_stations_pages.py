@@ -498,3 +498,46 @@ def test_case_management_actions_are_refused_to_other_roles(world, client, auth,
         assert response.status_code in ((302,) if role is None else (403,)), (action, response.status_code)
     db.session.expire_all()
     assert (count(Case), db.session.get(Case, case.id).status) == before
+
+
+def test_liaison_confirms_who_served_and_their_duty_record_counts_the_day(world, client, auth):
+    """值班到岗: a served duty is a 接待选民 activity even when no constituent came; once per day."""
+    from blueprints.duties.models import Activity
+
+    rday, deputy = world["rday"], world["deputies"][0]
+    auth.login("liaison")
+    page = client.get(f"/station-work/days/{rday.id}")
+    assert page.status_code == 200 and "确认到岗" in page.text
+    response = client.post(f"/station-work/days/{rday.id}/served", data={"deputy_ids": str(deputy.id)})
+    assert response.status_code == 303
+    rows = db.session.scalars(select(Activity)).all()
+    assert [(a.deputy_id, a.type_code, a.status, a.occurred_on) for a in rows] == [
+        (deputy.id, "reception", "verified", local_today())]
+    assert "已计入" in client.get(f"/station-work/days/{rday.id}").text
+    # A visit recorded the same day adds nothing more to the duty record.
+    from blueprints.stations import services
+
+    services.record_reception(world["station"], {"category": "urban", "summary": "路灯不亮",
+                                                 "deputy_ids": [deputy.id]}, by=world["liaison"])
+    assert count(Activity) == 1
+
+
+@pytest.mark.parametrize("case,message,status", [
+    ("not_rostered", "不在当天的值班表上", 400), ("future", "还没到", 400), ("nobody", "请选择", 400),
+    ("other_station", None, 403)])
+def test_confirming_served_duty_refusals_change_nothing(world, client, auth, case, message, status):
+    from blueprints.duties.models import Activity
+
+    rday = world["later"] if case == "future" else world["rday"]
+    if case == "future":
+        db.session.add(DutyAssignment(reception_day_id=rday.id, deputy_id=world["deputies"][0].id,
+                                      station_id=world["station"].id, day=rday.day))
+        db.session.commit()
+    ids = {"not_rostered": [world["deputies"][2].id], "future": [world["deputies"][0].id], "nobody": [],
+           "other_station": [world["deputies"][0].id]}[case]
+    auth.login("liaison2" if case == "other_station" else "liaison")
+    response = client.post(f"/station-work/days/{rday.id}/served", data={"deputy_ids": [str(i) for i in ids]})
+    assert response.status_code == status
+    if message:
+        assert message in response.text
+    assert count(Activity) == 0

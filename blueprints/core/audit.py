@@ -67,6 +67,7 @@ ACTION_LABELS = {
     "publish": "发布",
     "take_down": "撤下",
     "generate": "生成",
+    "served": "确认值班到岗",
     # the shared case workflow (core/cases.py)
     "case_open": "登记事项",
     "case_sort": "梳理事项",

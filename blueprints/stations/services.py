@@ -108,6 +108,11 @@ def record_reception(station: Station, values: dict, *, by) -> Reception:
     return visit
 
 
+def _reception_ref(station_id: int, day: date) -> str:
+    # One duty activity per deputy, station and day, whether it came from a visit or a served duty.
+    return f"reception:{station_id}:{day.isoformat()}"
+
+
 def _record_reception_duty(station: Station, visit: Reception, by) -> None:
     """Receiving constituents is a duty activity (接待选民): one per deputy, station and day however many
     visitors came, recorded in this transaction through the duties service."""
@@ -116,7 +121,47 @@ def _record_reception_duty(station: Station, visit: Reception, by) -> None:
     day = to_local(visit.visited_at).date()
     for deputy in visit.deputies:
         record_activity(deputy.id, "reception", day, f"在{station.name}接待选民", source="stations",
-                        source_ref=f"reception:{station.id}:{day.isoformat()}", place=station.name, actor=by)
+                        source_ref=_reception_ref(station.id, day), place=station.name, actor=by)
+
+
+def served_deputy_ids(rday: ReceptionDay) -> set[int]:
+    """Deputies whose reception duty that day is already in their duty record."""
+    from ..duties.models import Activity
+
+    return set(db.session.scalars(select(Activity.deputy_id).where(
+        Activity.source == "stations", Activity.source_ref == _reception_ref(rday.station_id, rday.day))))
+
+
+def confirm_duty_served(rday: ReceptionDay, deputy_ids: list[int], *, by) -> int:
+    """The liaison confirms who was actually on duty (到岗) on a past or present reception day: each
+    gets the day's 接待选民 duty activity, even if no constituent came. Returns how many were added."""
+    from ..duties.services import record_activity
+
+    try:
+        if not can_run_station(by, rday.station_id):
+            raise cases.CaseForbidden(_("您只能确认本站的值班。"))
+        if rday.status != "scheduled":
+            raise DomainError(_("已取消的接待日不能确认到岗。"), field="deputy_ids")
+        if rday.day > local_today():
+            raise DomainError(_("接待日还没到，不能确认到岗。"), field="deputy_ids")
+        ids = set(deputy_ids)
+        if not ids:
+            raise DomainError(_("请选择到岗的值班代表。"), field="deputy_ids")
+        rostered = {d.deputy_id: d.deputy for d in rday.duties}
+        if not ids <= rostered.keys():
+            raise DomainError(_("所选代表不在当天的值班表上，请先排班。"), field="deputy_ids")
+    except DomainError as error:
+        _refuse(error)
+    new = sorted(ids - served_deputy_ids(rday))
+    station = rday.station
+    for deputy_id in new:
+        record_activity(deputy_id, "reception", rday.day, f"在{station.name}值班接待选民", source="stations",
+                        source_ref=_reception_ref(station.id, rday.day), place=station.name, actor=by)
+    if new:
+        names = "、".join(rostered[i].name for i in new)
+        audit.record("served", "duty", rday.id, f"{station.name} {rday.day.isoformat()} 值班到岗：{names}", actor=by)
+    _commit()
+    return len(new)
 
 
 def receptions_for(station_id: int, start: date, end: date) -> list[Reception]:

@@ -194,7 +194,27 @@ def day_cell(day_id: int):
 @role_required("liaison", "staff")
 def day(day_id: int):
     rday = _day(day_id)
-    return render_template("stations/day.html", rday=rday, move=MoveDayForm(), cancel=CancelDayForm())
+    return _render_day(rday, MoveDayForm(), CancelDayForm())
+
+
+def _render_day(rday: ReceptionDay, move, cancel, status: int = 200):
+    return render_template("stations/day.html", rday=rday, move=move, cancel=cancel, today=local_today(),
+                           served=services.served_deputy_ids(rday)), status
+
+
+@bp.post("/days/<int:day_id>/served")
+@role_required("liaison", "staff")
+def served(day_id: int):
+    """值班到岗: the rostered deputies who served get the day in their duty record."""
+    rday = _day(day_id)
+    ids = [int(x) for x in request.form.getlist("deputy_ids") if x.isascii() and x.isdigit() and len(x) < 10]
+    try:
+        added = services.confirm_duty_served(rday, ids, by=_user())
+    except DomainError as error:
+        flash(error.message, "error")
+        return _render_day(_day(day_id), MoveDayForm(), CancelDayForm(), getattr(error, "status", 400))
+    flash(_("已确认 %(n)d 名代表值班到岗，计入履职登记。", n=added), "success")
+    return redirect(url_for("stations.day", day_id=rday.id), 303)
 
 
 @bp.post("/days/<int:day_id>/move")
@@ -211,7 +231,7 @@ def move(day_id: int):
         else:
             flash(_("接待日已调整，公开说明已更新。"), "success")
             return redirect(url_for("stations.day", day_id=rday.id), 303)
-    return render_template("stations/day.html", rday=rday, move=form, cancel=CancelDayForm()), 400
+    return _render_day(rday, form, CancelDayForm(), 400)
 
 
 @bp.post("/days/<int:day_id>/cancel")
@@ -228,7 +248,7 @@ def cancel(day_id: int):
         else:
             flash(_("接待日已取消。"), "success")
             return redirect(url_for("stations.day", day_id=rday.id), 303)
-    return render_template("stations/day.html", rday=rday, move=MoveDayForm(), cancel=form), 400
+    return _render_day(rday, MoveDayForm(), form, 400)
 
 
 @bp.route("/<int:station_id>/themed", methods=["GET", "POST"])
