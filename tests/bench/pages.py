@@ -116,7 +116,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(url: str, workers: int, cache_seconds: int) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(url: str, workers: int, cache_seconds: int = 30) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret",
            "PUBLIC_PAGE_CACHE_SECONDS": str(cache_seconds)}
