@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import Forbidden
 
 from ..core import audit
-from ..core.errors import DomainError
+from ..core.errors import DomainError, commit_or_refuse
 from ..core.extensions import db
 from ..core.timeutil import local_today
 from .models import Ballot, Project, ProjectInspection, ProjectUpdate, Proposal
@@ -146,9 +145,5 @@ def link_inspection(project: Project, activity_ids: list[int], actor) -> int:
     title = next(a.title for a in activities if a.id == new[0])
     audit.record("link_inspection", "project", project.id,
                  f"为项目《{project.title}》关联代表视察《{title}》（{len(new)} 条履职活动）", actor=actor)
-    try:
-        db.session.commit()
-    except IntegrityError:  # a twin request linked them first
-        db.session.rollback()
-        raise DomainError(_("所选活动已经关联到本项目。"), field="activity_ids") from None
+    commit_or_refuse(_("所选活动已经关联到本项目。"), field="activity_ids")  # a twin request linked them first
     return len(new)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ..core import audit
@@ -165,23 +165,14 @@ def _reorder_choices(ballot_id: int) -> None:
     """Rewrite a closed ballot's choices in random-id order, so that the table's physical order (which
     follows insertion, i.e. voting order, on PostgreSQL) cannot be lined up with the receipts. SQLite
     needs nothing: the table has no rowid and is stored by its random key already."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "sqlite":
+    if db.session.get_bind().dialect.name != "postgresql":
         return
-    if dialect == "postgresql":
-        # One statement in the database: the ORDER BY makes every row leave before any comes back.
-        db.session.execute(text(
-            "WITH moved AS (DELETE FROM ballot_choices WHERE ballot_id = :ballot_id"
-            " RETURNING id, ballot_id, item_id, choice)"
-            " INSERT INTO ballot_choices (id, ballot_id, item_id, choice)"
-            " SELECT id, ballot_id, item_id, choice FROM moved ORDER BY id"), {"ballot_id": ballot_id})
-        return
-    rows = db.session.execute(select(BallotChoice.id, BallotChoice.item_id, BallotChoice.choice)
-                              .where(BallotChoice.ballot_id == ballot_id).order_by(BallotChoice.id)).all()
-    if rows:
-        db.session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == ballot_id))
-        db.session.execute(insert(BallotChoice), [{"id": r.id, "ballot_id": ballot_id, "item_id": r.item_id,
-                                                   "choice": r.choice} for r in rows])
+    # One statement in the database: the ORDER BY makes every row leave before any comes back.
+    db.session.execute(text(
+        "WITH moved AS (DELETE FROM ballot_choices WHERE ballot_id = :ballot_id"
+        " RETURNING id, ballot_id, item_id, choice)"
+        " INSERT INTO ballot_choices (id, ballot_id, item_id, choice)"
+        " SELECT id, ballot_id, item_id, choice FROM moved ORDER BY id"), {"ballot_id": ballot_id})
 
 
 def close_ballot(ballot_id: int, actor=None) -> Ballot:

@@ -57,7 +57,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from . import audit
-from .errors import DomainError
+from .errors import DomainError, clean_text
 from .extensions import db
 from .timeutil import UTCDateTime, local_today, to_local, utcnow
 
@@ -300,17 +300,6 @@ def _require_manager(user, case: Case) -> None:
         raise CaseForbidden(_("您无权处理此件。"))
 
 
-def _text(value: str | None, label: str, limit: int, field: str, required: bool = True) -> str | None:
-    value = (value or "").replace("\r\n", "\n").strip()
-    if not value:
-        if required:
-            raise DomainError(_("请填写%(label)s。", label=label), field=field)
-        return None
-    if len(value) > limit:
-        raise DomainError(_("%(label)s不能超过 %(n)d 个字符。", label=label, n=limit), field=field)
-    return value
-
-
 def _step(case: Case, action: str, by, note: str | None = None, unit=None) -> CaseStep:
     step = CaseStep(case=case, action=action, actor_id=by.id if by else None,
                     actor_name=(by.display_name if by else _("公众")), unit_id=unit.id if unit else None,
@@ -363,10 +352,10 @@ def open_case(source: str, title: str, body: str, *, by=None, category: str | No
     try:
         if source not in SOURCES:
             raise DomainError(_("来源不正确。"), field="source")
-        title = _text(title, _("标题"), MAX_TITLE, "title")
-        body = _text(body, _("内容"), MAX_BODY, "body")
-        contact_name = _text(contact_name, _("姓名"), 32, "contact_name", required=False)
-        contact_phone = _text(contact_phone, _("电话"), 20, "contact_phone", required=False)
+        title = clean_text(title, _("标题"), MAX_TITLE, "title")
+        body = clean_text(body, _("内容"), MAX_BODY, "body")
+        contact_name = clean_text(contact_name, _("姓名"), 32, "contact_name", required=False)
+        contact_phone = clean_text(contact_phone, _("电话"), 20, "contact_phone", required=False)
     except DomainError as error:
         _refuse(error, commit)
     code = new_receipt_code()
@@ -389,7 +378,7 @@ def sort_case(case: Case, *, by, category: str | None = None, title: str | None 
         _require_manager(by, case)
         _require_status(case, "new", "assigned")
         if title is not None:
-            title = _text(title, _("标题"), MAX_TITLE, "title")
+            title = clean_text(title, _("标题"), MAX_TITLE, "title")
     except DomainError as error:
         _refuse(error, commit)
     changes = []
@@ -421,7 +410,7 @@ def assign_case(case: Case, unit, deadline: date | None, *, by, assisting=(), no
         if deadline < local_today():
             raise DomainError(_("办理期限不能早于今天。"), field="deadline")
         assisting = [u for u in assisting if u is not None and u.id != unit.id]
-        note = _text(note, _("交办意见"), MAX_NOTE, "note", required=False)
+        note = clean_text(note, _("交办意见"), MAX_NOTE, "note", required=False)
     except DomainError as error:
         _refuse(error, commit)
     now = utcnow()
@@ -448,7 +437,7 @@ def request_extension(case: Case, until: date | None, reason: str, *, by, commit
             raise DomainError(_("已有一项延期申请等待审批。"), field="until")
         if until is None or until <= item.deadline:
             raise DomainError(_("延期后的期限必须晚于原期限（%(d)s）。", d=item.deadline.isoformat()), field="until")
-        reason = _text(reason, _("延期理由"), MAX_NOTE, "reason")
+        reason = clean_text(reason, _("延期理由"), MAX_NOTE, "reason")
     except DomainError as error:
         _refuse(error, commit)
     item.extension_until, item.extension_reason = until, reason
@@ -464,7 +453,7 @@ def decide_extension(case: Case, approve: bool, *, by, note: str | None = None,
         item = case.main_assignment
         if item is None or item.extension_until is None:
             raise DomainError(_("此件没有待审批的延期申请。"))
-        note = _text(note, _("审批意见"), MAX_NOTE, "note", required=False)
+        note = clean_text(note, _("审批意见"), MAX_NOTE, "note", required=False)
     except DomainError as error:
         _refuse(error, commit)
     until = item.extension_until
@@ -485,7 +474,7 @@ def decline_case(case: Case, reason: str, *, by, commit: bool = True) -> CaseAss
     try:
         item = _unit_assignment(case, by, role="main")
         _require_status(case, "assigned")
-        reason = _text(reason, _("退回理由"), MAX_NOTE, "reason")
+        reason = clean_text(reason, _("退回理由"), MAX_NOTE, "reason")
     except DomainError as error:
         _refuse(error, commit)
     item.state, item.decline_reason = "declined", reason
@@ -505,7 +494,7 @@ def reply_case(case: Case, text: str, *, by, reply_class: str | None = None, com
     try:
         item = _unit_assignment(case, by)
         _require_status(case, "assigned")
-        text = _text(text, _("答复内容"), MAX_BODY, "text")
+        text = clean_text(text, _("答复内容"), MAX_BODY, "text")
         if reply_class is not None and reply_class not in REPLY_CLASSES:
             raise DomainError(_("答复类别不正确。"), field="reply_class")
     except DomainError as error:
@@ -528,7 +517,7 @@ def send_answer(case: Case, *, by, text: str | None = None, commit: bool = True)
         _require_manager(by, case)
         _require_status(case, "answered")
         main = case.main_assignment
-        text = _text(text if text is not None else (main.reply if main else ""), _("反馈内容"), MAX_BODY, "text")
+        text = clean_text(text if text is not None else (main.reply if main else ""), _("反馈内容"), MAX_BODY, "text")
     except DomainError as error:
         _refuse(error, commit)
     case.answer, case.sent_at, case.status = text, utcnow(), "sent"
@@ -553,7 +542,7 @@ def rate_case(case: Case, rating: str, *, by=None, rater: str = "constituent", n
         if any(r.round == case.round for r in case.ratings):
             raise DomainError(_("此件已评价过，不能重复评价。"), field="rating")
         _require_status(case, "sent")
-        note = _text(note, _("评价意见"), MAX_NOTE, "note", required=False)
+        note = clean_text(note, _("评价意见"), MAX_NOTE, "note", required=False)
     except DomainError as error:
         _refuse(error, commit)
     now = utcnow()
@@ -577,7 +566,7 @@ def close_case(case: Case, *, by, note: str | None = None, commit: bool = True) 
     try:
         _require_manager(by, case)
         _require_status(case, "sent")
-        note = _text(note, _("办结说明"), MAX_NOTE, "note", required=False)
+        note = clean_text(note, _("办结说明"), MAX_NOTE, "note", required=False)
     except DomainError as error:
         _refuse(error, commit)
     case.status, case.closed_at = "closed", utcnow()

@@ -8,10 +8,9 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from ..core import audit
-from ..core.errors import DomainError
+from ..core.errors import DomainError, commit_or_refuse
 from ..core.extensions import db
 from ..core.timeutil import local_today
 from ..registry.models import Deputy
@@ -86,11 +85,7 @@ def submit_assessment(report: VoterReport, device_id: str, choice: str) -> None:
     if not device_id:
         raise DomainError(_("请允许浏览器保存 Cookie 后再提交。"))
     db.session.add(ReportAssessment(report_id=report.id, device_hash=device_hash(device_id, report), choice=choice))
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("这部手机已经提交过本次测评，感谢参与。")) from exc
+    commit_or_refuse(_("这部手机已经提交过本次测评，感谢参与。"))
 
 
 def tracking(level: str, term_start: date | None, reported: bool):

@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..core import audit
-from ..core.errors import DomainError
+from ..core.errors import DomainError, commit_or_refuse
 from ..core.extensions import db
 from ..core.timeutil import local_today, utcnow
 from ..registry.models import LEVEL_LABELS, Deputy, DeputyGroup, GroupMembership
@@ -153,11 +153,7 @@ def save_rules(year: int, rules: dict[str, tuple], *, absence_deduction, minimum
     after = {code: [str(p), str(c) if c is not None else None] for code, (p, c) in parsed.items()}
     audit.record("update", "scoring_year", year, f"修改 {year} 年度履职计分规则", actor=actor,
                  changes={k: [before.get(k), v] for k, v in after.items() if before.get(k) != v})
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("保存失败：数据不符合要求，未做任何修改。")) from exc
+    commit_or_refuse(_("保存失败：数据不符合要求，未做任何修改。"))
     return scoring
 
 

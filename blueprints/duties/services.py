@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import Forbidden
 
 from ..core import audit
-from ..core.errors import DomainError
+from ..core.errors import DomainError, commit_or_refuse
 from ..core.extensions import db
 from ..core.timeutil import local_today, to_local, utcnow
 from ..registry.models import Deputy, DeputyGroup, GroupMembership
@@ -118,14 +118,6 @@ def _check_date(deputy: Deputy, when: date, windows: dict | None = None) -> None
                           field="occurred_on")
 
 
-def _commit(duplicate_message: str | None = None) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(duplicate_message or _("保存失败：数据与现有记录冲突，未做任何修改。")) from exc
-
-
 def check_attachment(filename: str, data: bytes) -> str:
     """The content type of an accepted file, or a refusal naming why."""
     name = (filename or "").lower()
@@ -224,7 +216,7 @@ def log_activity(deputy: Deputy, values: dict, actor, *, nonce: str,
     db.session.flush()
     audit.record("create", "activity", activity.id,
                  f"{deputy.name}登记履职活动《{activity.title}》", actor=actor)
-    _commit(duplicate)
+    commit_or_refuse(duplicate)
     return activity
 
 
@@ -262,7 +254,7 @@ def log_for_many(deputy_ids: list[int], values: dict, actor, *, nonce: str) -> l
     audit.record("create", "activity", created[0].id,
                  f"为 {len(created)} 名代表登记履职活动《{values['title']}》", actor=actor,
                  changes={"deputies": [None, [d.name for d in deputies]]})
-    _commit(_("该活动已经提交过，请勿重复提交。"))
+    commit_or_refuse(_("该活动已经提交过，请勿重复提交。"))
     return created
 
 
@@ -282,7 +274,7 @@ def verify(activity: Activity, actor) -> None:
     activity.return_reason = None
     audit.record("verify", "activity", activity.id, f"核实通过《{activity.title}》", actor=actor,
                  changes={"status": ["pending", "verified"]})
-    _commit()
+    commit_or_refuse()
 
 
 def return_activity(activity: Activity, actor, reason: str) -> None:
@@ -295,7 +287,7 @@ def return_activity(activity: Activity, actor, reason: str) -> None:
     activity.status, activity.return_reason = "returned", reason
     audit.record("return", "activity", activity.id, f"退回《{activity.title}》", actor=actor,
                  changes={"status": ["pending", "returned"]}, note=reason)
-    _commit()
+    commit_or_refuse()
 
 
 def resubmit(activity: Activity, values: dict, actor, files: list[tuple[str, bytes]] | None = None) -> None:
@@ -318,7 +310,7 @@ def resubmit(activity: Activity, values: dict, actor, files: list[tuple[str, byt
         raise
     audit.record("update", "activity", activity.id, f"修改并重新提交《{activity.title}》", actor=actor,
                  changes=audit.diff(before, audit.snapshot(activity, EDITABLE_FIELDS)))
-    _commit()
+    commit_or_refuse()
 
 
 def correct(activity: Activity, values: dict, actor, reason: str) -> ActivityCorrection:
@@ -344,7 +336,7 @@ def correct(activity: Activity, values: dict, actor, reason: str) -> ActivityCor
     db.session.add(correction)
     audit.record("correct", "activity", activity.id, f"更正已核实活动《{activity.title}》", actor=actor,
                  changes=changes, note=reason)
-    _commit()
+    commit_or_refuse()
     return correction
 
 

@@ -4,28 +4,18 @@ content; static/js/kiosk.js sends the screen home after KIOSK_IDLE_SECONDS witho
 works as plain links and forms when JavaScript fails. No staff links, no way out of /kiosk/<id>."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from ..core.extensions import db, limiter
 from ..core.htmx import render_page
-from ..core.pagination import MAX_ID
 from ..core.timeutil import local_today
 from ..registry.models import Deputy, Station
 from ..stations import calendar as cal
 from ..stations.forms import MessageForm
-from ..stations.public import message_limit, submit_message
+from ..stations.public import active_station_or_404, message_limit, submit_message
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
-
-
-def _station(station_id: int) -> Station:
-    if not 0 < station_id <= MAX_ID:
-        abort(404)
-    station = db.session.get(Station, station_id)
-    if station is None or not station.active:
-        abort(404)
-    return station
 
 
 def _context(station: Station) -> dict:
@@ -41,7 +31,7 @@ def _kiosk_headers(response):
 
 @bp.get("/<int:station_id>")
 def home(station_id: int):
-    station = _station(station_id)
+    station = active_station_or_404(station_id)
     today = local_today()
     upcoming = cal.upcoming_days(station.id, limit=4, today=today)
     on_duty = [d.deputy for rday in upcoming if rday.day == today and rday.status == "scheduled"
@@ -56,7 +46,7 @@ def home(station_id: int):
 @bp.route("/<int:station_id>/message", methods=["GET", "POST"])
 @limiter.limit(message_limit, exempt_when=lambda: request.method != "POST")
 def message(station_id: int):
-    station = _station(station_id)
+    station = active_station_or_404(station_id)
     form = MessageForm()
     # On the kiosk the message goes to this station or one of its serving deputies.
     deputies = db.session.execute(select(Deputy.id, Deputy.name).where(
@@ -82,7 +72,7 @@ def message(station_id: int):
 
 @bp.get("/<int:station_id>/receipt")
 def receipt(station_id: int):
-    station = _station(station_id)
+    station = active_station_or_404(station_id)
     code = session.pop("kiosk_receipt", None)
     if code is None:
         return redirect(url_for("kiosk.home", station_id=station.id))
@@ -94,5 +84,5 @@ def message_qr(station_id: int):
     """A QR code to leave a message from one's own phone (the public form, this station preselected)."""
     from ..noticeboard.directory import _public_url, _qr_svg, _svg_response
 
-    station = _station(station_id)
+    station = active_station_or_404(station_id)
     return _svg_response(_qr_svg(_public_url("messages.new_message", station_id=station.id)))

@@ -8,11 +8,10 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, or_, select, text, union_all
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..core import audit
-from ..core.errors import DomainError
+from ..core.errors import DomainError, commit_or_refuse
 from ..core.extensions import db
 from ..core.pagecache import changes_at
 from ..core.timeutil import UTCDateTime, utcnow
@@ -171,14 +170,6 @@ def _check(values: dict) -> dict:
     return values
 
 
-def _commit():
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("保存失败：数据与现有记录冲突，未做任何修改。")) from exc
-
-
 def create_notice(values: dict, actor=None, *, source: str | None = None, source_ref: str | None = None) -> Notice:
     values = _check(values)
     notice = Notice(**{k: values.get(k) for k in NOTICE_FIELDS}, created_by=actor, source=source,
@@ -187,7 +178,7 @@ def create_notice(values: dict, actor=None, *, source: str | None = None, source
     db.session.flush()
     audit.record("create", "notice", notice.id, f"新建公示《{notice.title}》", actor=actor,
                  changes={"status": [None, notice.status()]})
-    _commit()
+    commit_or_refuse()
     return notice
 
 
@@ -220,7 +211,7 @@ def update_notice(notice: Notice, values: dict, actor=None) -> Notice:
     if changes or text_changed:
         audit.record("update", "notice", notice.id, f"修改公示《{notice.title}》", actor=actor,
                      changes={k: v for k, v in changes.items() if v is not None})
-    _commit()
+    commit_or_refuse()
     return notice
 
 
@@ -234,7 +225,7 @@ def publish_now(notice: Notice, actor=None) -> None:
     if notice.take_down_at is not None and notice.take_down_at <= now:
         notice.take_down_at = None
     audit.record("publish", "notice", notice.id, f"发布公示《{notice.title}》", actor=actor)
-    _commit()
+    commit_or_refuse()
 
 
 def take_down(notice: Notice, actor=None, reason: str | None = None) -> None:
@@ -243,7 +234,7 @@ def take_down(notice: Notice, actor=None, reason: str | None = None) -> None:
         raise DomainError(_("只有正在发布的公示才能撤下。"))
     notice.take_down_at = now
     audit.record("take_down", "notice", notice.id, f"撤下公示《{notice.title}》", actor=actor, note=reason)
-    _commit()
+    commit_or_refuse()
 
 
 def set_pinned(notice: Notice, pinned: bool, actor=None) -> None:
@@ -252,7 +243,7 @@ def set_pinned(notice: Notice, pinned: bool, actor=None) -> None:
     notice.pinned = pinned
     audit.record("update", "notice", notice.id, f"{'置顶' if pinned else '取消置顶'}公示《{notice.title}》",
                  actor=actor, changes={"pinned": [not pinned, pinned]})
-    _commit()
+    commit_or_refuse()
 
 
 def delete_draft(notice: Notice, actor=None) -> None:
@@ -260,7 +251,7 @@ def delete_draft(notice: Notice, actor=None) -> None:
         raise DomainError(_("只有草稿可以删除；已发布或计划发布的公示只能撤下。"))
     audit.record("delete", "notice", notice.id, f"删除公示草稿《{notice.title}》", actor=actor)
     db.session.delete(notice)
-    _commit()
+    commit_or_refuse()
 
 
 def publish_notice(category: str, title: str, body: str, *, scope: str = "county", area=None, station=None,
@@ -326,7 +317,7 @@ def add_attachment(notice: Notice, filename: str, data: bytes, actor=None) -> No
     db.session.add(attachment)
     db.session.flush()
     audit.record("update", "notice", notice.id, f"公示《{notice.title}》添加附件 {safe_name}", actor=actor)
-    _commit()
+    commit_or_refuse()
     return attachment
 
 
@@ -334,4 +325,4 @@ def remove_attachment(attachment: NoticeAttachment, actor=None) -> None:
     notice = attachment.notice
     audit.record("update", "notice", notice.id, f"公示《{notice.title}》删除附件 {attachment.filename}", actor=actor)
     db.session.delete(attachment)
-    _commit()
+    commit_or_refuse()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..core import audit
 from ..core.accounts import end_sessions
-from ..core.errors import DomainError
+from ..core.errors import DomainError, commit_or_refuse
 from ..core.extensions import db
 from ..core.models import AREA_KINDS, Area, User
 from .models import (
@@ -53,14 +53,6 @@ def normalize_phone(raw: str | None) -> str | None:
     if not PHONE_RE.match(phone):
         raise DomainError(_("手机号码“%(p)s”格式不正确，应为 11 位手机号或带区号的固定电话。", p=raw), field="phone")
     return phone
-
-
-def _commit(message: str):
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(message) from exc
 
 
 # ---- deputies --------------------------------------------------------------------------------
@@ -152,7 +144,7 @@ def create_deputy(values: dict, group: DeputyGroup | None = None) -> Deputy:
         raise DomainError(_("已有同名且手机号相同的代表，或代表编号重复。"), field="name") from exc
     audit.record("create", "deputy", deputy.id, f"新建代表 {deputy.name}",
                  changes=audit.diff({}, audit.snapshot(deputy, DEPUTY_FIELDS)))
-    _commit(_("保存失败：数据与现有记录冲突。"))
+    commit_or_refuse(_("保存失败：数据与现有记录冲突。"))
     return deputy
 
 
@@ -174,7 +166,7 @@ def update_deputy(deputy: Deputy, values: dict, group: DeputyGroup | None = None
         changes["group"] = [before_group, group.name if group else None]
     if changes:
         audit.record("update", "deputy", deputy.id, f"修改代表 {deputy.name}", changes=changes)
-    _commit(_("保存失败：数据与现有记录冲突。"))
+    commit_or_refuse(_("保存失败：数据与现有记录冲突。"))
     return deputy
 
 
@@ -196,7 +188,7 @@ def end_deputy(deputy: Deputy, ended_on: date, reason: str, note: str | None = N
         end_sessions(deputy.user)
     audit.record("end", "deputy", deputy.id, f"终止代表资格 {deputy.name}",
                  changes={"ended_on": [None, ended_on.isoformat()], "end_reason": [None, reason]}, note=note)
-    _commit(_("保存失败，请重试。"))
+    commit_or_refuse(_("保存失败，请重试。"))
     return deputy
 
 
@@ -231,7 +223,7 @@ def save_group(group: DeputyGroup | None, values: dict) -> DeputyGroup:
     if changes:
         audit.record("create" if creating else "update", "group", group.id,
                      f"{'新建' if creating else '修改'}代表小组 {group.name}", changes=changes)
-    _commit(_("已有同名的代表小组。"))
+    commit_or_refuse(_("已有同名的代表小组。"))
     return group
 
 
@@ -256,7 +248,7 @@ def set_group_member(group: DeputyGroup, deputy: Deputy, role: str) -> GroupMemb
         raise DomainError(_("该小组已有组长，请先把现任组长改为组员。"), field="role") from exc
     audit.record("update", "group", group.id, f"代表小组 {group.name}：{deputy.name} 任{membership.role_label}",
                  changes={"member": [f"{deputy.name}:{old_role}" if old_role else None, f"{deputy.name}:{role}"]})
-    _commit(_("该小组已有组长，请先把现任组长改为组员。"))
+    commit_or_refuse(_("该小组已有组长，请先把现任组长改为组员。"))
     return membership
 
 
@@ -269,7 +261,7 @@ def remove_group_member(group: DeputyGroup, deputy: Deputy) -> None:
     db.session.delete(membership)
     audit.record("update", "group", group.id, f"代表小组 {group.name}：移出 {deputy.name}",
                  changes={"member": [f"{deputy.name}:{membership.role}", None]})
-    _commit(_("保存失败，请重试。"))
+    commit_or_refuse(_("保存失败，请重试。"))
 
 
 # ---- stations, units, areas ------------------------------------------------------------------
@@ -366,7 +358,7 @@ def _save_simple(obj, creating: bool, values: dict, fields: tuple, obj_type: str
     if changes:
         audit.record("create" if creating else "update", obj_type, obj.id,
                      f"{'新建' if creating else '修改'}{label} {obj.name}", changes=changes)
-    _commit(conflict)
+    commit_or_refuse(conflict)
     return obj
 
 

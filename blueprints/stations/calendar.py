@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core import audit
-from ..core.errors import DomainError
+from ..core.errors import DomainError, commit_or_refuse
 from ..core.extensions import db
 from ..core.timeutil import local_today, utcnow
 from ..registry.models import Deputy, Station
@@ -31,11 +31,7 @@ def holidays() -> set[date]:
 
 
 def _commit():
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("保存失败：与已有安排冲突（同一代表同一天只能在一个联络站值班），未做任何修改。")) from exc
+    commit_or_refuse(_("保存失败：与已有安排冲突（同一代表同一天只能在一个联络站值班），未做任何修改。"))
 
 
 def _refuse(message: str, field: str | None = None):

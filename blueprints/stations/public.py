@@ -159,7 +159,8 @@ def rate_message():
 
 # ---- the station's published rota --------------------------------------------------------------
 
-def _active_station(station_id: int) -> Station:
+def active_station_or_404(station_id: int) -> Station:
+    """An active station, else 404 (the station's public pages and its kiosk)."""
     if not 0 < station_id <= MAX_ID:
         abort(404)
     station = db.session.get(Station, station_id)
@@ -170,7 +171,7 @@ def _active_station(station_id: int) -> Station:
 
 @bp.get("/stations/<int:station_id>/rota.ics")
 def rota_ics(station_id: int):
-    station = _active_station(station_id)
+    station = active_station_or_404(station_id)
     today = local_today()
     days = cal.days_between(station.id, date(today.year, today.month, 1), date(today.year + 1, 12, 31))
     body = cal.ics_calendar(station, days, request.host)
@@ -183,7 +184,7 @@ def rota_ics(station_id: int):
 @bp.get("/stations/<int:station_id>/rota/print")
 def rota_print(station_id: int):
     """The month sheet for the station's wall (A4, print stylesheet)."""
-    station = _active_station(station_id)
+    station = active_station_or_404(station_id)
     raw = request.args.get("month", "")
     today = local_today()
     try:

@@ -9,11 +9,10 @@ from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from ..core import audit, cases
 from ..core.cases import Case, CaseAssignment, CaseRating
-from ..core.errors import DomainError
+from ..core.errors import DomainError, commit_or_refuse
 from ..core.extensions import db
 from ..core.timeutil import LOCAL_TZ, local_today, to_local, utcnow
 from ..registry.models import Deputy, Station
@@ -37,14 +36,6 @@ def clean_phone(raw: str | None, field: str = "phone") -> str | None:
 def _refuse(error: DomainError):
     db.session.rollback()
     raise error
-
-
-def _commit():
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("保存失败：数据与现有记录冲突，未做任何修改。")) from exc
 
 
 def can_run_station(user, station_id: int | None) -> bool:
@@ -104,7 +95,7 @@ def record_reception(station: Station, values: dict, *, by) -> Reception:
         case = cases.open_case("reception", title, summary, by=by, category=category, station=station,
                                contact_name=visit.visitor_name, contact_phone=visit.visitor_phone, commit=False)
         visit.case_id = case.id
-    _commit()
+    commit_or_refuse()
     return visit
 
 
@@ -160,7 +151,7 @@ def confirm_duty_served(rday: ReceptionDay, deputy_ids: list[int], *, by) -> int
     if new:
         names = "、".join(rostered[i].name for i in new)
         audit.record("served", "duty", rday.id, f"{station.name} {rday.day.isoformat()} 值班到岗：{names}", actor=by)
-    _commit()
+    commit_or_refuse()
     return len(new)
 
 

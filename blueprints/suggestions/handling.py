@@ -11,10 +11,9 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from ..core import audit, cases
-from ..core.errors import DomainError
+from ..core.errors import DomainError, clean_text, commit_or_refuse
 from ..core.extensions import db
 from ..core.timeutil import local_today, to_local, utcnow
 from .models import (
@@ -26,7 +25,7 @@ from .models import (
     SuggestionAnswer,
     SuggestionContact,
 )
-from .services import MAX_NOTE, MAX_TEXT, SuggestionForbidden, _require_staff, _require_status, clean_text
+from .services import MAX_NOTE, MAX_TEXT, SuggestionForbidden, _require_staff, _require_status
 
 DEFAULT_MONTHS = 3
 MAX_MONTHS = 6
@@ -38,14 +37,6 @@ def default_deadline(today: date | None = None) -> date:
 
 def latest_deadline(today: date | None = None) -> date:
     return (today or local_today()) + relativedelta(months=MAX_MONTHS)
-
-
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("保存失败：数据与现有记录冲突，未做任何修改。")) from exc
 
 
 def open_case_for(suggestion: Suggestion, by) -> None:
@@ -116,7 +107,7 @@ def assign(suggestion: Suggestion, unit, deadline: date | None = None, *, by, as
     except DomainError:
         db.session.rollback()
         raise
-    _commit()
+    commit_or_refuse()
     return suggestion
 
 
@@ -135,7 +126,7 @@ def assign_many(rows: list[tuple[Suggestion, object, list]], deadline: date | No
     except DomainError:
         db.session.rollback()
         raise
-    _commit()
+    commit_or_refuse()
     return len(rows)
 
 
@@ -165,7 +156,7 @@ def add_contact(suggestion: Suggestion, stage: str, way: str, contacted_on: date
     db.session.add(row)
     audit.record("contact", "suggestion", suggestion.id,
                  f"{CONTACT_STAGES[stage]}：《{suggestion.title}》", actor=by, note=content[:500])
-    _commit()
+    commit_or_refuse()
     return row
 
 
@@ -181,7 +172,7 @@ def request_extension(suggestion: Suggestion, until: date | None, reason: str, *
     except DomainError:
         db.session.rollback()
         raise
-    _commit()
+    commit_or_refuse()
 
 
 def decide_extension(suggestion: Suggestion, approve: bool, *, by, note: str | None = None) -> None:
@@ -192,7 +183,7 @@ def decide_extension(suggestion: Suggestion, approve: bool, *, by, note: str | N
     except DomainError:
         db.session.rollback()
         raise
-    _commit()
+    commit_or_refuse()
 
 
 def decline(suggestion: Suggestion, reason: str, *, by) -> None:
@@ -205,7 +196,7 @@ def decline(suggestion: Suggestion, reason: str, *, by) -> None:
     except DomainError:
         db.session.rollback()
         raise
-    _commit()
+    commit_or_refuse()
 
 
 def reply(suggestion: Suggestion, text: str, reply_class: str | None = None, *, by, reasons: str | None = None,
@@ -244,7 +235,7 @@ def reply(suggestion: Suggestion, text: str, reply_class: str | None = None, *, 
         db.session.rollback()
         raise
     if not main:
-        _commit()
+        commit_or_refuse()
         return
     now = utcnow()
     on_time = to_local(now).date() <= assignment.deadline
@@ -260,7 +251,7 @@ def reply(suggestion: Suggestion, text: str, reply_class: str | None = None, *, 
                                   unit_id=unit_id, note=_("答复函送达领衔代表")))
     suggestion.status = "answered"
     suggestion.reply_class, suggestion.answered_at, suggestion.answered_on_time = reply_class, now, on_time
-    _commit()
+    commit_or_refuse()
 
 
 # ---- 评 --------------------------------------------------------------------------------------
@@ -288,7 +279,7 @@ def rate(suggestion: Suggestion, rating: str, note: str | None = None, *, by) ->
     else:
         suggestion.status = "closed"
     _sync(suggestion)
-    _commit()
+    commit_or_refuse()
 
 
 # ---- reading ---------------------------------------------------------------------------------

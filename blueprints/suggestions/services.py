@@ -12,10 +12,9 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from ..core import audit
-from ..core.errors import DomainError
+from ..core.errors import DomainError, clean_text, commit_or_refuse
 from ..core.extensions import db
 from ..core.timeutil import local_today, utcnow
 from .models import (
@@ -44,28 +43,9 @@ class SuggestionForbidden(DomainError):
 
 # ---- helpers ---------------------------------------------------------------------------------
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("保存失败：数据与现有记录冲突，未做任何修改。")) from exc
-
-
 def _refuse(error: DomainError):
     db.session.rollback()
     raise error
-
-
-def clean_text(value: str | None, label: str, limit: int, field: str, required: bool = True) -> str | None:
-    value = (value or "").replace("\r\n", "\n").strip()
-    if not value:
-        if required:
-            raise DomainError(_("请填写%(label)s。", label=label), field=field)
-        return None
-    if len(value) > limit:
-        raise DomainError(_("%(label)s不能超过 %(n)d 个字符。", label=label, n=limit), field=field)
-    return value
 
 
 def _check_text(values: dict) -> dict:
@@ -182,7 +162,7 @@ def create_session(name: str, year: int, opens_on: date, closes_on: date | None 
     db.session.add(session)
     db.session.flush()
     audit.record("create", "congress_session", session.id, f"新建会议：{name}", actor=by)
-    _commit()
+    commit_or_refuse()
     return session
 
 
@@ -194,7 +174,7 @@ def set_accepting(session: CongressSession, accepting: bool, *, by) -> None:
     session.accepting = accepting
     audit.record("update", "congress_session", session.id,
                  f"{'开始' if accepting else '停止'}接收建议：{session.name}", actor=by)
-    _commit()
+    commit_or_refuse()
 
 
 def accepting_sessions() -> list[CongressSession]:
@@ -220,7 +200,7 @@ def create_draft(values: dict, *, by, session: CongressSession | None) -> Sugges
         _refuse(error)
     suggestion = Suggestion(session=session, lead_deputy_id=deputy.id, status="draft", **values)
     db.session.add(suggestion)
-    _commit()  # drafts are private: no audit row until it is submitted
+    commit_or_refuse()  # drafts are private: no audit row until it is submitted
     return suggestion
 
 
@@ -240,7 +220,7 @@ def update_draft(suggestion: Suggestion, values: dict, *, by, session: CongressS
         _refuse(error)
     for key, value in values.items():
         setattr(suggestion, key, value)
-    _commit()
+    commit_or_refuse()
     return suggestion
 
 
@@ -251,7 +231,7 @@ def delete_draft(suggestion: Suggestion, *, by) -> None:
     except DomainError as error:
         _refuse(error)
     db.session.delete(suggestion)
-    _commit()
+    commit_or_refuse()
 
 
 def revise(suggestion: Suggestion, values: dict, note: str, *, by) -> SuggestionRevision:
@@ -275,7 +255,7 @@ def revise(suggestion: Suggestion, values: dict, note: str, *, by) -> Suggestion
     audit.record("update", "suggestion", suggestion.id,
                  f"修订建议《{suggestion.title}》（第 {suggestion.revision} 稿）", actor=by,
                  note=note, changes={"fields": changed})
-    _commit()
+    commit_or_refuse()
     return old
 
 
@@ -304,7 +284,7 @@ def invite_cosigners(suggestion: Suggestion, deputies: list, *, by) -> list[Sugg
         _refuse(error)
     rows = [SuggestionCosigner(suggestion=suggestion, deputy_id=d.id, state="invited") for d in deputies]
     db.session.add_all(rows)
-    _commit()
+    commit_or_refuse()
     return rows
 
 
@@ -328,7 +308,7 @@ def answer_cosign(suggestion: Suggestion, accept: bool, *, by) -> SuggestionCosi
     row.answered_at = utcnow()
     if accept and suggestion.status != "draft":
         _record_duty_activity(deputy, "suggestion_cosign", suggestion, actor=by)
-    _commit()
+    commit_or_refuse()
     return row
 
 
@@ -353,7 +333,7 @@ def submit(suggestion: Suggestion, *, by) -> Suggestion:
         for row in suggestion.cosigners:
             if row.state == "confirmed":
                 _record_duty_activity(row.deputy, "suggestion_cosign", suggestion, actor=by)
-    _commit()
+    commit_or_refuse()
     return suggestion
 
 
@@ -376,7 +356,7 @@ def review(suggestion: Suggestion, decision: str, comment: str | None, *, by) ->
         suggestion.status = "returned"
     audit.record("review", "suggestion", suggestion.id,
                  f"预审{'退回' if decision == 'return' else '通过'}建议《{suggestion.title}》", actor=by, note=comment)
-    _commit()
+    commit_or_refuse()
     return row
 
 
@@ -411,7 +391,7 @@ def register(suggestion: Suggestion, *, by, number: int | None = None, category:
     open_case_for(suggestion, by)
     audit.record("register", "suggestion", suggestion.id,
                  f"建议《{suggestion.title}》立案为{suggestion.session.name}第 {suggestion.number} 号", actor=by)
-    _commit()
+    commit_or_refuse()
     return suggestion
 
 
@@ -460,7 +440,7 @@ def set_key(suggestion: Suggestion, key: bool, leader: str | None = None, *, by)
     audit.record("update", "suggestion", suggestion.id,
                  f"{'列为' if key else '取消'}重点督办：《{suggestion.title}》", actor=by,
                  changes={"key": [list(before), [suggestion.is_key, suggestion.key_leader]]})
-    _commit()
+    commit_or_refuse()
     return suggestion
 
 
@@ -474,7 +454,7 @@ def set_withheld(suggestion: Suggestion, withheld: bool, reason: str | None = No
     suggestion.reply_withheld, suggestion.withheld_reason = withheld, (reason if withheld else None)
     audit.record("update", "suggestion", suggestion.id,
                  f"{'不公开' if withheld else '恢复公开'}答复：《{suggestion.title}》", actor=by, note=reason)
-    _commit()
+    commit_or_refuse()
     return suggestion
 
 
@@ -504,7 +484,7 @@ def carry_over(year: int, *, by) -> int:
         db.session.add(SuggestionCarryOver(suggestion=suggestion, year=year, reason=reason, carried_by_id=by.id))
         suggestion.carried_to_year = year
     audit.record("carry_over", "suggestion", None, f"{year} 年跨年连办：转入 {len(rows)} 件", actor=by)
-    _commit()
+    commit_or_refuse()
     return len(rows)
 
 
@@ -519,7 +499,7 @@ def complete(suggestion: Suggestion, note: str, *, by) -> Suggestion:
         _refuse(error)
     suggestion.completed_at, suggestion.completion_note = utcnow(), note
     audit.record("complete", "suggestion", suggestion.id, f"确认落实完成：《{suggestion.title}》", actor=by, note=note)
-    _commit()
+    commit_or_refuse()
     return suggestion
 
 

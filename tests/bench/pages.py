@@ -110,6 +110,22 @@ def query_counts(url: str, paths: list[tuple[str, str]], cache_seconds: int = 0)
     return counts
 
 
+def load_runs(url: str, paths: list[tuple[str, str]], workers: int, clients: int, requests: int) -> dict:
+    """{cache_seconds: (healthz figures, {label: figures})}: gunicorn with the production page cache
+    (30 s), then with every page rendered (0)."""
+    runs = {}
+    for cache_seconds in (30, 0):
+        process, port = start_gunicorn(url, workers, cache_seconds)
+        try:
+            baseline = drive(port, "/healthz", clients, requests)
+            results = {label: drive(port, path, clients, requests) for label, path in paths}
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+        runs[cache_seconds] = (baseline, results)
+    return runs
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -183,17 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         city_counts = query_counts(city_url, pages(city_ids))
         hit_counts = query_counts(city_url, pages(city_ids), cache_seconds=30)
 
-        runs = {}
-        for cache_seconds in (30, 0):
-            process, port = start_gunicorn(city_url, args.workers, cache_seconds)
-            try:
-                baseline = drive(port, "/healthz", args.clients, args.requests)
-                results = {label: drive(port, path, args.clients, args.requests)
-                           for label, path in pages(city_ids)}
-            finally:
-                process.terminate()
-                process.wait(timeout=10)
-            runs[cache_seconds] = (baseline, results)
+        runs = load_runs(city_url, pages(city_ids), args.workers, args.clients, args.requests)
 
     backend = "PostgreSQL" if city_url.startswith("postgresql") else "SQLite"
     print(f"\nPublic pages, {backend}, gunicorn -w {args.workers}, {args.clients} concurrent clients, "

@@ -27,8 +27,8 @@ from blueprints.registry.models import HandlingUnit, Station
 from blueprints.stations import calendar as cal
 from blueprints.stations.models import ReceptionRule
 
-from .pages import drive, insert_notices, start_gunicorn
-from .registry import app_for, counting, create_places, insert_deputies_directly, log, prepare_database
+from .pages import insert_notices, load_runs, query_counts
+from .registry import app_for, create_places, insert_deputies_directly, log, prepare_database
 
 RULES = ("5,25", "10,20", "15", "1,16")
 
@@ -102,22 +102,6 @@ def build(url: str, deputies: int, stations: int, groups: int, notices: int, cas
     return {"station": busy, "generation": generation, **result}
 
 
-def query_counts(url: str, paths: list[tuple[str, str]]) -> dict[str, int]:
-    app = app_for(url)
-    app.config["PUBLIC_PAGE_CACHE_SECONDS"] = 0  # count what rendering a page costs, not a cache hit
-    client = app.test_client()
-    counts = {}
-    with app.app_context():
-        for label, path in paths:
-            client.get(path)
-            with counting(db.engine) as statements:
-                response = client.get(path)
-            assert response.status_code == 200, f"{path} answered {response.status_code}"
-            counts[label] = len(statements)
-        db.engine.dispose()
-    return counts
-
-
 def kiosk_weight(url: str, station_id: int) -> dict[str, int]:
     app = app_for(url)
     client = app.test_client()
@@ -156,17 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         small_counts = query_counts(small_url, pages(small["station"]))
         city_counts = query_counts(city_url, pages(city["station"]))
         weights = kiosk_weight(city_url, city["station"])
-        runs = {}
-        for cache_seconds in (30, 0):  # the production page cache, then every page rendered
-            process, port = start_gunicorn(city_url, args.workers, cache_seconds)
-            try:
-                baseline = drive(port, "/healthz", args.clients, args.requests)
-                results = {label: drive(port, path, args.clients, args.requests)
-                           for label, path in pages(city["station"])}
-            finally:
-                process.terminate()
-                process.wait(timeout=10)
-            runs[cache_seconds] = (baseline, results)
+        runs = load_runs(city_url, pages(city["station"]), args.workers, args.clients, args.requests)
 
     backend = "PostgreSQL" if city_url.startswith("postgresql") else "SQLite"
     print(f"\nStations, {backend}: 400 stations, {args.deputies} deputies, {args.cases} cases, {args.notices} notices")
