@@ -173,11 +173,12 @@ def test_clerk_checks_in_with_htmx(client, auth, users, hall):
 
 
 def test_public_proposal_and_screening(client, auth, users):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from blueprints.ballots import proposals
+    from blueprints.core.timeutil import local_today
 
-    call = proposals.create_call("2027年民生实事项目征集", date.today() + timedelta(days=30))
+    call = proposals.create_call("2027年民生实事项目征集", local_today() + timedelta(days=30))
     empty = client.post(f"/livelihood/calls/{call.id}/propose", data={"title": "", "content": ""})
     assert empty.status_code == 400 and count(Proposal) == 0
     response = client.post(f"/livelihood/calls/{call.id}/propose",

@@ -3,7 +3,7 @@ public messages and tracking, the kiosk, the station page and the home page."""
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -438,7 +438,7 @@ def test_stats_page_chart_and_export(world, client, auth):
     assert "<svg" in html and "接待人次" in html
     xlsx = client.get("/station-work/stats.xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
-    assert client.post(f"/station-work/stats/publish?year={date.today().year}").status_code == 303
+    assert client.post(f"/station-work/stats/publish?year={local_today().year}").status_code == 303
 
 
 def test_a_deputy_raises_a_social_issue_that_enters_the_loop(world, client, auth):
