@@ -83,7 +83,9 @@ def test_a_deputy_logs_an_activity_and_sees_it_pending(client, auth, users):
     activity = db.session.scalar(select(Activity))
     assert (activity.status, activity.duration_minutes, activity.attachments[0].filename) == (
         "pending", 150, "签到表.pdf")
-    page = client.get("/me/").get_data(as_text=True)
+    # Back to the archive of the year the activity counts in (on 1 January, yesterday is last year).
+    assert response.headers["Location"].endswith(f"/me/?year={(TODAY - timedelta(days=1)).year}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "社区养老服务调研" in page and "待核实" in page
     assert client.get(f"/duties/attachments/{activity.attachments[0].id}").data.startswith(b"%PDF")
 

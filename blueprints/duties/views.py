@@ -86,12 +86,14 @@ def activity_new():
     _new_nonce(form)
     if form.validate_on_submit():
         try:
-            services.log_activity(deputy, form.values(), _user(), nonce=form.nonce.data, files=_files(form))
+            activity = services.log_activity(deputy, form.values(), _user(), nonce=form.nonce.data,
+                                             files=_files(form))
         except DomainError as exc:
             attach_to_form(form, exc, "title")
             return render_template("duties/activity_form.html", form=form, activity=None), 422
         flash(_("已提交，等待联络员或代表工委核实。"), "success")
-        return redirect(url_for("duties.me"), 303)
+        # The archive of the year it counts in: in early January that is often last year.
+        return redirect(url_for("duties.me", year=activity.year), 303)
     return render_template("duties/activity_form.html", form=form, activity=None), 422 if form.errors else 200
 
 
@@ -120,7 +122,7 @@ def activity_edit(activity_id: int):
             attach_to_form(form, exc, "title")
             return render_template("duties/activity_form.html", form=form, activity=activity), 422
         flash(_("已修改并重新提交，等待核实。"), "success")
-        return redirect(url_for("duties.me"), 303)
+        return redirect(url_for("duties.me", year=activity.year), 303)
     return render_template("duties/activity_form.html", form=form, activity=activity), 422 if form.errors else 200
 
 
