@@ -1,7 +1,8 @@
 """Every link the site shows works: load the demo county, then, as the public and as each demo account,
 follow every same-site link, HTMX GET and image the pages render (one page per URL shape) and expect
-none of them to answer an error. A link to a page the role may not see, a broken URL or a page that
-fails on real-looking data all show up here."""
+none of them to answer an error, neither as a full page nor as the HTMX fragment of the same URL. A link
+to a page the role may not see, a broken URL, a fragment that lacks a macro, or a page that fails on
+real-looking data all show up here."""
 from __future__ import annotations
 
 import re
@@ -38,6 +39,9 @@ def crawl(client, starts: list[str]) -> tuple[int, list[tuple[int, str, str]]]:
         if response.status_code >= 400:
             failures.append((response.status_code, url, parent))
             continue
+        fragment = client.get(url, headers={"HX-Request": "true"})
+        if fragment.status_code >= 400:
+            failures.append((fragment.status_code, url + " (HTMX)", parent))
         if response.status_code != 200 or "html" not in (response.content_type or ""):
             continue
         for href in LINK.findall(response.get_data(as_text=True)):

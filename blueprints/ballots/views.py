@@ -15,7 +15,7 @@ from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db
 from ..core.htmx import render_page
 from ..core.models import AuditEntry
-from ..core.pagination import int_arg
+from ..core.pagination import int_arg, parse_positive_int
 from ..core.permissions import role_required
 from ..registry.models import Deputy
 from . import meetings as meeting_services
@@ -125,11 +125,11 @@ def checkin(meeting_id: int):
 @role_required(*CLERKS)
 def checkin_deputy(meeting_id: int):
     item = get_meeting(meeting_id)
-    deputy_id = request.form.get("deputy_id", "")
-    if not deputy_id.isascii() or not deputy_id.isdigit():
+    deputy_id = parse_positive_int(request.form.get("deputy_id"))
+    if deputy_id is None:
         abort(400, description=_("请选择代表。"))
     try:
-        meeting_services.check_in(item, int(deputy_id), current_user)
+        meeting_services.check_in(item, deputy_id, current_user)
     except DomainError as error:
         abort(400, description=error.message)
     q = request.form.get("q", "")

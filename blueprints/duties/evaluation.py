@@ -14,7 +14,7 @@ from ..core import audit
 from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db
 from ..core.htmx import render_page
-from ..core.pagination import int_arg, page_number, paginate
+from ..core.pagination import int_arg, page_number, paginate, parse_positive_int
 from ..core.permissions import role_required
 from ..core.timeutil import local_today
 from ..registry.models import LEVEL_LABELS, LEVELS, Deputy
@@ -191,7 +191,7 @@ def term_new():
     form = TermForm()
     form.level.choices = list(LEVEL_LABELS.items())
     if not form.validate_on_submit():
-        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        flash("；".join(str(e) for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("duties.rules"), 303)
     if form.ends_on.data and form.ends_on.data <= form.starts_on.data:
         flash(_("结束日期必须晚于开始日期。"), "error")
@@ -265,7 +265,7 @@ def evaluation_xlsx():
 def reminder_new():
     year, level = _year_arg(), _level_arg()
     form = ReminderForm()
-    deputy_id = int_arg("deputy_id") or (int(form.deputy_id.data) if (form.deputy_id.data or "").isdigit() else 0)
+    deputy_id = int_arg("deputy_id") or parse_positive_int(form.deputy_id.data)
     deputy = db.session.get(Deputy, deputy_id) if deputy_id else None
     if deputy is None:
         abort(404)
@@ -276,7 +276,7 @@ def reminder_new():
         except DomainError as exc:
             flash(exc.message, "error")
     else:
-        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        flash("；".join(str(e) for errors in form.errors.values() for e in errors), "error")
     return redirect(url_for("duties.evaluation", year=year, level=level) + "#lowest", 303)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db
 from ..core.htmx import render_page
-from ..core.pagination import Page, int_arg, page_number, paginate
+from ..core.pagination import Page, int_arg, page_number, paginate, parse_positive_int
 from ..core.permissions import role_required
 from ..core.timeutil import local_today
 from ..registry.models import Deputy, DeputyGroup, GroupMembership
@@ -242,7 +242,7 @@ def batch():
     if request.method == "GET":
         form.type_code.data = "inspection"
         form.occurred_on.data = local_today()
-    group_id = int_arg("group_id") or (request.form.get("group_id", type=int) if request.method == "POST" else None)
+    group_id = int_arg("group_id") or parse_positive_int(request.form.get("group_id"))
     members = []
     if group_id:
         group = db.session.get(DeputyGroup, group_id) or abort(404)

@@ -11,7 +11,7 @@ from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db
 from ..core.htmx import is_htmx, render_page
 from ..core.models import AREA_KIND_LABELS, Area, AuditEntry
-from ..core.pagination import int_arg, page_number, paginate
+from ..core.pagination import int_arg, page_number, paginate, parse_positive_int
 from ..core.permissions import role_required
 from . import services
 from .forms import AreaForm, DeputyForm, EndDeputyForm, GroupForm, MemberForm, StationForm, UnitForm
@@ -254,7 +254,7 @@ def group_detail(group_id: int):
             form.deputy_id.choices = [(m.deputy_id, m.deputy.name) for m in group.memberships]
         else:
             # Only a serving deputy may be added; the one posted is checked, not a list of thousands.
-            posted = request.form.get("deputy_id", type=int)
+            posted = parse_positive_int(request.form.get("deputy_id"))
             deputy = db.session.get(Deputy, posted) if posted else None
             form.deputy_id.choices = [(deputy.id, deputy.name)] if deputy is not None and deputy.serving else []
         try:
