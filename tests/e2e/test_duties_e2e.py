@@ -25,7 +25,7 @@ def test_a_deputy_logs_on_a_phone_and_staff_verify(page, browser, live_server, c
     page.get_by_label("地点").fill("城关镇人大代表之家")
     page.get_by_label("时长（小时）").fill("3")
     page.get_by_role("button", name="提交核实").click()
-    expect(page).to_have_url(re.compile(r"/me/$"))
+    expect(page).to_have_url(re.compile(r"/me/\?year=\d{4}$"))  # the archive of the year it counts in
     expect(page.locator("#flashes")).to_contain_text("等待联络员或代表工委核实")
     expect(page.locator("#archive")).to_contain_text("待核实")
     # Nothing on the phone screen is wider than the screen.
