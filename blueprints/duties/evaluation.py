@@ -185,13 +185,18 @@ def rules_publish(year: int):
     return redirect(url_for("noticeboard.notice", notice_id=notice.id), 303)
 
 
+def _flash_form_errors(form) -> None:
+    # str(): the messages are lazy translations, which str.join refuses.
+    flash("；".join(str(e) for errors in form.errors.values() for e in errors), "error")
+
+
 @bp.post("/duties/terms")
 @role_required("staff")
 def term_new():
     form = TermForm()
     form.level.choices = list(LEVEL_LABELS.items())
     if not form.validate_on_submit():
-        flash("；".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        _flash_form_errors(form)
         return redirect(url_for("duties.rules"), 303)
     if form.ends_on.data and form.ends_on.data <= form.starts_on.data:
         flash(_("结束日期必须晚于开始日期。"), "error")
@@ -276,7 +281,7 @@ def reminder_new():
         except DomainError as exc:
             flash(exc.message, "error")
     else:
-        flash("；".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        _flash_form_errors(form)
     return redirect(url_for("duties.evaluation", year=year, level=level) + "#lowest", 303)
 
 

@@ -226,7 +226,7 @@ def send(case_id: int):
 @role_required("staff", "liaison")
 def merge(case_id: int):
     def run(case, form):
-        into = db.session.get(Case, form.into.data) if form.into.data and 0 < form.into.data <= MAX_ID else None
+        into = db.session.get(Case, form.into.data) if form.into.data else None
         if into is None:
             raise DomainError(_("请填写要并入的件号。"), field="into")
         cases.merge_cases(case, into, by=_user())

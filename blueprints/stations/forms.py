@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.cases import RATINGS, REPLY_CLASSES
+from ..core.pagination import MAX_ID
 from .models import CATEGORIES, NTH_LABELS, RULE_KINDS, WEEKDAYS
 
 
@@ -127,7 +128,8 @@ class SendForm(FlaskForm):
 
 
 class MergeForm(FlaskForm):
-    into = IntegerField(_l("并入的件号"), validators=[Optional()])
+    # A number no INTEGER column can hold names no case: refuse it here rather than in the query.
+    into = IntegerField(_l("并入的件号"), validators=[Optional(), NumberRange(1, MAX_ID, _l("请填写要并入的件号。"))])
 
 
 class CloseForm(FlaskForm):
