@@ -13,6 +13,7 @@ from blueprints.core.errors import DomainError
 from blueprints.core.extensions import db
 from blueprints.core.models import AuditEntry
 from blueprints.core.timeutil import local_today
+from blueprints.core.transaction import transaction
 from blueprints.registry.models import HandlingUnit
 
 
@@ -338,9 +339,13 @@ def test_bad_rating_value_and_empty_reasons(world):
     assert other.status == "assigned" and case.status == "sent"
 
 
-def test_commit_false_lets_a_caller_add_its_rows_in_the_same_transaction(world):
-    case = cases.open_case("suggestion", "关于增设公交线路的建议", "案由……", by=world["staff"],
-                           source_ref="suggestion:1", commit=False)
-    assert case.id is not None
-    db.session.rollback()
+def test_inside_the_callers_transaction_a_case_step_commits_with_the_callers_rows_or_not_at_all(world):
+    with pytest.raises(DomainError, match="调用方"), transaction():
+        case = cases.open_case("suggestion", "关于增设公交线路的建议", "案由……", by=world["staff"],
+                               source_ref="suggestion:1")
+        assert case.id is not None  # flushed, not committed
+        raise DomainError("调用方的规则拒绝了")
     assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+    with transaction():
+        cases.open_case("suggestion", "关于增设公交线路的建议", "案由……", by=world["staff"], source_ref="suggestion:1")
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 1

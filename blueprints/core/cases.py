@@ -20,10 +20,11 @@ Status: ``new`` (待交办) → ``assigned`` (办理中) → ``answered`` (已�
 duplicate folded into another case. A declined assignment sends the case back to ``new`` for
 reassignment; an unsatisfied rating in round 1 sends it back to ``new`` in round 2.
 
-API (every function is one transaction: it commits, unless called with ``commit=False`` so that the
-caller can add its own rows and commit once; a refusal raises ``DomainError`` with a Chinese message,
-or ``CaseForbidden`` (a DomainError with ``status = 403``) when the user may not act on the case,
-and leaves the database unchanged)::
+API (every operation is one unit of work, ``core.transaction``: called on its own it commits; called
+inside the caller's ``with transaction():`` it only flushes, so the caller's rows and the case's commit
+together. A refusal raises ``DomainError`` with a Chinese message, ``Conflict`` (409) when the case's
+state forbids the step, or ``CaseForbidden`` (403) when the user may not act on the case, and leaves
+the database unchanged)::
 
     open_case(source, title, body, *, by=None, category=None, station=None, deputy=None,
               contact_name=None, contact_phone=None, source_ref=None) -> Case
@@ -53,13 +54,13 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Select, String, Text, UniqueConstraint, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from . import audit
-from .errors import DomainError, clean_text
+from .errors import Conflict, DomainError, Forbidden, clean_text
 from .extensions import db
 from .timeutil import UTCDateTime, local_today, to_local, utcnow
+from .transaction import transactional
 
 SOURCES = {"reception": "接待来访", "message": "网上留言", "kiosk": "站内留言", "deputy": "代表反映(社情民意)",
            "suggestion": "代表建议"}
@@ -279,10 +280,8 @@ class CaseStep(db.Model):
         return ACTIONS.get(self.action, self.action)
 
 
-class CaseForbidden(DomainError):
+class CaseForbidden(Forbidden):
     """The user may not act on this case: views answer 403."""
-
-    status = 403
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -311,26 +310,9 @@ def _step(case: Case, action: str, by, note: str | None = None, unit=None) -> Ca
     return step
 
 
-def _finish(commit: bool) -> None:
-    if not commit:
-        db.session.flush()
-        return
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("保存失败：数据与现有记录冲突，未做任何修改。")) from exc
-
-
-def _refuse(error: DomainError, commit: bool):
-    if commit:
-        db.session.rollback()
-    raise error
-
-
 def _require_status(case: Case, *statuses: str) -> None:
     if case.status not in statuses:
-        raise DomainError(_("此件当前状态为“%(s)s”，不能进行此操作。", s=case.status_label), field="status")
+        raise Conflict(_("此件当前状态为“%(s)s”，不能进行此操作。", s=case.status_label), field="status")
 
 
 def _unit_assignment(case: Case, by, *, role: str | None = None) -> CaseAssignment:
@@ -345,19 +327,17 @@ def _unit_assignment(case: Case, by, *, role: str | None = None) -> CaseAssignme
 
 # ---- operations ------------------------------------------------------------------------------
 
+@transactional
 def open_case(source: str, title: str, body: str, *, by=None, category: str | None = None, station=None,
               deputy=None, contact_name: str | None = None, contact_phone: str | None = None,
-              source_ref: str | None = None, commit: bool = True) -> Case:
+              source_ref: str | None = None) -> Case:
     """收集: register a new item; it gets a fresh receipt code."""
-    try:
-        if source not in SOURCES:
-            raise DomainError(_("来源不正确。"), field="source")
-        title = clean_text(title, _("标题"), MAX_TITLE, "title")
-        body = clean_text(body, _("内容"), MAX_BODY, "body")
-        contact_name = clean_text(contact_name, _("姓名"), 32, "contact_name", required=False)
-        contact_phone = clean_text(contact_phone, _("电话"), 20, "contact_phone", required=False)
-    except DomainError as error:
-        _refuse(error, commit)
+    if source not in SOURCES:
+        raise DomainError(_("来源不正确。"), field="source")
+    title = clean_text(title, _("标题"), MAX_TITLE, "title")
+    body = clean_text(body, _("内容"), MAX_BODY, "body")
+    contact_name = clean_text(contact_name, _("姓名"), 32, "contact_name", required=False)
+    contact_phone = clean_text(contact_phone, _("电话"), 20, "contact_phone", required=False)
     code = new_receipt_code()
     while db.session.scalar(select(Case.id).where(Case.receipt_code == code)) is not None:
         code = new_receipt_code()  # 32^8 codes: a clash is rare, and the UNIQUE constraint has the last word
@@ -367,20 +347,16 @@ def open_case(source: str, title: str, body: str, *, by=None, category: str | No
     db.session.add(case)
     db.session.flush()
     _step(case, "open", by, note=SOURCES[source])
-    _finish(commit)
     return case
 
 
-def sort_case(case: Case, *, by, category: str | None = None, title: str | None = None,
-              commit: bool = True) -> Case:
+@transactional
+def sort_case(case: Case, *, by, category: str | None = None, title: str | None = None) -> Case:
     """梳理: set the category (the caller validates it against its own list) or a clearer title."""
-    try:
-        _require_manager(by, case)
-        _require_status(case, "new", "assigned")
-        if title is not None:
-            title = clean_text(title, _("标题"), MAX_TITLE, "title")
-    except DomainError as error:
-        _refuse(error, commit)
+    _require_manager(by, case)
+    _require_status(case, "new", "assigned")
+    if title is not None:
+        title = clean_text(title, _("标题"), MAX_TITLE, "title")
     changes = []
     if category is not None and category != case.category:
         changes.append(f"{case.category or '-'} → {category}")
@@ -390,29 +366,26 @@ def sort_case(case: Case, *, by, category: str | None = None, title: str | None 
         case.title = title
     if changes:
         _step(case, "sort", by, note="；".join(changes))
-    _finish(commit)
     return case
 
 
-def assign_case(case: Case, unit, deadline: date | None, *, by, assisting=(), note: str | None = None,
-                commit: bool = True) -> CaseAssignment:
+@transactional
+def assign_case(case: Case, unit, deadline: date | None, *, by, assisting=(),
+                note: str | None = None) -> CaseAssignment:
     """交办: hand the case to a main unit (and optional assisting units) with a deadline (a local date,
     today or later)."""
-    try:
-        _require_manager(by, case)
-        _require_status(case, "new")
-        if unit is None:
-            raise DomainError(_("请选择承办单位。"), field="unit_id")
-        if not getattr(unit, "active", True):
-            raise DomainError(_("该承办单位已停用。"), field="unit_id")
-        if deadline is None:
-            raise DomainError(_("请填写办理期限。"), field="deadline")
-        if deadline < local_today():
-            raise DomainError(_("办理期限不能早于今天。"), field="deadline")
-        assisting = [u for u in assisting if u is not None and u.id != unit.id]
-        note = clean_text(note, _("交办意见"), MAX_NOTE, "note", required=False)
-    except DomainError as error:
-        _refuse(error, commit)
+    _require_manager(by, case)
+    _require_status(case, "new")
+    if unit is None:
+        raise DomainError(_("请选择承办单位。"), field="unit_id")
+    if not getattr(unit, "active", True):
+        raise DomainError(_("该承办单位已停用。"), field="unit_id")
+    if deadline is None:
+        raise DomainError(_("请填写办理期限。"), field="deadline")
+    if deadline < local_today():
+        raise DomainError(_("办理期限不能早于今天。"), field="deadline")
+    assisting = [u for u in assisting if u is not None and u.id != unit.id]
+    note = clean_text(note, _("交办意见"), MAX_NOTE, "note", required=False)
     now = utcnow()
     main = CaseAssignment(case=case, unit=unit, role="main", round=case.round, deadline=deadline,
                           assigned_at=now, assigned_by_id=by.id, state="pending")
@@ -424,38 +397,31 @@ def assign_case(case: Case, unit, deadline: date | None, *, by, assisting=(), no
     names = "、".join([unit.name, *(u.name for u in assisting)])
     _step(case, "assign", by, unit=unit,
           note=_("交办%(units)s，期限 %(d)s", units=names, d=deadline.isoformat()) + (f"；{note}" if note else ""))
-    _finish(commit)
     return main
 
 
-def request_extension(case: Case, until: date | None, reason: str, *, by, commit: bool = True) -> CaseAssignment:
+@transactional
+def request_extension(case: Case, until: date | None, reason: str, *, by) -> CaseAssignment:
     """The main unit asks for a later deadline; staff decide."""
-    try:
-        item = _unit_assignment(case, by, role="main")
-        _require_status(case, "assigned")
-        if item.extension_until is not None:
-            raise DomainError(_("已有一项延期申请等待审批。"), field="until")
-        if until is None or until <= item.deadline:
-            raise DomainError(_("延期后的期限必须晚于原期限（%(d)s）。", d=item.deadline.isoformat()), field="until")
-        reason = clean_text(reason, _("延期理由"), MAX_NOTE, "reason")
-    except DomainError as error:
-        _refuse(error, commit)
+    item = _unit_assignment(case, by, role="main")
+    _require_status(case, "assigned")
+    if item.extension_until is not None:
+        raise DomainError(_("已有一项延期申请等待审批。"), field="until")
+    if until is None or until <= item.deadline:
+        raise DomainError(_("延期后的期限必须晚于原期限（%(d)s）。", d=item.deadline.isoformat()), field="until")
+    reason = clean_text(reason, _("延期理由"), MAX_NOTE, "reason")
     item.extension_until, item.extension_reason = until, reason
     _step(case, "extension_request", by, unit=item.unit, note=f"{until.isoformat()}：{reason}")
-    _finish(commit)
     return item
 
 
-def decide_extension(case: Case, approve: bool, *, by, note: str | None = None,
-                     commit: bool = True) -> CaseAssignment:
-    try:
-        _require_manager(by, case)
-        item = case.main_assignment
-        if item is None or item.extension_until is None:
-            raise DomainError(_("此件没有待审批的延期申请。"))
-        note = clean_text(note, _("审批意见"), MAX_NOTE, "note", required=False)
-    except DomainError as error:
-        _refuse(error, commit)
+@transactional
+def decide_extension(case: Case, approve: bool, *, by, note: str | None = None) -> CaseAssignment:
+    _require_manager(by, case)
+    item = case.main_assignment
+    if item is None or item.extension_until is None:
+        raise DomainError(_("此件没有待审批的延期申请。"))
+    note = clean_text(note, _("审批意见"), MAX_NOTE, "note", required=False)
     until = item.extension_until
     if approve:
         item.deadline, item.extended = until, True
@@ -465,18 +431,15 @@ def decide_extension(case: Case, approve: bool, *, by, note: str | None = None,
     item.extension_until = item.extension_reason = None
     _step(case, "extension_approve" if approve else "extension_refuse", by, unit=item.unit,
           note=until.isoformat() + (f"；{note}" if note else ""))
-    _finish(commit)
     return item
 
 
-def decline_case(case: Case, reason: str, *, by, commit: bool = True) -> CaseAssignment:
+@transactional
+def decline_case(case: Case, reason: str, *, by) -> CaseAssignment:
     """The main unit says the case is not theirs: it goes back to 待交办 for staff to reassign."""
-    try:
-        item = _unit_assignment(case, by, role="main")
-        _require_status(case, "assigned")
-        reason = clean_text(reason, _("退回理由"), MAX_NOTE, "reason")
-    except DomainError as error:
-        _refuse(error, commit)
+    item = _unit_assignment(case, by, role="main")
+    _require_status(case, "assigned")
+    reason = clean_text(reason, _("退回理由"), MAX_NOTE, "reason")
     item.state, item.decline_reason = "declined", reason
     item.extension_until = item.extension_reason = None
     for other in case.assignments:
@@ -484,21 +447,18 @@ def decline_case(case: Case, reason: str, *, by, commit: bool = True) -> CaseAss
             other.state = "withdrawn"
     case.status = "new"
     _step(case, "decline", by, unit=item.unit, note=reason)
-    _finish(commit)
     return item
 
 
-def reply_case(case: Case, text: str, *, by, reply_class: str | None = None, commit: bool = True) -> CaseAssignment:
+@transactional
+def reply_case(case: Case, text: str, *, by, reply_class: str | None = None) -> CaseAssignment:
     """答复: only a unit the case is assigned to (CaseForbidden otherwise). The main unit's reply moves
     the case to 已答复; an assisting unit's reply is recorded for the main unit and staff."""
-    try:
-        item = _unit_assignment(case, by)
-        _require_status(case, "assigned")
-        text = clean_text(text, _("答复内容"), MAX_BODY, "text")
-        if reply_class is not None and reply_class not in REPLY_CLASSES:
-            raise DomainError(_("答复类别不正确。"), field="reply_class")
-    except DomainError as error:
-        _refuse(error, commit)
+    item = _unit_assignment(case, by)
+    _require_status(case, "assigned")
+    text = clean_text(text, _("答复内容"), MAX_BODY, "text")
+    if reply_class is not None and reply_class not in REPLY_CLASSES:
+        raise DomainError(_("答复类别不正确。"), field="reply_class")
     now = utcnow()
     item.state, item.reply, item.reply_class = "replied", text, reply_class
     item.replied_at, item.replied_by_id = now, by.id
@@ -506,45 +466,38 @@ def reply_case(case: Case, text: str, *, by, reply_class: str | None = None, com
     if item.role == "main":
         case.status, case.answered_at = "answered", now
     _step(case, "reply", by, unit=item.unit, note=text[:500])
-    _finish(commit)
     return item
 
 
-def send_answer(case: Case, *, by, text: str | None = None, commit: bool = True) -> Case:
+@transactional
+def send_answer(case: Case, *, by, text: str | None = None) -> Case:
     """反馈: the answer goes back to the constituent (shown when they track their receipt code). By
     default the main unit's reply; staff may edit it into plain words."""
-    try:
-        _require_manager(by, case)
-        _require_status(case, "answered")
-        main = case.main_assignment
-        text = clean_text(text if text is not None else (main.reply if main else ""), _("反馈内容"), MAX_BODY, "text")
-    except DomainError as error:
-        _refuse(error, commit)
+    _require_manager(by, case)
+    _require_status(case, "answered")
+    main = case.main_assignment
+    text = clean_text(text if text is not None else (main.reply if main else ""), _("反馈内容"), MAX_BODY, "text")
     case.answer, case.sent_at, case.status = text, utcnow(), "sent"
     _step(case, "send", by, note=text[:500])
-    _finish(commit)
     return case
 
 
-def rate_case(case: Case, rating: str, *, by=None, rater: str = "constituent", note: str | None = None,
-              commit: bool = True) -> CaseRating:
+@transactional
+def rate_case(case: Case, rating: str, *, by=None, rater: str = "constituent", note: str | None = None) -> CaseRating:
     """评价, once per round. 不满意 in round 1 reopens the case (round 2, back to 待交办); otherwise the
     case is closed."""
-    try:
-        if rating not in RATINGS:
-            raise DomainError(_("请选择评价：满意、基本满意或不满意。"), field="rating")
-        if rater not in RATERS:
-            raise DomainError(_("评价人不正确。"), field="rater")
-        if rater == "deputy" and (by is None or by.deputy_id is None or by.deputy_id != case.deputy_id):
-            raise CaseForbidden(_("只有反映此件的代表可以评价。"))
-        if rater == "staff":
-            _require_manager(by, case)
-        if any(r.round == case.round for r in case.ratings):
-            raise DomainError(_("此件已评价过，不能重复评价。"), field="rating")
-        _require_status(case, "sent")
-        note = clean_text(note, _("评价意见"), MAX_NOTE, "note", required=False)
-    except DomainError as error:
-        _refuse(error, commit)
+    if rating not in RATINGS:
+        raise DomainError(_("请选择评价：满意、基本满意或不满意。"), field="rating")
+    if rater not in RATERS:
+        raise DomainError(_("评价人不正确。"), field="rater")
+    if rater == "deputy" and (by is None or by.deputy_id is None or by.deputy_id != case.deputy_id):
+        raise CaseForbidden(_("只有反映此件的代表可以评价。"))
+    if rater == "staff":
+        _require_manager(by, case)
+    if any(r.round == case.round for r in case.ratings):
+        raise DomainError(_("此件已评价过，不能重复评价。"), field="rating")
+    _require_status(case, "sent")
+    note = clean_text(note, _("评价意见"), MAX_NOTE, "note", required=False)
     now = utcnow()
     item = CaseRating(case=case, round=case.round, rating=rating, rater=rater, note=note,
                       rated_by_id=by.id if by else None, rated_at=now)
@@ -557,36 +510,30 @@ def rate_case(case: Case, rating: str, *, by=None, rater: str = "constituent", n
     else:
         case.status, case.closed_at = "closed", now
         _step(case, "close", by)
-    _finish(commit)
     return item
 
 
-def close_case(case: Case, *, by, note: str | None = None, commit: bool = True) -> Case:
+@transactional
+def close_case(case: Case, *, by, note: str | None = None) -> Case:
     """Close an answered case that nobody rated (the constituent could not be reached)."""
-    try:
-        _require_manager(by, case)
-        _require_status(case, "sent")
-        note = clean_text(note, _("办结说明"), MAX_NOTE, "note", required=False)
-    except DomainError as error:
-        _refuse(error, commit)
+    _require_manager(by, case)
+    _require_status(case, "sent")
+    note = clean_text(note, _("办结说明"), MAX_NOTE, "note", required=False)
     case.status, case.closed_at = "closed", utcnow()
     _step(case, "close", by, note=note)
-    _finish(commit)
     return case
 
 
-def merge_cases(duplicate: Case, into: Case, *, by, commit: bool = True) -> Case:
+@transactional
+def merge_cases(duplicate: Case, into: Case, *, by) -> Case:
     """Fold a duplicate into another open case; its receipt code then tracks the other case."""
-    try:
-        _require_manager(by, duplicate)
-        _require_manager(by, into)
-        if duplicate.id == into.id:
-            raise DomainError(_("不能与自身合并。"), field="into")
-        _require_status(duplicate, "new", "assigned")
-        if into.status in ("merged", "closed"):
-            raise DomainError(_("只能并入未办结的件。"), field="into")
-    except DomainError as error:
-        _refuse(error, commit)
+    _require_manager(by, duplicate)
+    _require_manager(by, into)
+    if duplicate.id == into.id:
+        raise DomainError(_("不能与自身合并。"), field="into")
+    _require_status(duplicate, "new", "assigned")
+    if into.status in ("merged", "closed"):
+        raise DomainError(_("只能并入未办结的件。"), field="into")
     for item in duplicate.assignments:
         if item.state == "pending":
             item.state = "withdrawn"
@@ -594,7 +541,6 @@ def merge_cases(duplicate: Case, into: Case, *, by, commit: bool = True) -> Case
     duplicate.status, duplicate.merged_into = "merged", into
     _step(duplicate, "merge", by, note=_("并入第 %(id)d 号", id=into.id))
     _step(into, "merged_from", by, note=_("第 %(id)d 号并入：%(t)s", id=duplicate.id, t=duplicate.title))
-    _finish(commit)
     return into
 
 

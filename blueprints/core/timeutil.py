@@ -1,5 +1,6 @@
 """Times are stored in UTC and shown in Asia/Shanghai."""
-from datetime import UTC, datetime
+import calendar
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -22,6 +23,15 @@ def to_local(value: datetime | None) -> datetime | None:
 
 def local_today():
     return datetime.now(LOCAL_TZ).date()
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later; a day past the month's end becomes its last day
+    (31 January + 1 month = 28/29 February), as offices count deadlines."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 class UTCDateTime(TypeDecorator):

@@ -1,6 +1,7 @@
 """Request plumbing every area relies on: sessions, security headers, error pages, SQLite pragmas."""
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
+from .errors import DomainError
 from .extensions import db, login_manager
 from .htmx import is_htmx
 from .pagination import MAX_ID
@@ -25,6 +27,20 @@ class BoundedIntConverter(IntegerConverter):
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
+
+# htmx 2 swaps only 2xx answers by default; a refusal (400 bad request, 403, 404, 409 conflict, 422
+# invalid, 429) carries its Chinese message in the fragment, so it is swapped like a success. A
+# server error is not swapped: static/js/htmx-errors.js says so above the page instead.
+HTMX_CONFIG = json.dumps({
+    "includeIndicatorStyles": False,
+    "historyCacheSize": 0,
+    "responseHandling": [
+        {"code": "204", "swap": False},
+        {"code": "[23]..", "swap": True},
+        {"code": "4..", "swap": True, "error": False},
+        {"code": "...", "swap": False, "error": True},
+    ],
+}, separators=(",", ":"))
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -103,7 +119,8 @@ def init_app(app: Flask) -> None:
     def template_globals():
         from .models import ROLE_LABELS
 
-        return {"csrf_token": generate_csrf, "ROLE_LABELS": ROLE_LABELS, "is_htmx": is_htmx}
+        return {"csrf_token": generate_csrf, "ROLE_LABELS": ROLE_LABELS, "is_htmx": is_htmx,
+                "htmx_config": HTMX_CONFIG}
 
     @app.template_filter("localtime")
     def localtime(value, fmt="%Y-%m-%d %H:%M"):
@@ -117,7 +134,7 @@ def init_app(app: Flask) -> None:
     def error_page(code: int, title: str, message: str):
         def handler(error):
             db.session.rollback()
-            detail = getattr(error, "description", None) if code in (400, 404, 409) else None
+            detail = getattr(error, "description", None) if code in (400, 403, 404, 409, 422) else None
             if isinstance(detail, str) and detail.isascii():
                 detail = None  # werkzeug's English defaults are not for our users
             template = "errors/_error.html" if is_htmx() else "errors/error.html"
@@ -127,6 +144,7 @@ def init_app(app: Flask) -> None:
 
     errors = {
         400: (_("请求有误"), _("提交的内容无法处理，请检查后重试。")),
+        422: (_("未能保存"), _("提交的内容不符合要求，未做任何修改。")),
         403: (_("没有权限"), _("您的账号没有权限访问此页面。")),
         404: (_("页面不存在"), _("您要找的页面不存在或已被移除。")),
         405: (_("请求方式不允许"), _("此页面不接受这种请求方式。")),
@@ -137,6 +155,14 @@ def init_app(app: Flask) -> None:
     }
     for code, (title, message) in errors.items():
         app.register_error_handler(code, error_page(code, title, message))
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        # A refusal no view caught: its own message and status, as a page or an HTMX fragment.
+        db.session.rollback()
+        title = errors.get(error.status, errors[422])[0]
+        template = "errors/_error.html" if is_htmx() else "errors/error.html"
+        return render_template(template, code=error.status, title=title, message=error.message), error.status
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -93,7 +93,7 @@ def record_reception(station: Station, values: dict, *, by) -> Reception:
     if follow_up:
         title = summary.splitlines()[0][:60]
         case = cases.open_case("reception", title, summary, by=by, category=category, station=station,
-                               contact_name=visit.visitor_name, contact_phone=visit.visitor_phone, commit=False)
+                               contact_name=visit.visitor_name, contact_phone=visit.visitor_phone)
         visit.case_id = case.id
     commit_or_refuse()
     return visit

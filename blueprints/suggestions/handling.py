@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..core import audit, cases
 from ..core.errors import DomainError, clean_text, commit_or_refuse
 from ..core.extensions import db
-from ..core.timeutil import local_today, to_local, utcnow
+from ..core.timeutil import add_months, local_today, to_local, utcnow
 from .models import (
     CONTACT_STAGES,
     CONTACT_WAYS,
@@ -32,11 +31,11 @@ MAX_MONTHS = 6
 
 
 def default_deadline(today: date | None = None) -> date:
-    return (today or local_today()) + relativedelta(months=DEFAULT_MONTHS)
+    return add_months(today or local_today(), DEFAULT_MONTHS)
 
 
 def latest_deadline(today: date | None = None) -> date:
-    return (today or local_today()) + relativedelta(months=MAX_MONTHS)
+    return add_months(today or local_today(), MAX_MONTHS)
 
 
 def open_case_for(suggestion: Suggestion, by) -> None:
@@ -46,7 +45,7 @@ def open_case_for(suggestion: Suggestion, by) -> None:
     if len(body) > cases.MAX_BODY:
         body = body[: cases.MAX_BODY - 1] + "…"
     case = cases.open_case("suggestion", suggestion.title, body, by=by, category=suggestion.category,
-                           deputy=suggestion.lead_deputy, source_ref=f"suggestion:{suggestion.id}", commit=False)
+                           deputy=suggestion.lead_deputy, source_ref=f"suggestion:{suggestion.id}")
     suggestion.case = case
 
 
@@ -93,7 +92,7 @@ def _check_assignment(suggestion: Suggestion, unit, deadline: date | None, by) -
 
 
 def _assign(suggestion: Suggestion, unit, assisting, deadline: date, by, note: str | None) -> None:
-    cases.assign_case(suggestion.case, unit, deadline, by=by, assisting=assisting, note=note, commit=False)
+    cases.assign_case(suggestion.case, unit, deadline, by=by, assisting=assisting, note=note)
     suggestion.status = "assigned"
     _sync(suggestion)
 
@@ -164,11 +163,11 @@ def request_extension(suggestion: Suggestion, until: date | None, reason: str, *
     try:
         _unit_of(by)
         if until is not None and suggestion.case and suggestion.case.main_assignment:
-            limit = to_local(suggestion.case.main_assignment.assigned_at).date() + relativedelta(months=MAX_MONTHS)
+            limit = add_months(to_local(suggestion.case.main_assignment.assigned_at).date(), MAX_MONTHS)
             if until > limit:
                 raise DomainError(_("延期后的期限不能超过交办之日起六个月（%(d)s）。", d=limit.isoformat()),
                                   field="until")
-        cases.request_extension(suggestion.case, until, reason, by=by, commit=False)
+        cases.request_extension(suggestion.case, until, reason, by=by)
     except DomainError:
         db.session.rollback()
         raise
@@ -178,7 +177,7 @@ def request_extension(suggestion: Suggestion, until: date | None, reason: str, *
 def decide_extension(suggestion: Suggestion, approve: bool, *, by, note: str | None = None) -> None:
     try:
         _require_staff(by)
-        cases.decide_extension(suggestion.case, approve, by=by, note=note, commit=False)
+        cases.decide_extension(suggestion.case, approve, by=by, note=note)
         _sync(suggestion)
     except DomainError:
         db.session.rollback()
@@ -190,7 +189,7 @@ def decline(suggestion: Suggestion, reason: str, *, by) -> None:
     """The main unit declines with a reason; the suggestion waits for staff to reassign it."""
     try:
         _unit_of(by)
-        cases.decline_case(suggestion.case, reason, by=by, commit=False)
+        cases.decline_case(suggestion.case, reason, by=by)
         suggestion.status = "registered"
         suggestion.main_unit_id = suggestion.deadline = None  # not theirs: staff reassign it
     except DomainError:
@@ -230,7 +229,7 @@ def reply(suggestion: Suggestion, text: str, reply_class: str | None = None, *, 
                 letter_type = sniff_attachment(letter[0], letter[1])
         else:
             reply_class = reasons = promised_on = letter = None
-        assignment = cases.reply_case(suggestion.case, text, by=by, reply_class=reply_class, commit=False)
+        assignment = cases.reply_case(suggestion.case, text, by=by, reply_class=reply_class)
     except DomainError:
         db.session.rollback()
         raise
@@ -269,7 +268,7 @@ def rate(suggestion: Suggestion, rating: str, note: str | None = None, *, by) ->
         if rating not in RATINGS:
             raise DomainError(_("请选择评价：满意、基本满意或不满意。"), field="rating")
         note = clean_text(note, _("评价意见"), MAX_NOTE, "note", required=rating == "unsatisfied")
-        cases.rate_case(suggestion.case, rating, by=by, rater="deputy", note=note, commit=False)
+        cases.rate_case(suggestion.case, rating, by=by, rater="deputy", note=note)
     except DomainError:
         db.session.rollback()
         raise

@@ -1,0 +1,124 @@
+"""One owner per transaction: the unit of work every write goes through.
+
+    with transaction():
+        ...                      # services add and change rows and flush
+        after_commit(send_mail)  # runs only once the outermost block has committed
+
+The outermost ``with transaction():`` commits when its block ends and rolls back when it raises;
+nested blocks (a service calling another service) only flush, so the caller's work and the callee's
+commit together or not at all. On SQLite the outermost block begins ``BEGIN IMMEDIATE``: it takes the
+write lock before it reads, so concurrent writers wait for each other (``busy_timeout``) instead of
+failing with "database is locked" when a read snapshot turns out to be stale. A request that only
+reads never enters a transaction block and never takes the write lock.
+
+An ``IntegrityError`` leaving a block becomes a ``DomainError`` chosen by the violated constraint's
+name (``core.errors.constraint_refusal``): the database is the final word on duplicates, and the
+user gets a Chinese message saying which rule the change broke. Nothing is written.
+
+Nothing else in the application commits or rolls back (tests check this): services flush, views
+and CLI commands wrap the service call in ``transaction()`` (or call a service that does).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .errors import constraint_refusal
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+_DEPTH = "uow_depth"
+_CALLBACKS = "uow_after_commit"
+
+
+def in_transaction() -> bool:
+    """True inside a ``with transaction():`` block."""
+    return db.session().info.get(_DEPTH, 0) > 0
+
+
+def after_commit(callback: Callable[[], object]) -> None:
+    """Run ``callback()`` after the outermost transaction commits; never if it rolls back."""
+    if not in_transaction():
+        raise RuntimeError("after_commit() outside a transaction() block")
+    db.session().info.setdefault(_CALLBACKS, []).append(callback)
+
+
+def _begin_outermost(session) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        return  # PostgreSQL: carry on in the request's transaction (READ COMMITTED, row locks decide)
+    if session.new or session.dirty or session.deleted:
+        # A rollback would silently drop them: changes belong inside the block.
+        raise RuntimeError("unsaved changes made outside a transaction() block")
+    if session.in_transaction():
+        # End the read snapshot: a deferred transaction that has read cannot become a writer once
+        # another connection has committed (SQLITE_BUSY_SNAPSHOT), whatever the busy timeout.
+        session.rollback()
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """The unit of work: the outermost block commits or rolls back, nested blocks only flush."""
+    session = db.session()
+    info = session.info
+    depth = info.get(_DEPTH, 0)
+    if depth:
+        info[_DEPTH] = depth + 1
+        try:
+            yield
+            session.flush()
+        except IntegrityError as exc:
+            raise constraint_refusal(exc) from exc
+        finally:
+            info[_DEPTH] = depth
+        return
+
+    _begin_outermost(session)
+    info[_DEPTH] = 1
+    info[_CALLBACKS] = []
+    try:
+        yield
+        session.commit()
+    except IntegrityError as exc:
+        _rollback(session)
+        raise constraint_refusal(exc) from exc
+    except BaseException:
+        _rollback(session)
+        raise
+    finally:
+        info[_DEPTH] = 0
+    callbacks = info.pop(_CALLBACKS, [])
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # the change is committed; a failed follow-up must not undo the answer
+            log.exception("after-commit callback %r failed", callback)
+
+
+def _rollback(session) -> None:
+    session.info.pop(_CALLBACKS, None)
+    session.rollback()
+
+
+def transactional(function: Callable) -> Callable:
+    """Decorator: the function body is one unit of work (nested when called inside another)."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with transaction():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_callbacks(session, previous_transaction):
+    # A rollback from anywhere (an error page, the end of a request) drops pending follow-ups.
+    if previous_transaction.parent is None:
+        session.info.pop(_CALLBACKS, None)
