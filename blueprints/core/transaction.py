@@ -51,11 +51,11 @@ def after_commit(callback: Callable[[], object]) -> None:
 
 
 def _begin_outermost(session) -> None:
+    if session.new or session.dirty or session.deleted:
+        # Changes belong inside the block (on SQLite the rollback below would silently drop them).
+        raise RuntimeError("unsaved changes made outside a transaction() block")
     if session.get_bind().dialect.name != "sqlite":
         return  # PostgreSQL: carry on in the request's transaction (READ COMMITTED, row locks decide)
-    if session.new or session.dirty or session.deleted:
-        # A rollback would silently drop them: changes belong inside the block.
-        raise RuntimeError("unsaved changes made outside a transaction() block")
     if session.in_transaction():
         # End the read snapshot: a deferred transaction that has read cannot become a writer once
         # another connection has committed (SQLITE_BUSY_SNAPSHOT), whatever the busy timeout.
