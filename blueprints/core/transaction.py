@@ -107,6 +107,12 @@ def _rollback(session) -> None:
     session.rollback()
 
 
+def discard() -> None:
+    """Drop what a failed request left in the session (error pages, CLI error paths): the database
+    never saw it committed. Not for refusing a change: raise inside ``transaction()`` instead."""
+    _rollback(db.session())
+
+
 def transactional(function: Callable) -> Callable:
     """Decorator: the function body is one unit of work (nested when called inside another)."""
     @functools.wraps(function)
