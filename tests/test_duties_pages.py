@@ -308,3 +308,24 @@ def test_cli_prints_the_ranking_and_publishes(app, make_deputy):
     assert result.exit_code == 0 and "履职计分规则" in result.output
     result = runner.invoke(args=["duties", "publish-results", str(YEAR), "--as", "nobody"])
     assert result.exit_code != 0 and "不存在" in result.output
+
+
+def test_refusals_on_duties_pages_show_the_message_with_their_status(client, auth, users, make_deputy):
+    """Invalid input answers 422, a constraint's refusal its own message: an assessment without a
+    choice, an absence recorded twice (the UNIQUE's message, flashed on the archive), a term whose end
+    comes before its start."""
+    deputy = make_deputy(name="钱进")
+    report = reports.schedule(deputy, TODAY, "城关镇代表之家", None, users["staff"])
+    reports.set_qr_open(report, True, users["staff"])
+    url = f"/assess/{report.qr_token}"
+    client.get(url)
+    assert client.post(url, data={"choice": "all-of-them"}).status_code == 422
+    auth.login("staff")
+    absence = {"occurred_on": TODAY.isoformat(), "note": "未请假"}
+    assert client.post(f"/duties/deputies/{deputy.id}/absences", data=absence).status_code == 303
+    response = client.post(f"/duties/deputies/{deputy.id}/absences", data=absence, follow_redirects=True)
+    assert "该代表当天的缺席已经登记过" in response.get_data(as_text=True)
+    term = {"level": "county", "name": "第十八届", "starts_on": TODAY.isoformat(),
+            "ends_on": (TODAY - timedelta(days=1)).isoformat()}
+    response = client.post("/duties/terms", data=term, follow_redirects=True)
+    assert "结束日期必须晚于开始日期" in response.get_data(as_text=True)

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
-from werkzeug.exceptions import Forbidden
 
-from blueprints.core.errors import DomainError
+from blueprints.core.errors import DomainError, Forbidden
 from blueprints.core.extensions import db
 from blueprints.core.models import AuditEntry
 from blueprints.core.timeutil import local_today

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import Forbidden
 
 from ..core import audit
@@ -97,39 +96,30 @@ def _grouped(activities) -> list[dict]:
 
 def linkable_inspections(project: Project, limit: int = 300) -> list[dict]:
     """Verified inspections, surveys and law checks from the project's year on, not linked yet."""
-    from ..duties.models import Activity
+    from ..duties.services import activities_for_project_picker
 
     linked = select(ProjectInspection.activity_id).where(ProjectInspection.project_id == project.id)
-    rows = db.session.scalars(
-        select(Activity).options(joinedload(Activity.deputy))
-        .where(Activity.type_code.in_(INSPECTION_TYPES), Activity.status == "verified",
-               Activity.year >= project.year, Activity.id.not_in(linked))
-        .order_by(Activity.occurred_on.desc(), Activity.id.desc()).limit(limit)).all()
-    return _grouped(rows)
+    return _grouped(activities_for_project_picker(INSPECTION_TYPES, project.year, linked, limit))
 
 
 def project_inspections(project: Project) -> list[dict]:
     """The linked inspections, for the public page: date, title and the deputies who went."""
-    from ..duties.models import Activity
+    from ..duties.services import verified_activities_among
 
-    rows = db.session.scalars(
-        select(Activity).options(joinedload(Activity.deputy))
-        .join(ProjectInspection, ProjectInspection.activity_id == Activity.id)
-        .where(ProjectInspection.project_id == project.id, Activity.status == "verified")
-        .order_by(Activity.occurred_on.desc(), Activity.id)).all()
-    return _grouped(rows)
+    linked = select(ProjectInspection.activity_id).where(ProjectInspection.project_id == project.id)
+    return _grouped(verified_activities_among(linked))
 
 
 def link_inspection(project: Project, activity_ids: list[int], actor) -> int:
     """Link verified inspection activities to the project; returns how many were linked."""
-    from ..duties.models import Activity
+    from ..duties.services import activities_by_ids
 
     if not actor.has_role("staff"):
         raise Forbidden(_("只有代表工委工作人员可以关联代表视察。"))
     ids = sorted(set(activity_ids))
     if not ids:
         raise DomainError(_("请选择要关联的代表视察活动。"), field="activity_ids")
-    activities = db.session.scalars(select(Activity).where(Activity.id.in_(ids))).all()
+    activities = activities_by_ids(ids)
     if len(activities) != len(ids):
         raise DomainError(_("所选履职活动不存在。"), field="activity_ids")
     if any(a.type_code not in INSPECTION_TYPES for a in activities):

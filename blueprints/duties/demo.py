@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..core.extensions import db
 from ..core.models import User
 from ..core.timeutil import local_today, utcnow
+from ..core.transaction import transaction
 from ..registry.models import Deputy
 from . import scoring
 from .models import Absence, Activity, CongressTerm, VoterReport
@@ -32,6 +33,12 @@ TITLES = {
 
 
 def load(seed: int = 2026) -> None:
+    """One unit of work: the area's demo data is stored whole or not at all."""
+    with transaction():
+        _load(seed)
+
+
+def _load(seed: int) -> None:
     rng = random.Random(seed)
     today = local_today()
     year = today.year
@@ -39,7 +46,7 @@ def load(seed: int = 2026) -> None:
     db.session.add(CongressTerm(level="county", name="第十八届", starts_on=date(year - 3, 1, 1)))
     for level in ("township", "city"):
         db.session.add(CongressTerm(level=level, name="本届", starts_on=date(year - 3, 1, 1)))
-    db.session.commit()
+    db.session.flush()
     scoring.ensure_year(year - 1)
     scoring.ensure_year(year)
     deputies = db.session.scalars(select(Deputy).where(Deputy.ended_on.is_(None)).order_by(Deputy.id)).all()
@@ -75,6 +82,6 @@ def load(seed: int = 2026) -> None:
             questions="村道何时硬化？学校门口能否增设红绿灯？" if held else None,
             paper_satisfied=rng.randint(20, 40) if held else 0, paper_basic=rng.randint(0, 8) if held else 0,
             paper_unsatisfied=rng.randint(0, 2) if held else 0, qr_token=secrets.token_urlsafe(16)))
-    db.session.commit()
+    db.session.flush()
     if staff is not None:
         scoring.publish_rules(year, staff)

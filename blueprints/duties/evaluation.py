@@ -11,12 +11,13 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from ..core import audit
-from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db
+from ..core.flow import run_action, run_form
 from ..core.htmx import render_page
 from ..core.pagination import int_arg, page_number, paginate, parse_positive_int
 from ..core.permissions import role_required
 from ..core.timeutil import local_today
+from ..core.transaction import transaction
 from ..registry.models import LEVEL_LABELS, LEVELS, Deputy
 from . import charts, scoring, services
 from .forms import AbsenceForm, ReminderForm, TermForm, rules_form_class
@@ -96,8 +97,8 @@ def archive_xlsx(deputy_id: int):
     for a in db.session.scalars(services.deputy_activities(deputy.id, year)):
         sheet.append([a.occurred_on, a.type_label, a.title, a.place or "", float(a.duration_hours or 0) or None,
                       a.status_label, a.description or ""])
-    audit.record("export", "archive", deputy.id, f"导出{deputy.name} {year} 年度履职档案", actor=_user())
-    db.session.commit()
+    with transaction():
+        audit.record("export", "archive", deputy.id, f"导出{deputy.name} {year} 年度履职档案", actor=_user())
     return _xlsx_response(workbook, f"{deputy.name}{year}年度履职档案.xlsx")
 
 
@@ -107,11 +108,12 @@ def absence_new(deputy_id: int):
     deputy = _deputy(deputy_id)
     form = AbsenceForm()
     if form.validate_on_submit():
-        try:
-            scoring.record_absence(deputy, form.occurred_on.data, form.note.data, _user())
+        _result, error = run_action(
+            lambda: scoring.record_absence(deputy, form.occurred_on.data, form.note.data, _user()))
+        if error is None:
             flash(_("已登记缺席。"), "success")
-        except DomainError as exc:
-            flash(exc.message, "error")
+        else:
+            flash(error.message, "error")
     else:
         flash(_("请填写缺席日期（年-月-日）。"), "error")
     return redirect(url_for("duties.archive", deputy_id=deputy.id), 303)
@@ -152,27 +154,18 @@ def rules_year(year: int):
         form.min_standing_committee.data = scoring_year.min_standing_committee
         form.min_survey.data = scoring_year.min_survey
         form.min_inspection.data = scoring_year.min_inspection
-    status = 200
-    if form.validate_on_submit():
-        try:
-            scoring.save_rules(
-                year, {code: (getattr(form, f"points_{code}").data, getattr(form, f"cap_{code}").data)
-                       for code in codes},
-                absence_deduction=form.absence_deduction.data,
-                minimums={"standing_committee": form.min_standing_committee.data or 0,
-                          "survey": form.min_survey.data or 0, "inspection": form.min_inspection.data or 0},
-                actor=_user())
-        except DomainError as exc:
-            db.session.rollback()
-            attach_to_form(form, exc, "absence_deduction")
-            status = 422
-        else:
-            flash(_("%(y)d 年度计分规则已保存。", y=year), "success")
-            return redirect(url_for("duties.rules_year", year=year), 303)
-    elif request.method == "POST":
-        status = 422
-    return render_template("duties/rules_year.html", form=form, year=year, scoring_year=scoring_year,
-                           codes=codes), status
+    return run_form(
+        form, lambda f: scoring.save_rules(
+            year, {code: (getattr(f, f"points_{code}").data, getattr(f, f"cap_{code}").data) for code in codes},
+            absence_deduction=f.absence_deduction.data,
+            minimums={"standing_committee": f.min_standing_committee.data or 0,
+                      "survey": f.min_survey.data or 0, "inspection": f.min_inspection.data or 0},
+            actor=_user()),
+        success=_("%(y)d 年度计分规则已保存。", y=year), redirect_to=url_for("duties.rules_year", year=year),
+        render=lambda status: (render_template("duties/rules_year.html", form=form, year=year,
+                                               scoring_year=scoring_year,
+                                               codes=codes), status),
+        field="absence_deduction")
 
 
 @bp.post("/duties/rules/<int:year>/publish")
@@ -198,19 +191,12 @@ def term_new():
     if not form.validate_on_submit():
         _flash_form_errors(form)
         return redirect(url_for("duties.rules"), 303)
-    if form.ends_on.data and form.ends_on.data <= form.starts_on.data:
-        flash(_("结束日期必须晚于开始日期。"), "error")
-        return redirect(url_for("duties.rules"), 303)
-    term = db.session.scalar(select(CongressTerm).where(CongressTerm.level == form.level.data,
-                                                        CongressTerm.name == form.name.data.strip()))
-    if term is None:
-        term = CongressTerm(level=form.level.data, name=form.name.data.strip())
-        db.session.add(term)
-    term.starts_on, term.ends_on = form.starts_on.data, form.ends_on.data
-    db.session.flush()
-    audit.record("update", "term", term.id, f"设置{LEVEL_LABELS[term.level]}人大{term.name}任期", actor=_user())
-    db.session.commit()
-    flash(_("届次任期已保存。"), "success")
+    _result, error = run_action(lambda: scoring.save_term(form.level.data, form.name.data, form.starts_on.data,
+                                                          form.ends_on.data, _user()))
+    if error is None:
+        flash(_("届次任期已保存。"), "success")
+    else:
+        flash(error.message, "error")
     return redirect(url_for("duties.rules"), 303)
 
 
@@ -260,8 +246,9 @@ def evaluation_xlsx():
     for r in scoring.all_totals(year, level):
         sheet.append([r["rank"], r["name"], float(r["total"]), r["absences"],
                       *(float(r[code]) for code in ACTIVITY_TYPES)])
-    audit.record("export", "evaluation", year, f"导出 {year} 年度{LEVEL_LABELS[level]}人大代表履职排名", actor=_user())
-    db.session.commit()
+    with transaction():
+        audit.record("export", "evaluation", year, f"导出 {year} 年度{LEVEL_LABELS[level]}人大代表履职排名",
+                     actor=_user())
     return _xlsx_response(workbook, f"{year}年度{LEVEL_LABELS[level]}人大代表履职排名.xlsx")
 
 
@@ -275,11 +262,12 @@ def reminder_new():
     if deputy is None:
         abort(404)
     if form.validate_on_submit():
-        try:
-            scoring.record_reminder(deputy, year, form.held_on.data, form.note.data, _user())
+        _result, error = run_action(
+            lambda: scoring.record_reminder(deputy, year, form.held_on.data, form.note.data, _user()))
+        if error is None:
             flash(_("已记录对%(n)s的谈话提醒。", n=deputy.name), "success")
-        except DomainError as exc:
-            flash(exc.message, "error")
+        else:
+            flash(error.message, "error")
     else:
         _flash_form_errors(form)
     return redirect(url_for("duties.evaluation", year=year, level=level) + "#lowest", 303)

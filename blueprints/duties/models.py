@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
+from ..core.errors import Conflict, DomainError, register_constraint_messages
 from ..core.extensions import db
 from ..core.timeutil import UTCDateTime, utcnow
 
@@ -286,3 +288,32 @@ class CongressTerm(db.Model):
     name: Mapped[str] = mapped_column(String(32))
     starts_on: Mapped[date]
     ends_on: Mapped[date | None]
+
+
+# ---- what the constraints mean to a user (core.transaction turns their IntegrityError into these) --
+# The services check the same rules first and say so field by field; these are the final word when
+# two requests race past the checks (a double click, two staff at once), named as in 0004_duties.
+
+register_constraint_messages({
+    # The form's one-time token (source "self" or "batch", source_ref = the nonce) per deputy.
+    "uq_duty_activities_source_source_ref_deputy_id": _l("该活动已经提交过，请勿重复提交。"),
+    "ck_duty_activities_duration": (_l("活动时长应大于 0，且不超过 7 天（168 小时）。"), "duration_minutes"),
+    "ck_duty_activities_year": (_l("活动日期的年度超出范围。"), "occurred_on"),
+    "ck_duty_activities_type_code": (_l("请选择活动类型。"), "type_code"),
+    "ck_duty_scoring_years_absence_deduction": (_l("缺席扣分不能为负数（填写要扣除的分数）。"), "absence_deduction"),
+    "ck_duty_scoring_years_minimums": (_l("届内最低次数应为 0 到 100 之间的整数。"), "min_standing_committee"),
+    "ck_duty_scoring_years_year": (_l("年度超出范围。"), "year"),
+    "ck_duty_points_rules_points": _l("计分规则的分值不能为负数。"),
+    "ck_duty_points_rules_annual_cap": _l("计分规则的年度上限不能为负数。"),
+    "ck_duty_voter_reports_attendance": (_l("人数应为 0 或正整数。"), "attendance"),
+    "ck_duty_voter_reports_paper": (_l("人数应为 0 或正整数。"), "satisfied"),
+    "ck_duty_congress_terms_dates": (_l("结束日期必须晚于开始日期。"), "ends_on"),
+}, kind=DomainError)
+register_constraint_messages({
+    "uq_duty_report_assessments_report_id_device_hash": _l("这部手机已经提交过本次测评，感谢参与。"),
+    "uq_duty_absences_deputy_id_occurred_on": (_l("该代表当天的缺席已经登记过。"), "occurred_on"),
+    "uq_duty_reminders_deputy_id_year": (_l("该代表本年度的谈话提醒已经记录过。"), "note"),
+    "uq_duty_congress_terms_level_name": (_l("该届次已经登记过，请刷新后修改。"), "name"),
+    "pk_duty_scoring_years": _l("该年度的计分规则刚刚由他人建立，请刷新后再保存。"),
+    "uq_duty_points_rules_year_type_code": _l("该年度的计分规则刚刚由他人修改，请刷新后再保存。"),
+}, kind=Conflict)

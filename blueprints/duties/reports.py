@@ -1,5 +1,7 @@
 """Reports to voters (述职评议): scheduling, the record of the meeting, and the democratic
-assessment (民主测评) on paper or by voters scanning the event's QR code, one submission per phone."""
+assessment (民主测评) on paper or by voters scanning the event's QR code, one submission per phone.
+Each write is one unit of work (``@transactional``); a second answer from the same phone is refused by
+uq_duty_report_assessments_report_id_device_hash with the message registered in models.py."""
 from __future__ import annotations
 
 import hashlib
@@ -10,14 +12,16 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
 
 from ..core import audit
-from ..core.errors import DomainError, commit_or_refuse
+from ..core.errors import Conflict, DomainError
 from ..core.extensions import db
 from ..core.timeutil import local_today
+from ..core.transaction import transactional
 from ..registry.models import Deputy
 from .models import ASSESSMENT_CHOICES, ReportAssessment, VoterReport
 from .services import record_activity
 
 
+@transactional
 def schedule(deputy: Deputy, when: date, place: str, constituency: str | None, actor) -> VoterReport:
     place = (place or "").strip()
     if not place:
@@ -33,10 +37,10 @@ def schedule(deputy: Deputy, when: date, place: str, constituency: str | None, a
     db.session.flush()
     audit.record("create", "voter_report", report.id, f"安排{deputy.name}向选民述职（{when.isoformat()}）",
                  actor=actor)
-    db.session.commit()
     return report
 
 
+@transactional
 def record_meeting(report: VoterReport, *, attendance: int, questions: str | None, satisfied: int, basic: int,
                    unsatisfied: int, actor) -> None:
     """Record the held meeting and the paper forms; the report counts as the deputy's activity."""
@@ -57,13 +61,12 @@ def record_meeting(report: VoterReport, *, attendance: int, questions: str | Non
     audit.record("update", "voter_report", report.id, f"登记{report.deputy.name}述职评议结果", actor=actor,
                  changes=audit.diff(before, audit.snapshot(
                      report, ("held", "attendance", "paper_satisfied", "paper_basic", "paper_unsatisfied"))))
-    db.session.commit()
 
 
+@transactional
 def set_qr_open(report: VoterReport, is_open: bool, actor) -> None:
     report.qr_open = is_open
     audit.record("update", "voter_report", report.id, ("开放" if is_open else "关闭") + "扫码测评", actor=actor)
-    db.session.commit()
 
 
 def qr_counts(report_id: int) -> dict[str, int]:
@@ -77,15 +80,16 @@ def device_hash(device_id: str, report: VoterReport) -> str:
     return hashlib.sha256(f"{report.qr_token}:{device_id}".encode()).hexdigest()
 
 
+@transactional
 def submit_assessment(report: VoterReport, device_id: str, choice: str) -> None:
     if not report.qr_open:
-        raise DomainError(_("本次述职的扫码测评未开放或已结束。"))
+        raise Conflict(_("本次述职的扫码测评未开放或已结束。"))
     if choice not in ASSESSMENT_CHOICES:
         raise DomainError(_("请选择满意、基本满意或不满意。"), field="choice")
     if not device_id:
         raise DomainError(_("请允许浏览器保存 Cookie 后再提交。"))
+    # The same phone twice: the UNIQUE (report, device) refuses it, with its message (models.py).
     db.session.add(ReportAssessment(report_id=report.id, device_hash=device_hash(device_id, report), choice=choice))
-    commit_or_refuse(_("这部手机已经提交过本次测评，感谢参与。"))
 
 
 def tracking(level: str, term_start: date | None, reported: bool):

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db, limiter
+from ..core.flow import INVALID, run_action, run_form
 from ..core.pagination import int_arg, page_number, paginate
 from ..core.permissions import role_required
 from ..core.timeutil import local_today
@@ -63,16 +63,11 @@ def report_new():
     form = ReportForm()
     if request.method == "GET":
         form.constituency.data = deputy.constituency
-    if form.validate_on_submit():
-        try:
-            report = reports.schedule(deputy, form.scheduled_on.data, form.place.data, form.constituency.data,
-                                      _user())
-        except DomainError as exc:
-            attach_to_form(form, exc, "place")
-            return render_template("duties/report_form.html", form=form, deputy=deputy), 422
-        flash(_("已安排述职。"), "success")
-        return redirect(url_for("duties.report_detail", report_id=report.id), 303)
-    return render_template("duties/report_form.html", form=form, deputy=deputy), 422 if form.errors else 200
+    return run_form(
+        form, lambda f: reports.schedule(deputy, f.scheduled_on.data, f.place.data, f.constituency.data, _user()),
+        success=_("已安排述职。"), redirect_to=lambda report: url_for("duties.report_detail", report_id=report.id),
+        render=lambda status: (render_template("duties/report_form.html", form=form, deputy=deputy), status),
+        field="place")
 
 
 @bp.route("/duties/reports/<int:report_id>", methods=["GET", "POST"])
@@ -84,27 +79,22 @@ def report_detail(report_id: int):
         form.attendance.data, form.questions.data = report.attendance, report.questions
         form.satisfied.data, form.basic.data = report.paper_satisfied, report.paper_basic
         form.unsatisfied.data = report.paper_unsatisfied
-    status = 200
+    here = url_for("duties.report_detail", report_id=report.id)
     if request.method == "POST" and request.form.get("action") in ("open", "close"):
-        reports.set_qr_open(report, request.form["action"] == "open", _user())
-        return redirect(url_for("duties.report_detail", report_id=report.id), 303)
-    if form.validate_on_submit():
-        try:
-            reports.record_meeting(report, attendance=form.attendance.data, questions=form.questions.data,
-                                   satisfied=form.satisfied.data, basic=form.basic.data,
-                                   unsatisfied=form.unsatisfied.data, actor=_user())
-        except DomainError as exc:
-            db.session.rollback()
-            attach_to_form(form, exc, "attendance")
-            status = 422
-        else:
-            flash(_("述职评议结果已登记，并计入代表履职档案。"), "success")
-            return redirect(url_for("duties.report_detail", report_id=report.id), 303)
-    elif request.method == "POST":
-        status = 422
-    qr = reports.qr_counts(report.id)
-    return render_template("duties/report.html", report=report, form=form, qr=qr,
-                           assess_url=url_for("duties.assess", token=report.qr_token, _external=True)), status
+        _result, error = run_action(lambda: reports.set_qr_open(report, request.form["action"] == "open", _user()))
+        if error is not None:
+            flash(error.message, "error")
+        return redirect(here, 303)
+
+    def render(status: int):
+        return render_template("duties/report.html", report=report, form=form, qr=reports.qr_counts(report.id),
+                               assess_url=url_for("duties.assess", token=report.qr_token, _external=True)), status
+
+    return run_form(
+        form, lambda f: reports.record_meeting(report, attendance=f.attendance.data, questions=f.questions.data,
+                                               satisfied=f.satisfied.data, basic=f.basic.data,
+                                               unsatisfied=f.unsatisfied.data, actor=_user()),
+        success=_("述职评议结果已登记，并计入代表履职档案。"), redirect_to=here, render=render, field="attendance")
 
 
 @bp.get("/duties/reports/<int:report_id>/qr.svg")
@@ -128,15 +118,15 @@ def assess(token: str):
     device = request.cookies.get(DEVICE_COOKIE) or ""
     status, done = 200, False
     if form.validate_on_submit():
-        try:
-            reports.submit_assessment(report, device, form.choice.data)
+        # One answer per phone: a second one is refused by the UNIQUE (report, device), 409 with its message.
+        _result, error = run_action(lambda: reports.submit_assessment(report, device, form.choice.data))
+        if error is None:
             done = True
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            status = 409
+        else:
+            flash(error.message, "error")
+            status = error.status
     elif request.method == "POST":
-        status = 400
+        status = INVALID
     response = make_response(render_template("duties/assess.html", report=report, form=form, done=done), status)
     if not device:
         response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=3 * 365 * 24 * 3600, httponly=True,

@@ -17,11 +17,21 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..core import audit
-from ..core.errors import DomainError, commit_or_refuse
+from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.timeutil import local_today, utcnow
+from ..core.transaction import transactional
 from ..registry.models import LEVEL_LABELS, Deputy, DeputyGroup, GroupMembership
-from .models import ACTIVITY_TYPES, MINIMUM_TYPES, Absence, Activity, PointsRule, Reminder, ScoringYear
+from .models import (
+    ACTIVITY_TYPES,
+    MINIMUM_TYPES,
+    Absence,
+    Activity,
+    CongressTerm,
+    PointsRule,
+    Reminder,
+    ScoringYear,
+)
 from .services import term_window
 
 # The office's starting point for a first year (points, annual cap or None); staff edit them.
@@ -93,24 +103,24 @@ def draft_year(year: int) -> ScoringYear:
     return scoring
 
 
-def ensure_year(year: int, actor=None, *, commit: bool = True) -> ScoringYear:
-    """The year's rules, created on first use from draft_year()."""
+@transactional
+def ensure_year(year: int, actor=None) -> ScoringYear:
+    """The year's rules, created on first use from draft_year(); inside a caller's transaction it
+    only flushes, so the new year is stored with the caller's change or not at all."""
     existing = db.session.get(ScoringYear, year)
     if existing is not None:
         return existing
     scoring = draft_year(year)
-    db.session.add(scoring)
-    audit.record("create", "scoring_year", year, f"建立 {year} 年度履职计分规则", actor=actor)
-    if not commit:
-        return scoring
     try:
-        db.session.commit()
-    except IntegrityError:  # another request created it first
-        db.session.rollback()
-        return db.session.get(ScoringYear, year)
+        with db.session.begin_nested():  # another request created it first: only this SAVEPOINT is lost
+            db.session.add(scoring)
+    except IntegrityError:
+        return db.session.get(ScoringYear, year, populate_existing=True)
+    audit.record("create", "scoring_year", year, f"建立 {year} 年度履职计分规则", actor=actor)
     return scoring
 
 
+@transactional
 def save_rules(year: int, rules: dict[str, tuple], *, absence_deduction, minimums: dict[str, int],
                actor) -> ScoringYear:
     """Replace one year's rules. rules: {type_code: (points, cap or None)}. Other years are untouched;
@@ -136,7 +146,7 @@ def save_rules(year: int, rules: dict[str, tuple], *, absence_deduction, minimum
         if value is None or value < 0 or value > 100:
             raise DomainError(_("届内最低次数应为 0 到 100 之间的整数。"), field=f"min_{key}")
     # Created only now that the input is known to be good: a refusal leaves no trace.
-    scoring = scoring or ensure_year(year, actor, commit=False)
+    scoring = scoring or ensure_year(year, actor)
     before = {r.type_code: [str(r.points), str(r.annual_cap) if r.annual_cap is not None else None]
               for r in scoring.rules}
     by_code = {r.type_code: r for r in scoring.rules}
@@ -153,8 +163,25 @@ def save_rules(year: int, rules: dict[str, tuple], *, absence_deduction, minimum
     after = {code: [str(p), str(c) if c is not None else None] for code, (p, c) in parsed.items()}
     audit.record("update", "scoring_year", year, f"修改 {year} 年度履职计分规则", actor=actor,
                  changes={k: [before.get(k), v] for k, v in after.items() if before.get(k) != v})
-    commit_or_refuse(_("保存失败：数据不符合要求，未做任何修改。"))
     return scoring
+
+
+@transactional
+def save_term(level: str, name: str, starts_on: date, ends_on: date | None, actor) -> CongressTerm:
+    """Enter (or correct) the dates of a congress term (届) of one level."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("请填写届次名称。"), field="name")
+    if ends_on and ends_on <= starts_on:
+        raise DomainError(_("结束日期必须晚于开始日期。"), field="ends_on")
+    term = db.session.scalar(select(CongressTerm).where(CongressTerm.level == level, CongressTerm.name == name))
+    if term is None:
+        term = CongressTerm(level=level, name=name)
+        db.session.add(term)
+    term.starts_on, term.ends_on = starts_on, ends_on
+    db.session.flush()
+    audit.record("update", "term", term.id, f"设置{LEVEL_LABELS.get(level, level)}人大{name}任期", actor=actor)
+    return term
 
 
 def rules_markdown(scoring: ScoringYear) -> str:
@@ -169,6 +196,7 @@ def rules_markdown(scoring: ScoringYear) -> str:
     return "\n".join(lines)
 
 
+@transactional
 def publish_rules(year: int, actor):
     """Post the year's rules on the noticeboard (制度规定); publishing again revises the same notice."""
     from ..noticeboard.services import publish_notice
@@ -385,40 +413,22 @@ def archive(deputy: Deputy, year: int, standing=None) -> Archive:
     return Archive(year, scoring, by_type, gross, absences, total, missing, term)
 
 
-def public_summary(deputy_id: int) -> list[tuple[int, list[tuple[str, int]], int]]:
-    """The public profile: verified activity counts by year and type (no titles, places or notes),
-    newest year first, from one GROUP BY query. [(year, [(type label, n)], year total)]"""
-    rows = db.session.execute(
-        select(Activity.year, Activity.type_code, func.count()).where(
-            Activity.deputy_id == deputy_id, Activity.status == "verified")
-        .group_by(Activity.year, Activity.type_code)).all()
-    order = list(ACTIVITY_TYPES)
-    years: dict[int, list] = {}
-    for year, code, n in rows:
-        years.setdefault(year, []).append((code, n))
-    return [(year, [(ACTIVITY_TYPES[c], n) for c, n in sorted(items, key=lambda i: order.index(i[0]))],
-             sum(n for _c, n in items)) for year, items in sorted(years.items(), reverse=True)]
-
-
 # ---- absences and reminders ----------------------------------------------------------------------
 
+@transactional
 def record_absence(deputy: Deputy, when: date, note: str | None, actor) -> Absence:
     if when > local_today():
         raise DomainError(_("缺席日期不能晚于今天。"), field="occurred_on")
     absence = Absence(deputy_id=deputy.id, occurred_on=when, year=when.year, note=(note or "").strip()[:255] or None,
                       recorded_by_id=actor.id)
     db.session.add(absence)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("该代表当天的缺席已经登记过。"), field="occurred_on") from exc
+    db.session.flush()  # twice the same day: uq_duty_absences_deputy_id_occurred_on says so (models.py)
     audit.record("create", "absence", absence.id, f"登记{deputy.name}未请假缺席人代会（{when.isoformat()}）",
                  actor=actor)
-    db.session.commit()
     return absence
 
 
+@transactional
 def record_reminder(deputy: Deputy, year: int, held_on: date, note: str, actor) -> Reminder:
     note = (note or "").strip()
     if not note:
@@ -427,16 +437,12 @@ def record_reminder(deputy: Deputy, year: int, held_on: date, note: str, actor) 
         raise DomainError(_("谈话日期不能晚于今天。"), field="held_on")
     reminder = Reminder(deputy_id=deputy.id, year=year, held_on=held_on, note=note[:255], recorded_by_id=actor.id)
     db.session.add(reminder)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("该代表本年度的谈话提醒已经记录过。"), field="note") from exc
+    db.session.flush()  # once a year: uq_duty_reminders_deputy_id_year says so (models.py)
     audit.record("create", "reminder", reminder.id, f"记录对{deputy.name}的 {year} 年度谈话提醒", actor=actor)
-    db.session.commit()
     return reminder
 
 
+@transactional
 def publish_results(year: int, level: str, actor):
     """Post the year's evaluation results on the noticeboard (履职情况) and freeze the year's rules."""
     from ..noticeboard.services import publish_notice

@@ -1,19 +1,26 @@
 """Activity operations: logging (by a deputy, or by staff/liaison for many deputies at once),
-verification, resubmission, recorded corrections, attachments, and ``record_activity`` for the
-other areas. Scoring lives in scoring.py, reports to voters in reports.py."""
+verification, resubmission, recorded corrections, attachments, and for the other areas
+``record_activity`` (write) and the read functions at the end (other areas never query the Activity
+model themselves). Scoring lives in scoring.py, reports to voters in reports.py.
+
+Every operation is one unit of work (``@transactional``): called alone it commits; called inside a
+caller's ``with transaction():`` it only flushes. A duplicate that races past the checks is refused
+by its constraint, with the message registered in models.py."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import Forbidden
+from sqlalchemy.orm import joinedload
 
 from ..core import audit
-from ..core.errors import DomainError, commit_or_refuse
+from ..core.errors import DomainError, Forbidden
 from ..core.extensions import db
 from ..core.timeutil import local_today, to_local, utcnow
+from ..core.transaction import transactional
 from ..registry.models import Deputy, DeputyGroup, GroupMembership
 from .models import (
     ACTIVITY_TYPES,
@@ -132,13 +139,12 @@ def check_attachment(filename: str, data: bytes) -> str:
     return content_type
 
 
-def _add_files(activity: Activity, files: list[tuple[str, bytes]]) -> None:
-    if len(activity.attachments) + len(files) > MAX_ATTACHMENTS:
+def _checked_files(files: list[tuple[str, bytes]], already: int = 0) -> list[ActivityAttachment]:
+    """The attachments to add, every file checked before anything changes."""
+    if already + len(files) > MAX_ATTACHMENTS:
         raise DomainError(_("每项活动最多上传 %(n)d 个附件。", n=MAX_ATTACHMENTS), field="files")
-    for filename, data in files:
-        content_type = check_attachment(filename, data)
-        activity.attachments.append(ActivityAttachment(
-            filename=filename[-128:], content_type=content_type, size=len(data), data=data))
+    return [ActivityAttachment(filename=filename[-128:], content_type=check_attachment(filename, data),
+                               size=len(data), data=data) for filename, data in files]
 
 
 # ---- the service other areas call ----------------------------------------------------------------
@@ -156,8 +162,9 @@ def record_activity(deputy_id: int, type_code: str, when: date | datetime, title
       calling object (e.g. "duty:123"); both at most 32 / 64 characters.
     - ``when`` is a date, or an aware datetime (taken in Asia/Shanghai); its year picks the points rules.
     - ``verified=True`` (the default): the calling area's own record is the proof, so it counts at once.
-    - Does NOT commit: it flushes inside a SAVEPOINT and leaves the commit to the caller's transaction,
-      so the activity is stored together with the caller's own change, or not at all.
+    - Does NOT commit: it flushes inside a SAVEPOINT and leaves the commit to the caller's transaction
+      (``with transaction():``), so the activity is stored together with the caller's own change, or
+      not at all. A concurrent twin loses only its SAVEPOINT, never the caller's work.
     - Raises DomainError for an unknown type_code or a missing title. It does not apply the date
       checks of self-logging (the calling area's record is the authority).
     """
@@ -188,6 +195,7 @@ def record_activity(deputy_id: int, type_code: str, when: date | datetime, title
 
 # ---- logging -------------------------------------------------------------------------------------
 
+@transactional
 def log_activity(deputy: Deputy, values: dict, actor, *, nonce: str,
                  files: list[tuple[str, bytes]] | None = None) -> Activity:
     """A deputy logs their own activity (pending until verified). ``nonce`` is the form's one-time
@@ -196,30 +204,25 @@ def log_activity(deputy: Deputy, values: dict, actor, *, nonce: str,
         raise Forbidden(_("只能登记本人的履职活动。"))
     values = _clean(values)
     _check_date(deputy, values["occurred_on"])
-    duplicate = _("该活动已经提交过，请勿重复提交。")
     if not nonce or db.session.scalar(select(Activity.id).where(
             Activity.source == "self", Activity.source_ref == nonce, Activity.deputy_id == deputy.id)):
-        raise DomainError(duplicate)
+        raise DomainError(_("该活动已经提交过，请勿重复提交。"))
     same = db.session.scalar(select(Activity.id).where(
         Activity.deputy_id == deputy.id, Activity.type_code == values["type_code"],
         Activity.occurred_on == values["occurred_on"], Activity.title == values["title"]))
     if same:
         raise DomainError(_("同一天已登记过同名的同类活动，请勿重复登记。"), field="title")
+    attachments = _checked_files(files or [])
     activity = Activity(deputy_id=deputy.id, year=values["occurred_on"].year, status="pending", source="self",
-                        source_ref=nonce[:64], created_by_id=actor.id, **values)
+                        source_ref=nonce[:64], created_by_id=actor.id, attachments=attachments, **values)
     db.session.add(activity)
-    try:
-        _add_files(activity, files or [])
-    except DomainError:
-        db.session.rollback()
-        raise
     db.session.flush()
     audit.record("create", "activity", activity.id,
                  f"{deputy.name}登记履职活动《{activity.title}》", actor=actor)
-    commit_or_refuse(duplicate)
     return activity
 
 
+@transactional
 def log_for_many(deputy_ids: list[int], values: dict, actor, *, nonce: str) -> list[Activity]:
     """Staff or a liaison log one activity (a group inspection) for many deputies at once. It is
     verified at once: the person who organised it vouches for it. All or nothing."""
@@ -254,7 +257,6 @@ def log_for_many(deputy_ids: list[int], values: dict, actor, *, nonce: str) -> l
     audit.record("create", "activity", created[0].id,
                  f"为 {len(created)} 名代表登记履职活动《{values['title']}》", actor=actor,
                  changes={"deputies": [None, [d.name for d in deputies]]})
-    commit_or_refuse(_("该活动已经提交过，请勿重复提交。"))
     return created
 
 
@@ -268,15 +270,16 @@ def _check_verifier(activity: Activity, actor) -> None:
         raise DomainError(_("该活动当前状态为“%(s)s”，只能核实待核实的活动。", s=activity.status_label))
 
 
+@transactional
 def verify(activity: Activity, actor) -> None:
     _check_verifier(activity, actor)
     activity.status, activity.verified_by_id, activity.verified_at = "verified", actor.id, utcnow()
     activity.return_reason = None
     audit.record("verify", "activity", activity.id, f"核实通过《{activity.title}》", actor=actor,
                  changes={"status": ["pending", "verified"]})
-    commit_or_refuse()
 
 
+@transactional
 def return_activity(activity: Activity, actor, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
@@ -287,9 +290,9 @@ def return_activity(activity: Activity, actor, reason: str) -> None:
     activity.status, activity.return_reason = "returned", reason
     audit.record("return", "activity", activity.id, f"退回《{activity.title}》", actor=actor,
                  changes={"status": ["pending", "returned"]}, note=reason)
-    commit_or_refuse()
 
 
+@transactional
 def resubmit(activity: Activity, values: dict, actor, files: list[tuple[str, bytes]] | None = None) -> None:
     """The deputy corrects a pending or returned activity; it waits for verification again."""
     if actor.deputy_id != activity.deputy_id:
@@ -298,21 +301,18 @@ def resubmit(activity: Activity, values: dict, actor, files: list[tuple[str, byt
         raise DomainError(_("已核实的活动不能直接修改；如需更正，请联系代表工委登记更正（更正会留痕）。"))
     values = _clean(values)
     _check_date(activity.deputy, values["occurred_on"])
+    attachments = _checked_files(files or [], already=len(activity.attachments))
     before = audit.snapshot(activity, EDITABLE_FIELDS)
     for key, value in values.items():
         setattr(activity, key, value)
     activity.year = values["occurred_on"].year
     activity.status, activity.return_reason = "pending", None
-    try:
-        _add_files(activity, files or [])
-    except DomainError:
-        db.session.rollback()
-        raise
+    activity.attachments.extend(attachments)
     audit.record("update", "activity", activity.id, f"修改并重新提交《{activity.title}》", actor=actor,
                  changes=audit.diff(before, audit.snapshot(activity, EDITABLE_FIELDS)))
-    commit_or_refuse()
 
 
+@transactional
 def correct(activity: Activity, values: dict, actor, reason: str) -> ActivityCorrection:
     """Staff correct a verified activity: the change is kept as a correction row and in the audit log."""
     if not actor.has_role("staff"):
@@ -323,20 +323,18 @@ def correct(activity: Activity, values: dict, actor, reason: str) -> ActivityCor
     values = _clean(values)
     _check_date(activity.deputy, values["occurred_on"])
     before = audit.snapshot(activity, EDITABLE_FIELDS)
+    changes = audit.diff(before, audit.snapshot(SimpleNamespace(**values), EDITABLE_FIELDS))
+    if not changes:
+        raise DomainError(_("没有需要更正的内容。"))
     for key, value in values.items():
         setattr(activity, key, value)
     activity.year = values["occurred_on"].year
-    changes = audit.diff(before, audit.snapshot(activity, EDITABLE_FIELDS))
-    if not changes:
-        db.session.rollback()
-        raise DomainError(_("没有需要更正的内容。"))
     correction = ActivityCorrection(
         activity=activity, by_id=actor.id, reason=reason[:255],
         changes="\n".join(f"{k}: {old} → {new}" for k, (old, new) in changes.items()))
     db.session.add(correction)
     audit.record("correct", "activity", activity.id, f"更正已核实活动《{activity.title}》", actor=actor,
                  changes=changes, note=reason)
-    commit_or_refuse()
     return correction
 
 
@@ -367,3 +365,53 @@ def search_deputies(q: str, user, limit: int = 20) -> list[Deputy]:
     if not user.has_role("staff"):
         stmt = stmt.where(Deputy.id.in_(liaison_deputy_ids(user)))
     return db.session.scalars(stmt).all()
+
+
+# ---- what other areas read (they never query the Activity model themselves) ------------------------
+
+def activities_for_project_picker(type_codes, since_year: int, exclude_ids, limit: int = 300) -> list[Activity]:
+    """Verified activities of the given types from ``since_year`` on, not in ``exclude_ids`` (a list
+    or a SELECT of ids), newest first, each with its deputy loaded: what staff may link to a project."""
+    return db.session.scalars(
+        select(Activity).options(joinedload(Activity.deputy))
+        .where(Activity.type_code.in_(type_codes), Activity.status == "verified",
+               Activity.year >= since_year, Activity.id.not_in(exclude_ids))
+        .order_by(Activity.occurred_on.desc(), Activity.id.desc()).limit(limit)).all()
+
+
+def verified_activities_among(ids) -> list[Activity]:
+    """The verified activities whose id is in ``ids`` (a list or a SELECT of ids), newest first, each
+    with its deputy loaded (a project's linked inspections on its public page)."""
+    return db.session.scalars(
+        select(Activity).options(joinedload(Activity.deputy))
+        .where(Activity.id.in_(ids), Activity.status == "verified")
+        .order_by(Activity.occurred_on.desc(), Activity.id)).all()
+
+
+def activities_by_ids(ids) -> list[Activity]:
+    """The activities with these ids (any status); missing ids are simply absent."""
+    ids = list(ids)
+    if not ids:
+        return []
+    return db.session.scalars(select(Activity).where(Activity.id.in_(ids))).all()
+
+
+def recorded_deputy_ids(source: str, source_ref: str) -> set[int]:
+    """Deputies who already have the activity another area recorded under (source, source_ref)."""
+    return set(db.session.scalars(select(Activity.deputy_id).where(
+        Activity.source == source, Activity.source_ref == source_ref)))
+
+
+def public_summary(deputy_id: int) -> list[tuple[int, list[tuple[str, int]], int]]:
+    """The public profile: verified activity counts by year and type (no titles, places or notes),
+    newest year first, from one GROUP BY query. [(year, [(type label, n)], year total)]"""
+    rows = db.session.execute(
+        select(Activity.year, Activity.type_code, func.count()).where(
+            Activity.deputy_id == deputy_id, Activity.status == "verified")
+        .group_by(Activity.year, Activity.type_code)).all()
+    order = list(ACTIVITY_TYPES)
+    years: dict[int, list] = {}
+    for year, code, n in rows:
+        years.setdefault(year, []).append((code, n))
+    return [(year, [(ACTIVITY_TYPES[c], n) for c, n in sorted(items, key=lambda i: order.index(i[0]))],
+             sum(n for _c, n in items)) for year, items in sorted(years.items(), reverse=True)]

@@ -1,5 +1,9 @@
 """Deputy-facing pages (/me/: the archive, logging and correcting activities) and the verification
-pages for staff and liaisons (queue, verify / return, bulk logging, recorded corrections)."""
+pages for staff and liaisons (queue, verify / return, bulk logging, recorded corrections).
+
+Every form goes through ``core.flow.run_form`` (validate → the service in one transaction → flash →
+303, or the form again with the refusal next to its field and the refusal's status: 422 for invalid
+input, 409 for a conflict); buttons without a form page go through ``run_action``."""
 from __future__ import annotations
 
 import secrets
@@ -11,8 +15,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..core.errors import DomainError, attach_to_form
+from ..core.errors import DomainError
 from ..core.extensions import db
+from ..core.flow import run_action, run_form
 from ..core.htmx import render_page
 from ..core.pagination import Page, int_arg, page_number, paginate, parse_positive_int
 from ..core.permissions import role_required
@@ -84,17 +89,13 @@ def activity_new():
     if request.method == "GET":
         form.occurred_on.data = local_today()
     _new_nonce(form)
-    if form.validate_on_submit():
-        try:
-            activity = services.log_activity(deputy, form.values(), _user(), nonce=form.nonce.data,
-                                             files=_files(form))
-        except DomainError as exc:
-            attach_to_form(form, exc, "title")
-            return render_template("duties/activity_form.html", form=form, activity=None), 422
-        flash(_("已提交，等待联络员或代表工委核实。"), "success")
+    return run_form(
+        form, lambda f: services.log_activity(deputy, f.values(), _user(), nonce=f.nonce.data, files=_files(f)),
+        success=_("已提交，等待联络员或代表工委核实。"),
         # The archive of the year it counts in: in early January that is often last year.
-        return redirect(url_for("duties.me", year=activity.year), 303)
-    return render_template("duties/activity_form.html", form=form, activity=None), 422 if form.errors else 200
+        redirect_to=lambda activity: url_for("duties.me", year=activity.year),
+        render=lambda status: (render_template("duties/activity_form.html", form=form, activity=None), status),
+        field="title")
 
 
 def _get_activity(activity_id: int) -> Activity:
@@ -114,16 +115,12 @@ def activity_edit(activity_id: int):
     if activity.status == "verified":
         flash(_("已核实的活动不能直接修改；如需更正，请联系代表工委登记更正（更正会留痕）。"), "error")
         return redirect(url_for("duties.activity_detail", activity_id=activity.id), 303)
-    if form.validate_on_submit():
-        try:
-            services.resubmit(activity, form.values(), _user(), files=_files(form))
-        except DomainError as exc:
-            db.session.rollback()
-            attach_to_form(form, exc, "title")
-            return render_template("duties/activity_form.html", form=form, activity=activity), 422
-        flash(_("已修改并重新提交，等待核实。"), "success")
-        return redirect(url_for("duties.me", year=activity.year), 303)
-    return render_template("duties/activity_form.html", form=form, activity=activity), 422 if form.errors else 200
+    return run_form(
+        form, lambda f: services.resubmit(activity, f.values(), _user(), files=_files(f)),
+        success=_("已修改并重新提交，等待核实。"),
+        redirect_to=lambda _result: url_for("duties.me", year=activity.year),
+        render=lambda status: (render_template("duties/activity_form.html", form=form, activity=activity), status),
+        field="title")
 
 
 # ---- one activity ----------------------------------------------------------------------------------
@@ -163,11 +160,9 @@ def activity_verify(activity_id: int):
     activity = _get_activity(activity_id)
     if not services.may_manage(_user(), activity.deputy_id):
         abort(403)
-    try:
-        services.verify(activity, _user())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    _result, error = run_action(lambda: services.verify(activity, _user()))
+    if error is not None:
+        flash(error.message, "error")
         return redirect(url_for("duties.activity_detail", activity_id=activity_id), 303)
     flash(_("已核实通过：%(t)s", t=activity.title), "success")
     return redirect(request.form.get("next") == "queue" and url_for("duties.queue")
@@ -184,11 +179,9 @@ def activity_return(activity_id: int):
     if not form.validate_on_submit():
         flash(_("退回时请写明原因。"), "error")
         return redirect(url_for("duties.activity_detail", activity_id=activity_id), 303)
-    try:
-        services.return_activity(activity, _user(), form.reason.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    _result, error = run_action(lambda: services.return_activity(activity, _user(), form.reason.data))
+    if error is not None:
+        flash(error.message, "error")
         return redirect(url_for("duties.activity_detail", activity_id=activity_id), 303)
     flash(_("已退回，代表修改后可重新提交。"), "success")
     return redirect(url_for("duties.queue"), 303)
@@ -204,16 +197,12 @@ def activity_correct(activity_id: int):
     form = CorrectionForm(obj=activity)
     if request.method == "GET":
         form.duration_hours.data = activity.duration_hours
-    if form.validate_on_submit():
-        try:
-            services.correct(activity, form.values(), _user(), form.reason.data)
-        except DomainError as exc:
-            db.session.rollback()
-            attach_to_form(form, exc, "reason")
-            return render_template("duties/correct.html", form=form, activity=activity), 422
-        flash(_("更正已登记并留痕。"), "success")
-        return redirect(url_for("duties.activity_detail", activity_id=activity_id), 303)
-    return render_template("duties/correct.html", form=form, activity=activity), 422 if form.errors else 200
+    return run_form(
+        form, lambda f: services.correct(activity, f.values(), _user(), f.reason.data),
+        success=_("更正已登记并留痕。"),
+        redirect_to=url_for("duties.activity_detail", activity_id=activity_id),
+        render=lambda status: (render_template("duties/correct.html", form=form, activity=activity), status),
+        field="reason")
 
 
 # ---- verification queue and bulk logging ----------------------------------------------------------
@@ -255,17 +244,20 @@ def batch():
     chosen = [int(x) for x in request.form.getlist("deputy_ids") if x.isascii() and x.isdigit() and len(x) < 10]
     context = {"form": form, "groups": _group_choices(user), "group_id": group_id, "members": members, "q": q,
                "found": found, "chosen": set(chosen)}
-    if form.validate_on_submit():
+
+    def log(f):
         try:
-            created = services.log_for_many(chosen, form.values(), user, nonce=form.nonce.data)
+            return services.log_for_many(chosen, f.values(), user, nonce=f.nonce.data)
         except DomainError as exc:
-            attach_to_form(form, exc, "title")
-            if exc.field == "deputy_ids":
+            if exc.field == "deputy_ids":  # the choice of deputies is not a form field: say it on top
                 flash(exc.message, "error")
-            return render_template("duties/batch.html", **context), 422
-        flash(_("已为 %(n)d 名代表登记“%(t)s”。", n=len(created), t=form.title.data), "success")
-        return redirect(url_for("duties.batch", group_id=group_id) if group_id else url_for("duties.batch"), 303)
-    return render_template("duties/batch.html", **context), 422 if form.errors else 200
+            raise
+
+    return run_form(
+        form, log, success=lambda created: _("已为 %(n)d 名代表登记“%(t)s”。", n=len(created), t=form.title.data),
+        redirect_to=url_for("duties.batch", group_id=group_id) if group_id else url_for("duties.batch"),
+        render=lambda status: (render_template("duties/batch.html", **context), status),
+        field="title")
 
 
 @bp.app_template_filter("duty_points")

@@ -208,7 +208,7 @@ def deputy(deputy_id: int):
     photo_url = url_for("directory.deputy_photo", deputy_id=deputy.id,
                         v=int(photo_at.timestamp()) if photo_at else None)
     memberships = sorted(deputy.memberships, key=lambda m: (m.group.kind != "regional", m.group.name))
-    from ..duties.scoring import public_summary
+    from ..duties.services import public_summary
 
     return render_template(
         "noticeboard/directory/deputy.html", deputy=deputy, memberships=memberships,

@@ -117,10 +117,9 @@ def _record_reception_duty(station: Station, visit: Reception, by) -> None:
 
 def served_deputy_ids(rday: ReceptionDay) -> set[int]:
     """Deputies whose reception duty that day is already in their duty record."""
-    from ..duties.models import Activity
+    from ..duties.services import recorded_deputy_ids
 
-    return set(db.session.scalars(select(Activity.deputy_id).where(
-        Activity.source == "stations", Activity.source_ref == _reception_ref(rday.station_id, rday.day))))
+    return recorded_deputy_ids("stations", _reception_ref(rday.station_id, rday.day))
 
 
 def confirm_duty_served(rday: ReceptionDay, deputy_ids: list[int], *, by) -> int:

@@ -48,3 +48,38 @@ def test_a_deputy_logs_on_a_phone_and_staff_verify(page, browser, live_server, c
     page.goto(f"/deputies/{deputy_id}")
     expect(page.get_by_role("region", name="履职情况")).to_contain_text("接待选民 1 次")
     assert console.errors() == []
+
+
+def test_an_activity_dated_tomorrow_is_refused_on_the_page(page, live_server, console):
+    """The refusal (422) is drawn on the form, next to the date, in Chinese; nothing is stored."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from blueprints.core.timeutil import local_today
+    from blueprints.duties.models import Activity
+
+    deputy_id = live_server.add_deputy(name="王秀英", level="county")
+    live_server.add_user("deputy", "wangxy", deputy_id=deputy_id, display_name="王秀英")
+
+    log_in(page, "wangxy")
+    page.goto("/me/activities/new")
+    page.get_by_label("活动类型").select_option("survey")
+    page.get_by_label("活动日期").fill((local_today() + timedelta(days=1)).isoformat())
+    page.get_by_label("活动名称").fill("明天的调研")
+    with page.expect_response(lambda r: r.request.method == "POST" and "/me/activities/new" in r.url) as answer:
+        page.get_by_role("button", name="提交核实").click()
+    assert answer.value.status == 422
+    expect(page.locator("#occurred_on-error")).to_be_visible()
+    expect(page.locator("#occurred_on-error")).to_have_text("活动日期不能晚于今天。")
+    expect(page.get_by_role("alert")).to_contain_text("请修改下面标出的内容后再提交")
+    expect(page.get_by_label("活动名称")).to_have_value("明天的调研")  # what was typed is kept
+
+    def stored():
+        from blueprints.core.extensions import db
+
+        return db.session.scalar(select(func.count()).select_from(Activity))
+
+    assert live_server.seed(stored) == 0
+    # The browser reports the 422 document load as a failed resource; nothing else may go wrong.
+    assert console.errors(r"^(?!.*(422|Unprocessable)).*$") == []
