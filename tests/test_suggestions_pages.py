@@ -348,3 +348,53 @@ def test_a_suggestion_is_not_handled_on_the_case_pages(client, auth, env, userna
     assert response.status_code == 403
     db.session.expire_all()
     assert db.session.get(Suggestion, item.id).status == before
+
+
+# ---- refusals on the page they came from -------------------------------------------------------
+
+def test_inviting_a_cosigner_twice_through_the_page_shows_the_message(client, auth, env):
+    item = draft(env)
+    services.invite_cosigners(item, [env["other"].deputy], by=env["lead"])
+    auth.login("lead")
+    response = client.post(f"/suggestions/{item.id}/invite", data={"invite-deputies": env["other"].deputy.name})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409 and "已在附议名单中，不能重复邀请" in text and 'id="form-invite"' in text
+    response = client.post(f"/suggestions/{item.id}/invite", data={"invite-deputies": "查无此人"})
+    assert response.status_code == 422 and "找不到代表“查无此人”" in response.get_data(as_text=True)
+
+
+def test_a_form_that_does_not_validate_answers_422(client, auth, env):
+    item = registered(env)
+    auth.login("staff")
+    response = client.post(f"/suggestions/{item.id}/assign", data={
+        "assign-unit_id": env["units"][0].id, "assign-deadline": "明天"})
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Suggestion, item.id).status == "registered"
+
+
+def test_submitting_twice_flashes_the_refusal_with_409(client, auth, env):
+    item = draft(env)
+    auth.login("lead")
+    assert client.post(f"/suggestions/{item.id}/submit").status_code == 303
+    response = client.post(f"/suggestions/{item.id}/submit")
+    assert response.status_code == 409 and "当前状态为“待预审”，不能进行此操作" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("who,url", [
+    (None, "/suggestions/sessions/{session}/?page=9"),
+    ("staff", "/manage/suggestions/?page=9&status=assigned"),
+    ("unit0", "/unit/suggestions/?page=9"),
+    (None, "/suggestions/sessions/{session}/?page=abc"),
+])
+def test_a_list_fragment_past_the_end_carries_the_message(client, auth, env, who, url):
+    registered(env)
+    if who:
+        auth.login(who)
+    url = url.format(session=env["session"].id)
+    response = client.get(url, headers={"HX-Request": "true"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 404 and "<html" not in text
+    assert "没有这一页：列表已经变化，请回到第一页。" in text and 'role="alert"' in text
+    page = client.get(url)  # the page itself: the 404 page
+    assert page.status_code == 404 and "<html" in page.get_data(as_text=True)

@@ -10,14 +10,13 @@ from sqlalchemy.orm import selectinload
 
 from ..core.extensions import db
 from ..core.flow import run_form
-from ..core.htmx import render_page
 from ..core.pagination import int_arg, page_number, paginate
 from ..core.permissions import role_required
 from ..core.timeutil import local_today
 from . import handling, services, stats
 from .forms import BulkAssignForm, CarryOverForm, SessionForm
 from .models import STATUSES, CongressSession, Suggestion, SuggestionCosigner
-from .views import _unit, _units, bp
+from .views import _unit, _units, bp, list_page
 
 
 @bp.get("/my/suggestions/")
@@ -56,9 +55,8 @@ def inbox():
         return render_template("suggestions/inbox.html", page=None, state=state)
     stmt = handling.unit_inbox_query(current_user.unit_id, state).options(
         selectinload(Suggestion.lead_deputy), selectinload(Suggestion.session))
-    page = paginate(stmt, page_number(), per_page=50)
-    return render_page("suggestions/inbox.html", "suggestions/_inbox_rows.html", page=page, state=state,
-                       today=local_today())
+    return list_page("suggestions/inbox.html", "suggestions/_inbox_rows.html", stmt, 50, state=state,
+                     today=local_today())
 
 
 @bp.get("/manage/suggestions/")
@@ -77,10 +75,9 @@ def manage():
         stmt = stmt.where(Suggestion.status == status)
     if q:
         stmt = stmt.where(Suggestion.title.contains(q, autoescape=True))
-    page = paginate(stmt, page_number(), per_page=50)
     filters = {"session_id": session_id or "", "status": status, "q": q}
-    return render_page("suggestions/manage.html", "suggestions/_manage_rows.html", page=page, filters=filters,
-                       sessions=services.all_sessions(), STATUSES=STATUSES, today=local_today())
+    return list_page("suggestions/manage.html", "suggestions/_manage_rows.html", stmt, 50, filters=filters,
+                     sessions=services.all_sessions(), STATUSES=STATUSES, today=local_today())
 
 
 @bp.route("/manage/suggestions/assign", methods=["GET", "POST"])

@@ -11,10 +11,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import NotFound
 
 from ..core.extensions import db
 from ..core.flow import run_form
-from ..core.htmx import render_page
+from ..core.htmx import is_htmx, render_page
 from ..core.pagination import int_arg, page_number, paginate
 from ..core.permissions import role_required
 from . import handling, services, stats
@@ -57,6 +58,22 @@ def _units():
     return db.session.scalars(select(HandlingUnit).where(HandlingUnit.active).order_by(HandlingUnit.name)).all()
 
 
+def list_page(full: str, partial: str, stmt, per_page: int, **context):
+    """A list page, or for an HTMX request (the filters) only its rows. A page past the end (a link
+    from before the list changed) is refused with 404: an HTMX request gets its rows fragment carrying
+    the message, so the swap shows it where the rows were; a page request gets the 404 page."""
+    try:
+        page = paginate(stmt, page_number(), per_page=per_page)
+    except NotFound:
+        if not is_htmx():
+            raise
+        response = render_page(full, partial, page=None, refusal=_("没有这一页：列表已经变化，请回到第一页。"),
+                               **context)
+        response.status_code = 404
+        return response
+    return render_page(full, partial, page=page, refusal=None, **context)
+
+
 # ---- public ----------------------------------------------------------------------------------
 
 @bp.get("/suggestions/")
@@ -76,12 +93,11 @@ def register(session_id: int):
     status = request.args.get("status", "")
     stmt = stats.register_query(session.id, q=q or None, unit_id=unit_id, reply_class=reply_class or None,
                                 status=status or None)
-    page = paginate(stmt, page_number(), per_page=50)
     filters = {"q": q, "unit_id": unit_id or "", "reply_class": reply_class if reply_class in REPLY_CLASSES else "",
                "status": status if status in PUBLIC_STATUSES else ""}
-    return render_page("suggestions/register.html", "suggestions/_register_rows.html", session=session, page=page,
-                       filters=filters, units=_units(), REPLY_CLASSES=REPLY_CLASSES, STATUSES=STATUSES,
-                       PUBLIC_STATUSES=PUBLIC_STATUSES, session_id=session.id)
+    return list_page("suggestions/register.html", "suggestions/_register_rows.html", stmt, 50, session=session,
+                     filters=filters, units=_units(), REPLY_CLASSES=REPLY_CLASSES, STATUSES=STATUSES,
+                     PUBLIC_STATUSES=PUBLIC_STATUSES, session_id=session.id)
 
 
 @bp.get("/suggestions/<int:suggestion_id>")
