@@ -586,3 +586,14 @@ def test_the_reply_letter_reaches_the_deputy_through_the_case(env):
         cases.forward_reply(other.case, by=env["unit_users"][1])  # only the main unit that replied
     db.session.expire_all()
     assert db.session.get(Case, other.case_id).status == "assigned"
+
+
+def test_a_check_the_database_refuses_names_its_rule(env):
+    from blueprints.core.transaction import transaction
+
+    item = registered(env)
+    with pytest.raises(DomainError, match="请填写牵头督办领导") as info, transaction():
+        item.is_key, item.key_leader = True, None  # past the service, the CHECK has the last word
+    assert info.value.status == 422 and info.value.field == "key_leader"
+    db.session.expire_all()
+    assert not db.session.get(Suggestion, item.id).is_key
