@@ -164,7 +164,7 @@ def test_bulk_assignment_with_a_row_missing_its_unit_changes_nothing(client, aut
     auth.login("staff")
     data = {"pick": [str(i.id) for i in items], f"unit_{items[0].id}": env["units"][0].id}
     response = client.post("/manage/suggestions/assign", data=data)
-    assert response.status_code == 400 and "第 2 号：请选择主办单位" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "第 2 号：请选择主办单位" in response.get_data(as_text=True)
     db.session.expire_all()
     assert {s.status for s in db.session.scalars(select(Suggestion))} == {"registered"}
 
@@ -201,7 +201,7 @@ def test_sessions_page(client, auth, env):
     assert response.status_code == 303
     response = client.post("/manage/suggestions/sessions", data={
         "name": "县十八届人大三次会议", "year": 2027, "opens_on": "2027-01-10"})
-    assert response.status_code == 400 and "已有同名的会议" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "已有同名的会议" in response.get_data(as_text=True)
 
 
 # ---- bad input through the pages ---------------------------------------------------------------
@@ -210,7 +210,7 @@ def test_sessions_page(client, auth, env):
 def test_new_suggestion_without_a_part_is_refused(client, auth, env, field, label):
     auth.login("lead")
     response = client.post("/my/suggestions/new", data={"session_id": env["session"].id, **TEXT, field: ""})
-    assert response.status_code == 400 and f"请填写{label}" in response.get_data(as_text=True)
+    assert response.status_code == 422 and f"请填写{label}" in response.get_data(as_text=True)
     assert suggestion_count() == 0
 
 
@@ -220,7 +220,7 @@ def test_editing_a_submitted_suggestion_through_the_page_is_refused(client, auth
     auth.login("lead")
     response = client.post(f"/my/suggestions/{item.id}/edit",
                            data={"session_id": env["session"].id, **TEXT, "title": "改过的案由"})
-    assert response.status_code == 400 and "已提交的建议不能直接修改" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "已提交的建议不能直接修改" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Suggestion, item.id).title == TEXT["title"]
 
@@ -241,9 +241,9 @@ def test_c_answer_without_reasons_shows_the_message(client, auth, env):
     handling.assign(item, env["units"][0], by=env["staff"])
     auth.login("unit0")
     response = client.post(f"/suggestions/{item.id}/reply", data={"reply-reply_class": "C", "reply-text": "答复"})
-    assert response.status_code == 400 and "请填写暂时无法解决的原因" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "请填写暂时无法解决的原因" in response.get_data(as_text=True)
     response = client.post(f"/suggestions/{item.id}/reply", data={"reply-text": "答复"})
-    assert response.status_code == 400 and "请选择答复类别" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "请选择答复类别" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(SuggestionAnswer)) == 0
 
 
@@ -255,7 +255,7 @@ def test_rating_by_another_deputy_is_refused_and_rating_twice_too(client, auth, 
     auth.login("lead")
     assert client.post(f"/suggestions/{item.id}/rate", data={"rate-rating": "satisfied"}).status_code == 303
     response = client.post(f"/suggestions/{item.id}/rate", data={"rate-rating": "unsatisfied", "rate-note": "x"})
-    assert response.status_code == 400 and "不能重复评价" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "不能重复评价" in response.get_data(as_text=True)
 
 
 def test_a_deadline_over_six_months_through_the_page(client, auth, env):
@@ -264,9 +264,9 @@ def test_a_deadline_over_six_months_through_the_page(client, auth, env):
     response = client.post(f"/suggestions/{item.id}/assign", data={
         "assign-unit_id": env["units"][0].id,
         "assign-deadline": (handling.latest_deadline() + timedelta(days=1)).isoformat()})
-    assert response.status_code == 400 and "办理期限最长六个月" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "办理期限最长六个月" in response.get_data(as_text=True)
     response = client.post(f"/suggestions/{item.id}/assign", data={"assign-unit_id": 0})
-    assert response.status_code == 400 and "请选择主办单位" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "请选择主办单位" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Suggestion, item.id).status == "registered"
 
@@ -348,3 +348,53 @@ def test_a_suggestion_is_not_handled_on_the_case_pages(client, auth, env, userna
     assert response.status_code == 403
     db.session.expire_all()
     assert db.session.get(Suggestion, item.id).status == before
+
+
+# ---- refusals on the page they came from -------------------------------------------------------
+
+def test_inviting_a_cosigner_twice_through_the_page_shows_the_message(client, auth, env):
+    item = draft(env)
+    services.invite_cosigners(item, [env["other"].deputy], by=env["lead"])
+    auth.login("lead")
+    response = client.post(f"/suggestions/{item.id}/invite", data={"invite-deputies": env["other"].deputy.name})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409 and "已在附议名单中，不能重复邀请" in text and 'id="form-invite"' in text
+    response = client.post(f"/suggestions/{item.id}/invite", data={"invite-deputies": "查无此人"})
+    assert response.status_code == 422 and "找不到代表“查无此人”" in response.get_data(as_text=True)
+
+
+def test_a_form_that_does_not_validate_answers_422(client, auth, env):
+    item = registered(env)
+    auth.login("staff")
+    response = client.post(f"/suggestions/{item.id}/assign", data={
+        "assign-unit_id": env["units"][0].id, "assign-deadline": "明天"})
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Suggestion, item.id).status == "registered"
+
+
+def test_submitting_twice_flashes_the_refusal_with_409(client, auth, env):
+    item = draft(env)
+    auth.login("lead")
+    assert client.post(f"/suggestions/{item.id}/submit").status_code == 303
+    response = client.post(f"/suggestions/{item.id}/submit")
+    assert response.status_code == 409 and "当前状态为“待预审”，不能进行此操作" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("who,url", [
+    (None, "/suggestions/sessions/{session}/?page=9"),
+    ("staff", "/manage/suggestions/?page=9&status=assigned"),
+    ("unit0", "/unit/suggestions/?page=9"),
+    (None, "/suggestions/sessions/{session}/?page=abc"),
+])
+def test_a_list_fragment_past_the_end_carries_the_message(client, auth, env, who, url):
+    registered(env)
+    if who:
+        auth.login(who)
+    url = url.format(session=env["session"].id)
+    response = client.get(url, headers={"HX-Request": "true"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 404 and "<html" not in text
+    assert "没有这一页：列表已经变化，请回到第一页。" in text and 'role="alert"' in text
+    page = client.get(url)  # the page itself: the 404 page
+    assert page.status_code == 404 and "<html" in page.get_data(as_text=True)

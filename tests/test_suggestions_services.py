@@ -483,3 +483,117 @@ def test_submitting_and_cosigning_are_recorded_as_duty_activities(env):
                     (env["reviewer"].deputy_id, "suggestion_cosign", "verified")}
     assert all(a.source == "suggestions" and a.source_ref == f"suggestion:{item.id}"
                for a in db.session.scalars(select(Activity)))
+
+
+# ---- one unit of work, refusals by kind, constraint messages --------------------------------------
+
+def test_a_service_inside_a_callers_transaction_commits_with_it_or_not_at_all(env):
+    from blueprints.core.transaction import transaction
+
+    with pytest.raises(RuntimeError), transaction():
+        item = draft(env)
+        services.submit(item, by=env["lead"])
+        raise RuntimeError("the caller fails after the services ran")
+    assert count(Suggestion) == 0
+    with transaction():
+        item = draft(env)
+        services.invite_cosigners(item, [env["other"].deputy], by=env["lead"])
+    db.session.expire_all()
+    assert count(Suggestion) == 1 and count(SuggestionCosigner) == 1
+
+
+def test_refusals_carry_their_kind(env):
+    from blueprints.core.errors import Conflict, Forbidden
+
+    item = draft(env)
+    services.invite_cosigners(item, [env["other"].deputy], by=env["lead"])
+    with pytest.raises(Conflict, match="不能重复邀请"):
+        services.invite_cosigners(item, [env["other"].deputy], by=env["lead"])
+    with pytest.raises(Forbidden):
+        services.register(item, by=env["lead"])
+    assert issubclass(SuggestionForbidden, Forbidden) and SuggestionForbidden.status == 403
+    with pytest.raises(Conflict, match="不能进行此操作"):
+        services.register(item, by=env["staff"])
+    with pytest.raises(DomainError) as info:
+        draft(env, title="")
+    assert info.value.status == 422
+
+
+def test_a_refusal_in_one_row_of_a_bulk_assignment_keeps_its_kind(env):
+    item = registered(env)
+    with pytest.raises(SuggestionForbidden, match="第 1 号：只有代表工委工作人员"):
+        handling.assign_many([(item, env["units"][0], [])], by=env["lead"])
+    assert count(CaseAssignment) == 0
+
+
+def test_a_number_taken_at_the_same_moment_gets_the_constraints_message(env, monkeypatch):
+    from blueprints.core.errors import Conflict
+
+    registered(env)
+    item = draft(env)
+    services.submit(item, by=env["lead"])
+    before = snapshot(item)
+    # Two registrations at once both see 1 as the highest number: the UNIQUE has the last word.
+    monkeypatch.setattr(services, "next_number", lambda session: 1)
+    with pytest.raises(Conflict, match="本次会议已有这个编号的建议") as info:
+        services.register(item, by=env["staff"])
+    assert info.value.field == "number"
+    assert snapshot(item) == before and count(Case) == 1
+
+
+@pytest.mark.parametrize("kind", ["cosigner", "session", "carry_over"])
+def test_duplicates_the_database_refuses_name_their_rule(env, kind):
+    from blueprints.core.errors import Conflict
+    from blueprints.core.transaction import transaction
+    from blueprints.suggestions.models import CongressSession
+
+    item = draft(env)
+    services.invite_cosigners(item, [env["other"].deputy], by=env["lead"])
+    rows = {
+        "cosigner": (lambda: SuggestionCosigner(suggestion_id=item.id, deputy_id=env["other"].deputy_id),
+                     "该代表已在附议名单中"),
+        "session": (lambda: CongressSession(name=env["session"].name, year=2026, opens_on=local_today()),
+                    "已有同名的会议"),
+        "carry_over": (lambda: SuggestionCarryOver(suggestion_id=item.id, year=2030, reason="B"),
+                       "不能重复转入"),
+    }
+    make, message = rows[kind]
+    if kind == "carry_over":
+        with transaction():
+            db.session.add(make())
+    before = (count(SuggestionCosigner), count(CongressSession), count(SuggestionCarryOver))
+    with pytest.raises(Conflict, match=message), transaction():
+        db.session.add(make())
+    assert (count(SuggestionCosigner), count(CongressSession), count(SuggestionCarryOver)) == before
+
+
+def test_the_reply_letter_reaches_the_deputy_through_the_case(env):
+    from blueprints.core import cases
+
+    item = answered(env, "A")
+    case = item.case
+    assert case.status == "sent" and case.answer == "经研究，已列入计划。" and case.sent_at is not None
+    step = case.steps[-1]
+    assert (step.action, step.unit_id, step.note) == ("send", env["units"][0].id, "答复函送达领衔代表")
+    with pytest.raises(DomainError, match="不能进行此操作"):
+        cases.forward_reply(case, by=env["unit_users"][0])  # already sent
+    other = registered(env)
+    handling.assign(other, env["units"][0], by=env["staff"], assisting=[env["units"][1]])
+    from blueprints.core.transaction import transaction
+
+    with pytest.raises(cases.CaseForbidden), transaction():
+        cases.reply_case(other.case, "答复", by=env["unit_users"][0], reply_class="A")
+        cases.forward_reply(other.case, by=env["unit_users"][1])  # only the main unit that replied
+    db.session.expire_all()
+    assert db.session.get(Case, other.case_id).status == "assigned"
+
+
+def test_a_check_the_database_refuses_names_its_rule(env):
+    from blueprints.core.transaction import transaction
+
+    item = registered(env)
+    with pytest.raises(DomainError, match="请填写牵头督办领导") as info, transaction():
+        item.is_key, item.key_leader = True, None  # past the service, the CHECK has the last word
+    assert info.value.status == 422 and info.value.field == "key_leader"
+    db.session.expire_all()
+    assert not db.session.get(Suggestion, item.id).is_key

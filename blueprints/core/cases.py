@@ -35,6 +35,7 @@ the database unchanged)::
     decline_case(case, reason, *, by)                                   # the main unit: back to 待交办
     reply_case(case, text, *, by, reply_class=None) -> CaseAssignment   # an assigned unit only (403)
     send_answer(case, *, by, text=None)                                 # 反馈 to the constituent
+    forward_reply(case, *, by, note=None)                               # the main unit's reply goes straight back
     rate_case(case, rating, *, by=None, rater="constituent", note=None) # 评价, once per round
     close_case(case, *, by, note=None)                                  # close a sent case unrated
     merge_cases(duplicate, into, *, by)                                 # fold a duplicate
@@ -467,6 +468,20 @@ def reply_case(case: Case, text: str, *, by, reply_class: str | None = None) -> 
         case.status, case.answered_at = "answered", now
     _step(case, "reply", by, unit=item.unit, note=text[:500])
     return item
+
+
+@transactional
+def forward_reply(case: Case, *, by, note: str | None = None) -> Case:
+    """反馈 by the main unit itself: where its reply letter goes straight to the one who raised the case
+    (a deputy's suggestion), the case is 已反馈 with that reply as soon as the main unit has replied."""
+    _require_status(case, "answered")
+    main = case.main_assignment
+    unit_id = getattr(by, "unit_id", None) if by is not None and by.role == "unit" else None
+    if main is None or main.state != "replied" or unit_id is None or main.unit_id != unit_id:
+        raise CaseForbidden(_("只有已答复此件的主办单位可以直接反馈。"))
+    case.answer, case.sent_at, case.status = main.reply, utcnow(), "sent"
+    _step(case, "send", by, unit=main.unit, note=note)
+    return case
 
 
 @transactional

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..core.extensions import db
 from ..core.models import User
 from ..core.timeutil import local_today
+from ..core.transaction import transaction
 from . import handling, services
 
 SUBJECTS = [
@@ -45,7 +46,8 @@ def _users():
 
 
 def demo(rng: random.Random | None = None) -> None:
-    """Load the demo suggestions (called at the end of core.demo.load_demo_county)."""
+    """Load the demo suggestions (called at the end of core.demo.load_demo_county), in one transaction:
+the services called here nest in it and only flush."""
     from ..core.accounts import hash_password
     from ..registry.models import HandlingUnit
 
@@ -54,69 +56,70 @@ def demo(rng: random.Random | None = None) -> None:
     staff, deputies, unit_users = _users()
     if staff is None or len(deputies) < 12:
         return
-    units = db.session.scalars(select(HandlingUnit).order_by(HandlingUnit.id)).all()
-    # One account per handling unit so that every unit can answer (the demo's "unit" account is 住建局).
-    password_hash = db.session.scalar(select(User.password_hash).where(User.username == "staff")) \
-        or hash_password("demo-2026")
-    for index, unit in enumerate(units, start=1):
-        if unit.id not in unit_users:
-            user = User(username=f"unit{index}", display_name=f"{unit.name} 办理员", role="unit", unit=unit,
-                        password_hash=password_hash)
-            db.session.add(user)
-            unit_users[unit.id] = user
-    db.session.commit()
+    with transaction():  # the whole demo of this area is one unit of work: all of it or nothing
+        units = db.session.scalars(select(HandlingUnit).order_by(HandlingUnit.id)).all()
+        # One account per handling unit so that every unit can answer (the demo's "unit" account is 住建局).
+        password_hash = db.session.scalar(select(User.password_hash).where(User.username == "staff")) \
+            or hash_password("demo-2026")
+        for index, unit in enumerate(units, start=1):
+            if unit.id not in unit_users:
+                user = User(username=f"unit{index}", display_name=f"{unit.name} 办理员", role="unit", unit=unit,
+                            password_hash=password_hash)
+                db.session.add(user)
+                unit_users[unit.id] = user
+        db.session.flush()
 
-    last = services.create_session("青山县十八届人大一次会议", today.year - 1, today - timedelta(days=360),
-                                   today - timedelta(days=357), by=staff)
-    current = services.create_session("青山县十八届人大二次会议", today.year, today - timedelta(days=20),
-                                      today - timedelta(days=17), by=staff)
+        last = services.create_session("青山县十八届人大一次会议", today.year - 1, today - timedelta(days=360),
+                                       today - timedelta(days=357), by=staff)
+        current = services.create_session("青山县十八届人大二次会议", today.year, today - timedelta(days=20),
+                                          today - timedelta(days=17), by=staff)
 
-    # Last year's: answered B-class, rated basically satisfied, carried over into this year.
-    old = services.create_draft({"title": "关于实施农村公路提质改造工程的建议", "category": "transport",
-                                 "grounds": "五沟镇至南坪镇县道路面破损严重。",
-                                 "proposal": "列入交通建设计划，分年度实施。"},
-                                by=deputies[0], session=last)
-    services.submit(old, by=deputies[0])
-    services.register(old, by=staff)
-    handling.assign(old, units[1], by=staff)
-    handling.reply(old, "该路段已列入明年交通建设计划，计划分两期实施。", "B", by=unit_users[units[1].id],
-                   promised_on=today + timedelta(days=180))
-    handling.rate(old, "basically", "希望加快进度。", by=deputies[0])
-    services.carry_over(today.year, by=staff)
-    services.set_accepting(last, False, by=staff)
+        # Last year's: answered B-class, rated basically satisfied, carried over into this year.
+        old = services.create_draft({"title": "关于实施农村公路提质改造工程的建议", "category": "transport",
+                                     "grounds": "五沟镇至南坪镇县道路面破损严重。",
+                                     "proposal": "列入交通建设计划，分年度实施。"},
+                                    by=deputies[0], session=last)
+        services.submit(old, by=deputies[0])
+        services.register(old, by=staff)
+        handling.assign(old, units[1], by=staff)
+        handling.reply(old, "该路段已列入明年交通建设计划，计划分两期实施。", "B", by=unit_users[units[1].id],
+                       promised_on=today + timedelta(days=180))
+        handling.rate(old, "basically", "希望加快进度。", by=deputies[0])
+        services.carry_over(today.year, by=staff)
+        services.set_accepting(last, False, by=staff)
 
-    made = []
-    for index, (title, category, grounds, proposal) in enumerate(SUBJECTS):
-        lead = deputies[index + 1]
-        item = services.create_draft({"title": title, "category": category, "grounds": grounds,
-                                      "proposal": proposal}, by=lead, session=current)
-        cosigners = rng.sample(deputies[14:], 2)
-        services.invite_cosigners(item, [u.deputy for u in cosigners], by=lead)
-        services.answer_cosign(item, True, by=cosigners[0])
-        made.append((item, lead))
-    # Stages: 2 drafts, 1 returned by pre-review, the rest registered and taken further.
-    for item, lead in made[2:]:
-        services.submit(item, by=lead)
-    services.review(made[2][0], "return", "请补充危桥数量、分布和养护资金缺口等数据。", by=staff)
-    for item, _lead in made[3:]:
-        services.review(item, "pass", None, by=staff)
-        services.register(item, by=staff)
-    rows = [(item, units[i % len(units)], [units[(i + 3) % len(units)]]) for i, (item, _l) in enumerate(made[3:11])]
-    handling.assign_many(rows, by=staff, note="县人大常委会、县政府联合召开建议交办会。")
-    for (item, _l), (_i, unit, _a) in zip(made[3:11], rows, strict=True):
-        handling.add_contact(item, "before", "visit", today - timedelta(days=3), "登门听取领衔代表意见，了解建议背景。",
-                             by=unit_users[unit.id])
-    answers = [("A", "已完成改造，群众出行条件明显改善。"), ("B", "已列入明年计划，正在开展前期工作。"),
-               ("C", "受财力所限，暂无法安排。"), ("A", "已建立用工信息平台并举办专场招聘会。"),
-               ("B", "雨污分流改造已列入城市更新项目。")]
-    for (item, _lead), (klass, text) in zip(made[3:8], answers, strict=True):
-        extra = {"promised_on": today + timedelta(days=150)} if klass == "B" else {}
-        if klass == "C":
-            extra = {"reasons": "项目投资大，当前县级财力无法承担，将积极争取上级资金。"}
-        handling.reply(item, text, klass, by=unit_users[item.main_unit_id], **extra)
-    handling.rate(made[3][0], "satisfied", "办理认真，效果明显。", by=made[3][1])
-    handling.rate(made[4][0], "basically", None, by=made[4][1])
-    handling.rate(made[5][0], "unsatisfied", "希望积极争取上级资金。", by=made[5][1])  # → 二次交办
-    registered = [item for item, _l in made[3:]]
-    for item in registered[: services.key_required(len(registered))]:
-        services.set_key(item, True, "县人大常委会副主任 刘明", by=staff)
+        made = []
+        for index, (title, category, grounds, proposal) in enumerate(SUBJECTS):
+            lead = deputies[index + 1]
+            item = services.create_draft({"title": title, "category": category, "grounds": grounds,
+                                          "proposal": proposal}, by=lead, session=current)
+            cosigners = rng.sample(deputies[14:], 2)
+            services.invite_cosigners(item, [u.deputy for u in cosigners], by=lead)
+            services.answer_cosign(item, True, by=cosigners[0])
+            made.append((item, lead))
+        # Stages: 2 drafts, 1 returned by pre-review, the rest registered and taken further.
+        for item, lead in made[2:]:
+            services.submit(item, by=lead)
+        services.review(made[2][0], "return", "请补充危桥数量、分布和养护资金缺口等数据。", by=staff)
+        for item, _lead in made[3:]:
+            services.review(item, "pass", None, by=staff)
+            services.register(item, by=staff)
+        rows = [(item, units[i % len(units)], [units[(i + 3) % len(units)]]) for i, (item, _l) in enumerate(made[3:11])]
+        handling.assign_many(rows, by=staff, note="县人大常委会、县政府联合召开建议交办会。")
+        for (item, _l), (_i, unit, _a) in zip(made[3:11], rows, strict=True):
+            handling.add_contact(item, "before", "visit", today - timedelta(days=3),
+                                 "登门听取领衔代表意见，了解建议背景。", by=unit_users[unit.id])
+        answers = [("A", "已完成改造，群众出行条件明显改善。"), ("B", "已列入明年计划，正在开展前期工作。"),
+                   ("C", "受财力所限，暂无法安排。"), ("A", "已建立用工信息平台并举办专场招聘会。"),
+                   ("B", "雨污分流改造已列入城市更新项目。")]
+        for (item, _lead), (klass, text) in zip(made[3:8], answers, strict=True):
+            extra = {"promised_on": today + timedelta(days=150)} if klass == "B" else {}
+            if klass == "C":
+                extra = {"reasons": "项目投资大，当前县级财力无法承担，将积极争取上级资金。"}
+            handling.reply(item, text, klass, by=unit_users[item.main_unit_id], **extra)
+        handling.rate(made[3][0], "satisfied", "办理认真，效果明显。", by=made[3][1])
+        handling.rate(made[4][0], "basically", None, by=made[4][1])
+        handling.rate(made[5][0], "unsatisfied", "希望积极争取上级资金。", by=made[5][1])  # → 二次交办
+        registered = [item for item, _l in made[3:]]
+        for item in registered[: services.key_required(len(registered))]:
+            services.set_key(item, True, "县人大常委会副主任 刘明", by=staff)

@@ -2,22 +2,21 @@
 list, bulk assignment (交办会), supervision (重点督办, overdue, 跨年连办) and sessions."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db
-from ..core.htmx import render_page
+from ..core.flow import run_form
 from ..core.pagination import int_arg, page_number, paginate
 from ..core.permissions import role_required
 from ..core.timeutil import local_today
 from . import handling, services, stats
 from .forms import BulkAssignForm, CarryOverForm, SessionForm
 from .models import STATUSES, CongressSession, Suggestion, SuggestionCosigner
-from .views import _status_of, _unit, _units, bp
+from .views import _unit, _units, bp, list_page
 
 
 @bp.get("/my/suggestions/")
@@ -56,9 +55,8 @@ def inbox():
         return render_template("suggestions/inbox.html", page=None, state=state)
     stmt = handling.unit_inbox_query(current_user.unit_id, state).options(
         selectinload(Suggestion.lead_deputy), selectinload(Suggestion.session))
-    page = paginate(stmt, page_number(), per_page=50)
-    return render_page("suggestions/inbox.html", "suggestions/_inbox_rows.html", page=page, state=state,
-                       today=local_today())
+    return list_page("suggestions/inbox.html", "suggestions/_inbox_rows.html", stmt, 50, state=state,
+                     today=local_today())
 
 
 @bp.get("/manage/suggestions/")
@@ -77,10 +75,9 @@ def manage():
         stmt = stmt.where(Suggestion.status == status)
     if q:
         stmt = stmt.where(Suggestion.title.contains(q, autoescape=True))
-    page = paginate(stmt, page_number(), per_page=50)
     filters = {"session_id": session_id or "", "status": status, "q": q}
-    return render_page("suggestions/manage.html", "suggestions/_manage_rows.html", page=page, filters=filters,
-                       sessions=services.all_sessions(), STATUSES=STATUSES, today=local_today())
+    return list_page("suggestions/manage.html", "suggestions/_manage_rows.html", stmt, 50, filters=filters,
+                     sessions=services.all_sessions(), STATUSES=STATUSES, today=local_today())
 
 
 @bp.route("/manage/suggestions/assign", methods=["GET", "POST"])
@@ -93,35 +90,30 @@ def bulk_assign():
             .order_by(Suggestion.session_id, Suggestion.number).limit(500))
     if session_id:
         stmt = stmt.where(Suggestion.session_id == session_id)
-    waiting = db.session.scalars(stmt).all()
     form = BulkAssignForm()
-    status = 200
     if request.method == "GET":
         form.deadline.data = handling.default_deadline()
-    elif form.validate_on_submit():
+
+    def action(form):
         rows = []
-        by_id = {s.id: s for s in waiting}
+        by_id = {s.id: s for s in db.session.scalars(stmt)}
         for raw in request.form.getlist("pick"):
             item = by_id.get(int(raw)) if raw.isascii() and raw.isdigit() else None
             if item is not None:
                 unit = _unit(int_or_zero(request.form.get(f"unit_{item.id}")))
                 assist = _unit(int_or_zero(request.form.get(f"assist_{item.id}")))
                 rows.append((item, unit, [assist] if assist else []))
-        try:
-            count = handling.assign_many(rows, form.deadline.data, by=current_user._get_current_object(),
-                                         note=form.note.data)
-        except DomainError as error:
-            attach_to_form(form, error, "deadline")
-            status = _status_of(error)
-            waiting = db.session.scalars(stmt).all()
-        else:
-            flash(_("已交办 %(n)d 件建议。", n=count), "success")
-            return redirect(url_for("suggestions.bulk_assign", session_id=session_id or None), 303)
-    else:
-        status = 400
-    return render_template("suggestions/bulk_assign.html", form=form, waiting=waiting, units=_units(),
-                           sessions=services.all_sessions(), session_id=session_id,
-                           picked=set(request.form.getlist("pick")), posted=request.form), status
+        return handling.assign_many(rows, form.deadline.data, by=current_user._get_current_object(),
+                                    note=form.note.data)
+
+    def render(status):
+        return render_template("suggestions/bulk_assign.html", form=form, waiting=db.session.scalars(stmt).all(),
+                               units=_units(), sessions=services.all_sessions(), session_id=session_id,
+                               picked=set(request.form.getlist("pick")), posted=request.form), status
+
+    return run_form(form, action, success=lambda count: _("已交办 %(n)d 件建议。", n=count),
+                    redirect_to=url_for("suggestions.bulk_assign", session_id=session_id or None),
+                    render=render, field="deadline")
 
 
 def int_or_zero(raw: str | None) -> int:
@@ -134,48 +126,39 @@ def supervision():
     kind = request.args.get("kind", "all")
     session_id = int_arg("session_id")
     form = CarryOverForm()
-    status = 200
     if request.method == "GET":
         form.year.data = local_today().year + 1
-    elif form.validate_on_submit():
-        try:
-            count = services.carry_over(form.year.data or 0, by=current_user._get_current_object())
-        except DomainError as error:
-            attach_to_form(form, error, "year")
-            status = _status_of(error)
-        else:
-            flash(_("已转入 %(y)d 年跨年连办 %(n)d 件。", y=form.year.data, n=count), "success")
-            return redirect(url_for("suggestions.supervision"), 303)
-    key_page = paginate(stats.supervision_query(session_id, kind=kind), page_number(), per_page=100)
-    carried = db.session.scalars(stats.carried_query().limit(200)).all()
-    sessions = services.all_sessions()
-    shares = services.key_counts_by_session([s.id for s in sessions[:5]])
-    return render_template("suggestions/supervision.html", page=key_page, carried=carried, form=form, kind=kind,
-                           session_id=session_id, sessions=sessions, shares=shares,
-                           key_required=services.key_required, today=local_today()), status
+
+    def render(status):
+        key_page = paginate(stats.supervision_query(session_id, kind=kind), page_number(), per_page=100)
+        carried = db.session.scalars(stats.carried_query().limit(200)).all()
+        sessions = services.all_sessions()
+        shares = services.key_counts_by_session([s.id for s in sessions[:5]])
+        return render_template("suggestions/supervision.html", page=key_page, carried=carried, form=form,
+                               kind=kind, session_id=session_id, sessions=sessions, shares=shares,
+                               key_required=services.key_required, today=local_today()), status
+
+    return run_form(form, lambda f: services.carry_over(f.year.data or 0, by=current_user._get_current_object()),
+                    success=lambda count: _("已转入 %(y)d 年跨年连办 %(n)d 件。", y=form.year.data, n=count),
+                    redirect_to=url_for("suggestions.supervision"), render=render, field="year")
 
 
 @bp.route("/manage/suggestions/sessions", methods=["GET", "POST"])
 @role_required("staff")
 def sessions():
     form = SessionForm()
-    status = 200
+
+    def render(status):
+        return render_template("suggestions/sessions.html", form=form, sessions=services.all_sessions()), status
+
     if request.method == "POST" and request.form.get("toggle"):
         session = db.session.get(CongressSession, int_or_zero(request.form.get("toggle")))
-        if session is not None:
-            services.set_accepting(session, not session.accepting, by=current_user._get_current_object())
-            flash(_("已更新。"), "success")
-        return redirect(url_for("suggestions.sessions"), 303)
-    if form.validate_on_submit():
-        try:
-            services.create_session(form.name.data, form.year.data, form.opens_on.data, form.closes_on.data,
-                                    by=current_user._get_current_object())
-        except DomainError as error:
-            attach_to_form(form, error, "name")
-            status = _status_of(error)
-        else:
-            flash(_("会议已新建，代表可以在该会议下提出建议。"), "success")
+        if session is None:
             return redirect(url_for("suggestions.sessions"), 303)
-    elif form.errors:
-        status = 400
-    return render_template("suggestions/sessions.html", form=form, sessions=services.all_sessions()), status
+        return run_form(None, lambda f: services.set_accepting(session, not session.accepting,
+                                                               by=current_user._get_current_object()),
+                        success=_("已更新。"), redirect_to=url_for("suggestions.sessions"), render=render)
+    return run_form(form, lambda f: services.create_session(f.name.data, f.year.data, f.opens_on.data,
+                                                            f.closes_on.data, by=current_user._get_current_object()),
+                    success=_("会议已新建，代表可以在该会议下提出建议。"), redirect_to=url_for("suggestions.sessions"),
+                    render=render, field="name")

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..core.cases import Case
+from ..core.errors import Conflict, DomainError, register_constraint_messages
 from ..core.extensions import db
 from ..core.timeutil import UTCDateTime, local_today, utcnow
 
@@ -361,3 +363,28 @@ class SuggestionCarryOver(db.Model):
     @property
     def reason_label(self) -> str:
         return {"B": "B 类正在解决", "unsatisfied": "代表不满意"}.get(self.reason, self.reason)
+
+
+# What a user is told when the database has the last word (two requests at once, or a rule a service
+# checks first): the constraint names of migrations/versions/0006_suggestions.py.
+register_constraint_messages({
+    "uq_suggestions_session_id_number": (
+        _l("本次会议已有这个编号的建议（可能有人同时立案），未做任何修改，请重新立案。"), "number"),
+    "uq_suggestions_case_id": _l("这件建议已经立案，不能重复立案。"),
+    "uq_suggestion_cosigners_suggestion_id_deputy_id": (
+        _l("该代表已在附议名单中，不能重复邀请。"), "deputies"),
+    "uq_congress_sessions_name": (_l("已有同名的会议。"), "name"),
+    "uq_suggestion_answers_suggestion_id_round": (_l("本轮已经答复过，不能重复答复。"), "text"),
+    "uq_suggestion_revisions_suggestion_id_revision": (
+        _l("这件建议刚被修订过，请刷新页面后再修订。"), "note"),
+    "uq_suggestion_carry_overs_suggestion_id_year": (
+        _l("这件建议已转入该年度跨年连办，不能重复转入。"), "year"),
+}, kind=Conflict)
+register_constraint_messages({
+    "ck_suggestions_number": (_l("编号必须是正整数。"), "number"),
+    "ck_suggestions_key_leader": (_l("请填写牵头督办领导。"), "key_leader"),
+    "ck_suggestions_withheld_reason": (_l("请填写不公开理由。"), "reason"),
+    "ck_suggestion_answers_promised_on": (_l("B 类答复请填写承诺解决的日期。"), "promised_on"),
+    "ck_suggestion_answers_reasons": (_l("请填写暂时无法解决的原因。"), "reasons"),
+    "ck_congress_sessions_dates": (_l("闭幕日期不能早于开幕日期。"), "closes_on"),
+}, kind=DomainError)

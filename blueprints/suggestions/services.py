@@ -1,9 +1,12 @@
 """提: sessions, drafting, co-signing (附议), pre-review (预审), revision and registration (立案);
 督: key supervision (重点督办, at least 15%) and the year-end carry-over (跨年滚动连办).
 
-Each public function is one transaction: it commits, or on a refusal rolls back and raises DomainError
-(SuggestionForbidden, status 403, when the user may not act on the suggestion). The handling
-(交办/办理/答复/评价) is in handling.py on top of blueprints.core.cases.
+Each public function that writes is one unit of work (``core.transaction``): called alone it commits;
+called inside a caller's ``with transaction():`` it only flushes, so the caller's work and its own commit
+together. A refusal raises a DomainError and leaves the database unchanged: 422 for input that breaks a
+rule, ``Conflict`` (409) when the suggestion's state or another row forbids it, ``SuggestionForbidden``
+(403) when the user may not act on the suggestion. The handling (交办/办理/答复/评价) is in handling.py
+on top of blueprints.core.cases.
 """
 from __future__ import annotations
 
@@ -14,9 +17,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..core import audit
-from ..core.errors import DomainError, clean_text, commit_or_refuse
+from ..core.errors import Conflict, DomainError, Forbidden, clean_text
 from ..core.extensions import db
 from ..core.timeutil import local_today, utcnow
+from ..core.transaction import transactional
 from .models import (
     CATEGORIES,
     CongressSession,
@@ -35,18 +39,11 @@ KEY_SHARE = 0.15  # 重点督办: at least 15% of a session's registered suggest
 TEXT_FIELDS = ("title", "grounds", "proposal", "category")
 
 
-class SuggestionForbidden(DomainError):
+class SuggestionForbidden(Forbidden):
     """The user may not act on this suggestion: views answer 403."""
-
-    status = 403
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-def _refuse(error: DomainError):
-    db.session.rollback()
-    raise error
-
 
 def _check_text(values: dict) -> dict:
     out = {
@@ -87,7 +84,7 @@ def _require_staff(user) -> None:
 
 def _require_status(suggestion: Suggestion, *statuses: str) -> None:
     if suggestion.status not in statuses:
-        raise DomainError(_("此建议当前状态为“%(s)s”，不能进行此操作。", s=suggestion.status_label), field="status")
+        raise Conflict(_("此建议当前状态为“%(s)s”，不能进行此操作。", s=suggestion.status_label), field="status")
 
 
 def _record_duty_activity(deputy, kind: str, suggestion: Suggestion, actor=None) -> None:
@@ -144,37 +141,31 @@ def can_read(user, suggestion: Suggestion) -> bool:
 
 # ---- sessions --------------------------------------------------------------------------------
 
+@transactional
 def create_session(name: str, year: int, opens_on: date, closes_on: date | None = None, *, by) -> CongressSession:
-    try:
-        _require_staff(by)
-        name = clean_text(name, _("会议名称"), 64, "name")
-        if opens_on is None:
-            raise DomainError(_("请填写开幕日期。"), field="opens_on")
-        if closes_on is not None and closes_on < opens_on:
-            raise DomainError(_("闭幕日期不能早于开幕日期。"), field="closes_on")
-        if not year or not 2000 <= int(year) <= 2100:
-            raise DomainError(_("年度不正确。"), field="year")
-        if db.session.scalar(select(CongressSession.id).where(CongressSession.name == name)):
-            raise DomainError(_("已有同名的会议。"), field="name")
-    except DomainError as error:
-        _refuse(error)
+    _require_staff(by)
+    name = clean_text(name, _("会议名称"), 64, "name")
+    if opens_on is None:
+        raise DomainError(_("请填写开幕日期。"), field="opens_on")
+    if closes_on is not None and closes_on < opens_on:
+        raise DomainError(_("闭幕日期不能早于开幕日期。"), field="closes_on")
+    if not year or not 2000 <= int(year) <= 2100:
+        raise DomainError(_("年度不正确。"), field="year")
+    if db.session.scalar(select(CongressSession.id).where(CongressSession.name == name)):
+        raise Conflict(_("已有同名的会议。"), field="name")
     session = CongressSession(name=name, year=int(year), opens_on=opens_on, closes_on=closes_on, accepting=True)
     db.session.add(session)
     db.session.flush()
     audit.record("create", "congress_session", session.id, f"新建会议：{name}", actor=by)
-    commit_or_refuse()
     return session
 
 
+@transactional
 def set_accepting(session: CongressSession, accepting: bool, *, by) -> None:
-    try:
-        _require_staff(by)
-    except DomainError as error:
-        _refuse(error)
+    _require_staff(by)
     session.accepting = accepting
     audit.record("update", "congress_session", session.id,
                  f"{'开始' if accepting else '停止'}接收建议：{session.name}", actor=by)
-    commit_or_refuse()
 
 
 def accepting_sessions() -> list[CongressSession]:
@@ -188,63 +179,52 @@ def all_sessions() -> list[CongressSession]:
 
 # ---- 提: drafting, co-signing, pre-review ------------------------------------------------------
 
+@transactional
 def create_draft(values: dict, *, by, session: CongressSession | None) -> Suggestion:
-    try:
-        deputy = _deputy_of(by)
-        if not deputy.serving:
-            raise SuggestionForbidden(_("您的代表资格已终止，不能提出建议。"))
-        if session is None or not session.accepting:
-            raise DomainError(_("请选择正在接收建议的会议。"), field="session_id")
-        values = _check_text(values)
-    except DomainError as error:
-        _refuse(error)
+    deputy = _deputy_of(by)
+    if not deputy.serving:
+        raise SuggestionForbidden(_("您的代表资格已终止，不能提出建议。"))
+    if session is None or not session.accepting:
+        raise DomainError(_("请选择正在接收建议的会议。"), field="session_id")
+    values = _check_text(values)
     suggestion = Suggestion(session=session, lead_deputy_id=deputy.id, status="draft", **values)
     db.session.add(suggestion)
-    commit_or_refuse()  # drafts are private: no audit row until it is submitted
     return suggestion
 
 
+@transactional
 def update_draft(suggestion: Suggestion, values: dict, *, by, session: CongressSession | None = None) -> Suggestion:
     """Only a draft is edited in place; a submitted suggestion changes only through revise()."""
-    try:
-        _require_lead(by, suggestion)
-        if suggestion.status != "draft":
-            raise DomainError(_("已提交的建议不能直接修改；退回修改后请填写修订说明进行修订，原文将保留。"),
-                              field="title")
-        values = _check_text(values)
-        if session is not None and session.id != suggestion.session_id:
-            if not session.accepting:
-                raise DomainError(_("请选择正在接收建议的会议。"), field="session_id")
-            suggestion.session = session
-    except DomainError as error:
-        _refuse(error)
+    _require_lead(by, suggestion)
+    if suggestion.status != "draft":
+        raise Conflict(_("已提交的建议不能直接修改；退回修改后请填写修订说明进行修订，原文将保留。"),
+                          field="title")
+    values = _check_text(values)
+    if session is not None and session.id != suggestion.session_id:
+        if not session.accepting:
+            raise DomainError(_("请选择正在接收建议的会议。"), field="session_id")
+        suggestion.session = session
     for key, value in values.items():
         setattr(suggestion, key, value)
-    commit_or_refuse()
     return suggestion
 
 
+@transactional
 def delete_draft(suggestion: Suggestion, *, by) -> None:
-    try:
-        _require_lead(by, suggestion)
-        _require_status(suggestion, "draft")
-    except DomainError as error:
-        _refuse(error)
+    _require_lead(by, suggestion)
+    _require_status(suggestion, "draft")
     db.session.delete(suggestion)
-    commit_or_refuse()
 
 
+@transactional
 def revise(suggestion: Suggestion, values: dict, note: str, *, by) -> SuggestionRevision:
     """A returned suggestion is revised by its lead deputy: the earlier text is kept as a revision."""
-    try:
-        _require_lead(by, suggestion)
-        _require_status(suggestion, "returned")
-        values = _check_text(values)
-        note = clean_text(note, _("修订说明"), MAX_NOTE, "note")
-        if all(values[k] == getattr(suggestion, k) for k in TEXT_FIELDS):
-            raise DomainError(_("内容没有修改。"), field="title")
-    except DomainError as error:
-        _refuse(error)
+    _require_lead(by, suggestion)
+    _require_status(suggestion, "returned")
+    values = _check_text(values)
+    note = clean_text(note, _("修订说明"), MAX_NOTE, "note")
+    if all(values[k] == getattr(suggestion, k) for k in TEXT_FIELDS):
+        raise DomainError(_("内容没有修改。"), field="title")
     old = SuggestionRevision(suggestion=suggestion, revision=suggestion.revision, note=note, revised_by_id=by.id,
                              **{k: getattr(suggestion, k) for k in TEXT_FIELDS})
     db.session.add(old)
@@ -255,73 +235,64 @@ def revise(suggestion: Suggestion, values: dict, note: str, *, by) -> Suggestion
     audit.record("update", "suggestion", suggestion.id,
                  f"修订建议《{suggestion.title}》（第 {suggestion.revision} 稿）", actor=by,
                  note=note, changes={"fields": changed})
-    commit_or_refuse()
     return old
 
 
+@transactional
 def invite_cosigners(suggestion: Suggestion, deputies: list, *, by) -> list[SuggestionCosigner]:
     """The lead deputy invites serving deputies to co-sign (before the suggestion is registered)."""
-    try:
-        _require_lead(by, suggestion)
-        _require_status(suggestion, "draft", "submitted", "returned")
-        if not deputies:
-            raise DomainError(_("请选择附议代表。"), field="deputies")
-        existing = {c.deputy_id for c in suggestion.cosigners}
-        if len(existing) + len(deputies) > MAX_COSIGNERS:
-            raise DomainError(_("附议代表最多 %(n)d 名。", n=MAX_COSIGNERS), field="deputies")
-        seen = set()
-        for deputy in deputies:
-            if deputy is None:
-                raise DomainError(_("附议代表不存在。"), field="deputies")
-            if not deputy.serving:
-                raise DomainError(_("%(name)s 不是在任代表，不能附议。", name=deputy.name), field="deputies")
-            if deputy.id == suggestion.lead_deputy_id:
-                raise DomainError(_("领衔代表不能附议自己的建议。"), field="deputies")
-            if deputy.id in existing or deputy.id in seen:
-                raise DomainError(_("%(name)s 已在附议名单中，不能重复邀请。", name=deputy.name), field="deputies")
-            seen.add(deputy.id)
-    except DomainError as error:
-        _refuse(error)
+    _require_lead(by, suggestion)
+    _require_status(suggestion, "draft", "submitted", "returned")
+    if not deputies:
+        raise DomainError(_("请选择附议代表。"), field="deputies")
+    existing = {c.deputy_id for c in suggestion.cosigners}
+    if len(existing) + len(deputies) > MAX_COSIGNERS:
+        raise DomainError(_("附议代表最多 %(n)d 名。", n=MAX_COSIGNERS), field="deputies")
+    seen = set()
+    for deputy in deputies:
+        if deputy is None:
+            raise DomainError(_("附议代表不存在。"), field="deputies")
+        if not deputy.serving:
+            raise DomainError(_("%(name)s 不是在任代表，不能附议。", name=deputy.name), field="deputies")
+        if deputy.id == suggestion.lead_deputy_id:
+            raise DomainError(_("领衔代表不能附议自己的建议。"), field="deputies")
+        if deputy.id in existing or deputy.id in seen:
+            raise Conflict(_("%(name)s 已在附议名单中，不能重复邀请。", name=deputy.name), field="deputies")
+        seen.add(deputy.id)
     rows = [SuggestionCosigner(suggestion=suggestion, deputy_id=d.id, state="invited") for d in deputies]
     db.session.add_all(rows)
-    commit_or_refuse()
     return rows
 
 
+@transactional
 def answer_cosign(suggestion: Suggestion, accept: bool, *, by) -> SuggestionCosigner:
     """附议: the invited deputy confirms (or declines) in their own workspace, once."""
-    try:
-        deputy = _deputy_of(by)
-        row = next((c for c in suggestion.cosigners if c.deputy_id == deputy.id), None)
-        if row is None:
-            raise SuggestionForbidden(_("您没有被邀请附议这件建议。"))
-        if row.state == "confirmed":
-            raise DomainError(_("您已附议过这件建议，不能重复附议。"), field="cosign")
-        if row.state == "declined":
-            raise DomainError(_("您已谢绝附议这件建议。"), field="cosign")
-        if not deputy.serving:
-            raise DomainError(_("您的代表资格已终止，不能附议。"), field="cosign")
-        _require_status(suggestion, "draft", "submitted", "returned")
-    except DomainError as error:
-        _refuse(error)
+    deputy = _deputy_of(by)
+    row = next((c for c in suggestion.cosigners if c.deputy_id == deputy.id), None)
+    if row is None:
+        raise SuggestionForbidden(_("您没有被邀请附议这件建议。"))
+    if row.state == "confirmed":
+        raise Conflict(_("您已附议过这件建议，不能重复附议。"), field="cosign")
+    if row.state == "declined":
+        raise Conflict(_("您已谢绝附议这件建议。"), field="cosign")
+    if not deputy.serving:
+        raise DomainError(_("您的代表资格已终止，不能附议。"), field="cosign")
+    _require_status(suggestion, "draft", "submitted", "returned")
     row.state = "confirmed" if accept else "declined"
     row.answered_at = utcnow()
     if accept and suggestion.status != "draft":
         _record_duty_activity(deputy, "suggestion_cosign", suggestion, actor=by)
-    commit_or_refuse()
     return row
 
 
+@transactional
 def submit(suggestion: Suggestion, *, by) -> Suggestion:
     """Submit (or resubmit after a return) for pre-review; the co-signers' duty records follow."""
-    try:
-        _require_lead(by, suggestion)
-        _require_status(suggestion, "draft", "returned")
-        _check_text({k: getattr(suggestion, k) for k in TEXT_FIELDS})
-        if not suggestion.session.accepting and suggestion.status == "draft":
-            raise DomainError(_("该会议已停止接收建议。"), field="session_id")
-    except DomainError as error:
-        _refuse(error)
+    _require_lead(by, suggestion)
+    _require_status(suggestion, "draft", "returned")
+    _check_text({k: getattr(suggestion, k) for k in TEXT_FIELDS})
+    if not suggestion.session.accepting and suggestion.status == "draft":
+        raise DomainError(_("该会议已停止接收建议。"), field="session_id")
     first = suggestion.submitted_at is None
     suggestion.status = "submitted"
     suggestion.submitted_at = utcnow()
@@ -333,21 +304,18 @@ def submit(suggestion: Suggestion, *, by) -> Suggestion:
         for row in suggestion.cosigners:
             if row.state == "confirmed":
                 _record_duty_activity(row.deputy, "suggestion_cosign", suggestion, actor=by)
-    commit_or_refuse()
     return suggestion
 
 
+@transactional
 def review(suggestion: Suggestion, decision: str, comment: str | None, *, by) -> SuggestionReview:
     """预审: pass, or return with comments for the deputy to revise and resubmit."""
-    try:
-        if not can_review(by, suggestion):
-            raise SuggestionForbidden(_("您不是这件建议的预审人。"))
-        _require_status(suggestion, "submitted")
-        if decision not in ("pass", "return"):
-            raise DomainError(_("请选择预审意见：通过或退回修改。"), field="decision")
-        comment = clean_text(comment, _("预审意见"), MAX_NOTE, "comment", required=decision == "return")
-    except DomainError as error:
-        _refuse(error)
+    if not can_review(by, suggestion):
+        raise SuggestionForbidden(_("您不是这件建议的预审人。"))
+    _require_status(suggestion, "submitted")
+    if decision not in ("pass", "return"):
+        raise DomainError(_("请选择预审意见：通过或退回修改。"), field="decision")
+    comment = clean_text(comment, _("预审意见"), MAX_NOTE, "comment", required=decision == "return")
     row = SuggestionReview(suggestion=suggestion, revision=suggestion.revision, reviewer_id=by.id,
                            reviewer_name=by.display_name, reviewer_kind="office" if is_staff(by) else "group",
                            decision=decision, comment=comment)
@@ -356,7 +324,6 @@ def review(suggestion: Suggestion, decision: str, comment: str | None, *, by) ->
         suggestion.status = "returned"
     audit.record("review", "suggestion", suggestion.id,
                  f"预审{'退回' if decision == 'return' else '通过'}建议《{suggestion.title}》", actor=by, note=comment)
-    commit_or_refuse()
     return row
 
 
@@ -365,22 +332,20 @@ def next_number(session: CongressSession) -> int:
             or 0) + 1
 
 
+@transactional
 def register(suggestion: Suggestion, *, by, number: int | None = None, category: str | None = None) -> Suggestion:
     """立案: the office gives the suggestion its number in the session and opens its handling case."""
-    try:
-        _require_staff(by)
-        _require_status(suggestion, "submitted")
-        if category is not None and category not in CATEGORIES:
-            raise DomainError(_("请选择建议类别。"), field="category")
-        if number is not None:
-            if number < 1:
-                raise DomainError(_("编号必须是正整数。"), field="number")
-            taken = db.session.scalar(select(Suggestion.id).where(Suggestion.session_id == suggestion.session_id,
-                                                                  Suggestion.number == number))
-            if taken:
-                raise DomainError(_("本次会议已有第 %(n)d 号建议。", n=number), field="number")
-    except DomainError as error:
-        _refuse(error)
+    _require_staff(by)
+    _require_status(suggestion, "submitted")
+    if category is not None and category not in CATEGORIES:
+        raise DomainError(_("请选择建议类别。"), field="category")
+    if number is not None:
+        if number < 1:
+            raise DomainError(_("编号必须是正整数。"), field="number")
+        taken = db.session.scalar(select(Suggestion.id).where(Suggestion.session_id == suggestion.session_id,
+                                                              Suggestion.number == number))
+        if taken:
+            raise Conflict(_("本次会议已有第 %(n)d 号建议。", n=number), field="number")
     suggestion.number = number or next_number(suggestion.session)
     if category:
         suggestion.category = category
@@ -391,7 +356,6 @@ def register(suggestion: Suggestion, *, by, number: int | None = None, category:
     open_case_for(suggestion, by)
     audit.record("register", "suggestion", suggestion.id,
                  f"建议《{suggestion.title}》立案为{suggestion.session.name}第 {suggestion.number} 号", actor=by)
-    commit_or_refuse()
     return suggestion
 
 
@@ -420,41 +384,35 @@ def key_counts_by_session(session_ids: list[int]) -> dict[int, tuple[int, int]]:
     return {sid: found.get(sid, (0, 0)) for sid in session_ids}
 
 
+@transactional
 def set_key(suggestion: Suggestion, key: bool, leader: str | None = None, *, by) -> Suggestion:
     """重点督办 with a named committee leader. Unmarking is refused when the session would fall below 15%."""
-    try:
-        _require_staff(by)
-        if suggestion.number is None:
-            raise DomainError(_("只有已立案的建议可以列为重点督办。"), field="key_leader")
-        if key:
-            leader = clean_text(leader, _("牵头督办领导"), 64, "key_leader")
-        elif suggestion.is_key:
-            total, keys = key_counts(suggestion.session)
-            if keys - 1 < key_required(total):
-                raise DomainError(_("重点督办建议不得少于本次会议建议总数的 15%%（至少 %(n)d 件），不能取消。",
-                                    n=key_required(total)), field="key_leader")
-    except DomainError as error:
-        _refuse(error)
+    _require_staff(by)
+    if suggestion.number is None:
+        raise DomainError(_("只有已立案的建议可以列为重点督办。"), field="key_leader")
+    if key:
+        leader = clean_text(leader, _("牵头督办领导"), 64, "key_leader")
+    elif suggestion.is_key:
+        total, keys = key_counts(suggestion.session)
+        if keys - 1 < key_required(total):
+            raise DomainError(_("重点督办建议不得少于本次会议建议总数的 15%%（至少 %(n)d 件），不能取消。",
+                                n=key_required(total)), field="key_leader")
     before = (suggestion.is_key, suggestion.key_leader)
     suggestion.is_key, suggestion.key_leader = key, (leader if key else None)
     audit.record("update", "suggestion", suggestion.id,
                  f"{'列为' if key else '取消'}重点督办：《{suggestion.title}》", actor=by,
                  changes={"key": [list(before), [suggestion.is_key, suggestion.key_leader]]})
-    commit_or_refuse()
     return suggestion
 
 
+@transactional
 def set_withheld(suggestion: Suggestion, withheld: bool, reason: str | None = None, *, by) -> Suggestion:
     """Staff withhold a published reply that contains personal data, with a reason."""
-    try:
-        _require_staff(by)
-        reason = clean_text(reason, _("不公开理由"), 255, "reason", required=withheld)
-    except DomainError as error:
-        _refuse(error)
+    _require_staff(by)
+    reason = clean_text(reason, _("不公开理由"), 255, "reason", required=withheld)
     suggestion.reply_withheld, suggestion.withheld_reason = withheld, (reason if withheld else None)
     audit.record("update", "suggestion", suggestion.id,
                  f"{'不公开' if withheld else '恢复公开'}答复：《{suggestion.title}》", actor=by, note=reason)
-    commit_or_refuse()
     return suggestion
 
 
@@ -470,36 +428,30 @@ def unfinished_query(year: int):
             .order_by(Suggestion.id))
 
 
+@transactional
 def carry_over(year: int, *, by) -> int:
     """跨年滚动连办 at year end: every unfinished suggestion is carried into `year` with its history."""
-    try:
-        _require_staff(by)
-        if not 2000 <= int(year) <= 2100:
-            raise DomainError(_("年度不正确。"), field="year")
-    except DomainError as error:
-        _refuse(error)
+    _require_staff(by)
+    if not 2000 <= int(year) <= 2100:
+        raise DomainError(_("年度不正确。"), field="year")
     rows = db.session.scalars(unfinished_query(year)).all()
     for suggestion in rows:
         reason = "unsatisfied" if suggestion.rating == "unsatisfied" else "B"
         db.session.add(SuggestionCarryOver(suggestion=suggestion, year=year, reason=reason, carried_by_id=by.id))
         suggestion.carried_to_year = year
     audit.record("carry_over", "suggestion", None, f"{year} 年跨年连办：转入 {len(rows)} 件", actor=by)
-    commit_or_refuse()
     return len(rows)
 
 
+@transactional
 def complete(suggestion: Suggestion, note: str, *, by) -> Suggestion:
     """The follow-up of a carried or B-class suggestion is done (落实办结): it stops carrying over."""
-    try:
-        _require_staff(by)
-        if not suggestion.needs_follow_up:
-            raise DomainError(_("只有 B 类或代表不满意、尚未落实的已办结建议需要确认落实。"), field="note")
-        note = clean_text(note, _("落实情况"), MAX_NOTE, "note")
-    except DomainError as error:
-        _refuse(error)
+    _require_staff(by)
+    if not suggestion.needs_follow_up:
+        raise DomainError(_("只有 B 类或代表不满意、尚未落实的已办结建议需要确认落实。"), field="note")
+    note = clean_text(note, _("落实情况"), MAX_NOTE, "note")
     suggestion.completed_at, suggestion.completion_note = utcnow(), note
     audit.record("complete", "suggestion", suggestion.id, f"确认落实完成：《{suggestion.title}》", actor=by, note=note)
-    commit_or_refuse()
     return suggestion
 
 

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import NotFound
 
-from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db
-from ..core.htmx import render_page
+from ..core.flow import run_form
+from ..core.htmx import is_htmx, render_page
 from ..core.pagination import int_arg, page_number, paginate
 from ..core.permissions import role_required
 from . import handling, services, stats
@@ -57,6 +58,22 @@ def _units():
     return db.session.scalars(select(HandlingUnit).where(HandlingUnit.active).order_by(HandlingUnit.name)).all()
 
 
+def list_page(full: str, partial: str, stmt, per_page: int, **context):
+    """A list page, or for an HTMX request (the filters) only its rows. A page past the end (a link
+    from before the list changed) is refused with 404: an HTMX request gets its rows fragment carrying
+    the message, so the swap shows it where the rows were; a page request gets the 404 page."""
+    try:
+        page = paginate(stmt, page_number(), per_page=per_page)
+    except NotFound:
+        if not is_htmx():
+            raise
+        response = render_page(full, partial, page=None, refusal=_("没有这一页：列表已经变化，请回到第一页。"),
+                               **context)
+        response.status_code = 404
+        return response
+    return render_page(full, partial, page=page, refusal=None, **context)
+
+
 # ---- public ----------------------------------------------------------------------------------
 
 @bp.get("/suggestions/")
@@ -76,12 +93,11 @@ def register(session_id: int):
     status = request.args.get("status", "")
     stmt = stats.register_query(session.id, q=q or None, unit_id=unit_id, reply_class=reply_class or None,
                                 status=status or None)
-    page = paginate(stmt, page_number(), per_page=50)
     filters = {"q": q, "unit_id": unit_id or "", "reply_class": reply_class if reply_class in REPLY_CLASSES else "",
                "status": status if status in PUBLIC_STATUSES else ""}
-    return render_page("suggestions/register.html", "suggestions/_register_rows.html", session=session, page=page,
-                       filters=filters, units=_units(), REPLY_CLASSES=REPLY_CLASSES, STATUSES=STATUSES,
-                       PUBLIC_STATUSES=PUBLIC_STATUSES, session_id=session.id)
+    return list_page("suggestions/register.html", "suggestions/_register_rows.html", stmt, 50, session=session,
+                     filters=filters, units=_units(), REPLY_CLASSES=REPLY_CLASSES, STATUSES=STATUSES,
+                     PUBLIC_STATUSES=PUBLIC_STATUSES, session_id=session.id)
 
 
 @bp.get("/suggestions/<int:suggestion_id>")
@@ -138,8 +154,8 @@ def _values(form) -> dict:
             "category": form.category.data}
 
 
-def _status_of(error: DomainError) -> int:
-    return getattr(error, "status", 400)
+def _form_page(form, item: Suggestion | None):
+    return lambda status: (render_template("suggestions/form.html", form=form, item=item), status)
 
 
 @bp.route("/my/suggestions/new", methods=["GET", "POST"])
@@ -147,20 +163,12 @@ def _status_of(error: DomainError) -> int:
 def new():
     form = SuggestionForm()
     _fill_sessions(form)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            item = services.create_draft(_values(form), by=current_user._get_current_object(),
-                                         session=db.session.get(CongressSession, form.session_id.data or 0))
-        except DomainError as error:
-            attach_to_form(form, error, "title")
-            status = _status_of(error)
-        else:
-            flash(_("草稿已保存。提交前只有您和受邀附议的代表能看到。"), "success")
-            return redirect(url_for("suggestions.work", suggestion_id=item.id), 303)
-    elif form.errors:
-        status = 400
-    return render_template("suggestions/form.html", form=form, item=None), status
+    return run_form(
+        form, lambda f: services.create_draft(_values(f), by=current_user._get_current_object(),
+                                              session=db.session.get(CongressSession, f.session_id.data or 0)),
+        success=_("草稿已保存。提交前只有您和受邀附议的代表能看到。"),
+        redirect_to=lambda item: url_for("suggestions.work", suggestion_id=item.id),
+        render=_form_page(form, None), field="title")
 
 
 @bp.route("/my/suggestions/<int:suggestion_id>/edit", methods=["GET", "POST"])
@@ -171,24 +179,17 @@ def edit(suggestion_id: int):
         abort(403)
     form = SuggestionForm(obj=item)
     _fill_sessions(form, item)
-    status = 200
-    if form.validate_on_submit():
+
+    def action(f):
         user = current_user._get_current_object()
-        try:
-            if item.status == "returned":
-                services.revise(item, _values(form), form.note.data, by=user)
-            else:
-                services.update_draft(item, _values(form), by=user,
-                                      session=db.session.get(CongressSession, form.session_id.data or 0))
-        except DomainError as error:
-            attach_to_form(form, error, "title")
-            status = _status_of(error)
-        else:
-            flash(_("已保存。"), "success")
-            return redirect(url_for("suggestions.work", suggestion_id=item.id), 303)
-    elif form.errors:
-        status = 400
-    return render_template("suggestions/form.html", form=form, item=item), status
+        if item.status == "returned":
+            return services.revise(item, _values(f), f.note.data, by=user)
+        return services.update_draft(item, _values(f), by=user,
+                                     session=db.session.get(CongressSession, f.session_id.data or 0))
+
+    return run_form(form, action, success=_("已保存。"),
+                    redirect_to=url_for("suggestions.work", suggestion_id=suggestion_id),
+                    render=_form_page(form, item), field="title")
 
 
 # ---- the work page and its actions -----------------------------------------------------------
@@ -269,30 +270,19 @@ def work(suggestion_id: int):
 
 
 def _act(suggestion_id: int, name: str | None, action, success: str, field: str):
-    """Run one action from the work page: validate the named form, call the service, redirect (303); on a
-    refusal show the work page again with the message next to the field (400, or 403)."""
+    """Run one action from the work page through ``core.flow.run_form``: validate the named form, run the
+    service in one transaction, redirect (303); on invalid input or a refusal show the work page again
+    with the message next to the field (422, or 409 when the suggestion's state forbids it). A 403
+    refusal answers the error page with its message."""
     item = _get(suggestion_id)
     form = FORMS[name](prefix=name) if name else None
     if name == "assign":
         units = [(0, "")] + [(u.id, u.name) for u in _units()]
         form.unit_id.choices, form.assisting.choices = units, units[1:]
-    if form is not None and not form.validate_on_submit():
-        return _work_page(item, {name: form}, 400)
-    try:
-        action(item, form, current_user._get_current_object())
-    except DomainError as error:
-        db.session.rollback()
-        status = _status_of(error)
-        if status == 403 and not services.can_read(current_user, item):
-            abort(403)
-        item = _get(suggestion_id)
-        if form is not None:
-            attach_to_form(form, error, field)
-            return _work_page(item, {name: form}, status)
-        flash(error.message, "error")
-        return _work_page(item, None, status)
-    flash(success, "success")
-    return redirect(url_for("suggestions.work", suggestion_id=suggestion_id), 303)
+    return run_form(form, lambda f: action(item, f, current_user._get_current_object()), success=success,
+                    redirect_to=url_for("suggestions.work", suggestion_id=suggestion_id),
+                    render=lambda status: _work_page(_get(suggestion_id), {name: form} if form else None, status),
+                    field=field if form is not None else None)
 
 
 @bp.post("/suggestions/<int:suggestion_id>/submit")
@@ -306,16 +296,9 @@ def submit(suggestion_id: int):
 @role_required("deputy")
 def delete(suggestion_id: int):
     item = _get(suggestion_id)
-    try:
-        services.delete_draft(item, by=current_user._get_current_object())
-    except DomainError as error:
-        db.session.rollback()
-        if _status_of(error) == 403:
-            abort(403)
-        flash(error.message, "error")
-        return _work_page(_get(suggestion_id), None, 400)
-    flash(_("草稿已删除。"), "success")
-    return redirect(url_for("suggestions.mine"), 303)
+    return run_form(None, lambda f: services.delete_draft(item, by=current_user._get_current_object()),
+                    success=_("草稿已删除。"), redirect_to=url_for("suggestions.mine"),
+                    render=lambda status: _work_page(_get(suggestion_id), None, status))
 
 
 @bp.post("/suggestions/<int:suggestion_id>/invite")
