@@ -2,12 +2,13 @@
 the selected projects and the public summary of a published ballot."""
 from __future__ import annotations
 
-from flask import abort, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..core.audit import ACTION_LABELS
+from ..core.errors import Forbidden, NotFound
 from ..core.extensions import db, limiter
 from ..core.flow import run_form
 from ..core.models import AuditEntry
@@ -24,7 +25,7 @@ from .views import bp
 def _call_or_404(call_id: int) -> ProposalCall:
     call = db.session.get(ProposalCall, call_id)
     if call is None:
-        abort(404, description=_("征集不存在。"))
+        raise NotFound(_("征集不存在。"))
     return call
 
 
@@ -72,7 +73,7 @@ def call_page(call_id: int):
 def project(project_id: int):
     item = db.session.get(Project, project_id)
     if item is None:
-        abort(404, description=_("项目不存在。"))
+        raise NotFound(_("项目不存在。"))
     can_post = current_user.is_authenticated and (
         current_user.has_role("staff") or (current_user.role == "unit" and current_user.unit_id == item.unit_id
                                            and item.unit_id is not None))
@@ -105,9 +106,9 @@ def _ratings(item: Project) -> list:
 def project_update(project_id: int):
     item = db.session.get(Project, project_id)
     if item is None:
-        abort(404, description=_("项目不存在。"))
+        raise NotFound(_("项目不存在。"))
     if current_user.role == "unit" and (current_user.unit_id is None or current_user.unit_id != item.unit_id):
-        abort(403)
+        raise Forbidden(_("只能填报本单位承办的项目。"))
     form = ProgressForm()
     return run_form(form, lambda f: project_services.post_update(item, f.progress.data, f.milestone.data,
                                                                  f.note.data, current_user),
@@ -121,7 +122,7 @@ def project_inspections(project_id: int):
     """Staff link deputies' verified inspections (duty activities) to the project."""
     item = db.session.get(Project, project_id)
     if item is None:
-        abort(404, description=_("项目不存在。"))
+        raise NotFound(_("项目不存在。"))
     ids = [int(part) for value in request.form.getlist("activity_ids") for part in value.split(",")
            if part.isascii() and part.isdigit() and len(part) < 10]
     return run_form(None, lambda _form: project_services.link_inspection(item, ids, current_user),
@@ -135,7 +136,7 @@ def public_result(ballot_id: int):
     """After publication: eligible, present, voted electronically / on paper, per-item counts."""
     ballot = db.session.get(Ballot, ballot_id)
     if ballot is None or ballot.status != "published":
-        abort(404, description=_("结果尚未公布。"))
+        raise NotFound(_("结果尚未公布。"))
     return render_template("ballots/public_result.html", ballot=ballot, results=tally.tally(ballot),
                            turnout=voting.turnout(ballot.id), figures=meeting_services.counts(ballot.meeting_id),
                            CHOICE_LABELS=CHOICE_LABELS)
@@ -168,7 +169,7 @@ def proposals():
 def proposal(proposal_id: int):
     item = db.session.get(Proposal, proposal_id)
     if item is None:
-        abort(404, description=_("建议不存在。"))
+        raise NotFound(_("建议不存在。"))
     form = ScreenForm()
     targets = db.session.scalars(select(Proposal).where(Proposal.call_id == item.call_id,
                                                         Proposal.status == "accepted")).all()

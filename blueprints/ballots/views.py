@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..core.audit import ACTION_LABELS
-from ..core.errors import Conflict, DomainError, NotFound
+from ..core.errors import Conflict, DomainError, Forbidden, NotFound
 from ..core.extensions import db
 from ..core.flow import run_action, run_form
 from ..core.htmx import is_htmx, render_page
@@ -59,7 +59,7 @@ def _posted_id(name: str, message: str) -> int:
 def meetings():
     form = MeetingForm()
     if request.method == "POST" and not current_user.has_role(*STAFF):
-        abort(403)
+        raise Forbidden(_("只有代表工委工作人员可以新建会议。"))
 
     def render(status: int):
         rows = db.session.scalars(select(Meeting).order_by(Meeting.id.desc())).all()
