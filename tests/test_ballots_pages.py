@@ -311,3 +311,28 @@ def test_year_end_rating_ballot_from_the_meeting_page(client, auth, users, hall)
     tally.publish(rating.id)
     page = client.get(f"/livelihood/projects/{project.id}")
     assert "满意率 75.0%" in page.text
+
+
+def test_refusals_of_the_ballot_page_show_their_message_even_when_the_form_is_gone(client, auth, users, hall):
+    """The ballot moved on (opened, not closed yet): the item and paper-count forms are no longer on the
+    page, so their refusal is shown above it, with the conflict's status; nothing is written."""
+    from blueprints.ballots.models import BallotItem
+
+    ballot = hall["ballot"]
+    auth.login("staff")
+    items = count(BallotItem)
+    late = client.post(f"/ballots/{ballot.id}/items", data={"title": "晚到的项目"})
+    assert late.status_code == 409 and "表决已开始，项目、方式和名单不能再修改。" in late.text
+    assert 'role="alert">表决已开始' in late.text and count(BallotItem) == items
+    early = client.post(f"/ballots/{ballot.id}/paper-counts",
+                        data={"item_id": ballot.items[0].id, "count_a": "0", "count_b": "0", "count_c": "0"})
+    assert early.status_code == 409 and "只有截止后、公布前可以录入纸质票。" in early.text
+    assert count(PaperCount) == 0
+    again = client.post(f"/ballots/{ballot.id}/open")
+    assert again.status_code == 409 and "只有草稿状态的表决可以开始投票。" in again.text
+    nobody = client.post(f"/ballots/{ballot.id}/paper-voters", data={"deputy_id": ""})
+    assert nobody.status_code == 422 and "请选择代表。" in nobody.text
+    absent = client.post(f"/ballots/{ballot.id}/paper-voters", data={"deputy_id": hall["deputies"][5].id})
+    assert absent.status_code == 409 and "该代表尚未签到。" in absent.text
+    assert count(BallotReceipt) == 0
+    assert client.get("/ballots/999999").status_code == 404
