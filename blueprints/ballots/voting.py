@@ -22,7 +22,7 @@ from ..core.errors import DomainError, Forbidden, NotFound
 from ..core.extensions import db
 from ..core.timeutil import utcnow
 from ..core.transaction import transactional
-from .errors import BadVote, VoteRefused
+from .errors import BadVote, VoteRefused  # callers also know them as voting.BadVote, voting.VoteRefused
 from .meetings import counts as meeting_counts
 from .models import (
     METHOD_CHOICES,
@@ -34,8 +34,6 @@ from .models import (
     BallotReceipt,
     NamedVote,
 )
-
-__all__ = ["BadVote", "VoteRefused"]  # the refusals live in errors.py; callers know them as voting.*
 
 _shuffle = random.SystemRandom().shuffle
 
