@@ -53,7 +53,7 @@ def test_ids_that_cannot_name_a_row_are_refused_and_nothing_is_written(app):
 
     clerk = _login(app, "clerk")
     response = clerk.post(f"/meetings/{meeting_id}/checkin", data={"deputy_id": HUGE})
-    assert response.status_code == 400 and "请选择代表" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "请选择代表" in response.get_data(as_text=True)
 
     db.session.expire_all()
     assert _counts() == before

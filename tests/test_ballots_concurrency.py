@@ -7,8 +7,9 @@ import threading
 
 from sqlalchemy import func, select
 
-from blueprints.ballots import tally, voting
-from blueprints.ballots.models import Ballot, BallotChoice, BallotReceipt
+from blueprints.ballots import meetings, tally, voting
+from blueprints.ballots.models import Attendance, Ballot, BallotChoice, BallotReceipt
+from blueprints.core.errors import DomainError
 from blueprints.core.extensions import db
 from tests.ballots_helpers import form_for, make_ballot, make_meeting
 
@@ -23,7 +24,7 @@ def run_threads(app, jobs):
             barrier.wait()
             try:
                 outcomes[index] = ("ok", job())
-            except voting.VoteRefused as refusal:
+            except DomainError as refusal:  # VoteRefused and the other refusals of the family
                 outcomes[index] = ("refused", refusal.message)
             except Exception as exc:  # noqa: BLE001 - reported in the assertion
                 outcomes[index] = ("error", repr(exc))
@@ -108,3 +109,23 @@ def test_paper_marking_and_voting_for_the_same_deputy_at_once(app, users):
     db.session.rollback()  # a fresh snapshot: see what the threads committed
     receipts, choices = totals(ballot.id)
     assert receipts == 1 and choices in (0, 2)
+
+
+def test_two_desks_checking_in_the_same_deputy_at_once(app):
+    """The roll row is locked: one check-in succeeds, every twin is told 该代表已签到, one duty activity."""
+    from blueprints.duties.models import Activity
+
+    meeting, deputies = make_meeting(3, checked_in=0)
+    meeting_id, deputy_id = meeting.id, deputies[0].id
+
+    def desk():
+        from blueprints.ballots.models import Meeting
+
+        meetings.check_in(db.session.get(Meeting, meeting_id), deputy_id)
+
+    outcomes = run_threads(app, [desk] * 6)
+    assert sorted(outcomes) == [("ok", None)] + [("refused", "该代表已签到。")] * 5, outcomes
+    db.session.rollback()  # a fresh snapshot: see what the threads committed
+    assert db.session.scalar(select(func.count()).select_from(Attendance)
+                             .where(Attendance.checked_in_at.is_not(None))) == 1
+    assert db.session.scalar(select(func.count()).select_from(Activity)) == 1

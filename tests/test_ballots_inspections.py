@@ -5,11 +5,10 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.exceptions import Forbidden
 
 from blueprints.ballots import projects
 from blueprints.ballots.models import Project, ProjectInspection
-from blueprints.core.errors import DomainError
+from blueprints.core.errors import DomainError, Forbidden
 from blueprints.core.extensions import db
 from blueprints.duties.services import record_activity
 
@@ -78,7 +77,7 @@ def test_pages(client, auth, site):
     page = client.get(url).text
     assert "关联到本项目" in page and "代表履职培训" not in page and "调研道路施工安全" not in page
     bad = client.post(post, data={"activity_ids": f"{site['training'].id}"})
-    assert bad.status_code == 400 and "只能关联视察、调研或执法检查活动" in bad.text and links() == 0
+    assert bad.status_code == 422 and "只能关联视察、调研或执法检查活动" in bad.text and links() == 0
     ids = ",".join(str(a.id) for a in outing)
     assert client.post(post, data={"activity_ids": ids}).status_code == 303 and links() == 2
     auth.logout()

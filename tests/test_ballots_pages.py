@@ -56,11 +56,11 @@ def test_confirmation_repeats_choices_and_records_nothing(client, auth, hall):
 
 @pytest.mark.parametrize("who, mutate, status, message", [
     ("d5", None, 403, "您尚未签到"),
-    ("d0", lambda d, b: d.pop(f"item-{b.items[1].id}"), 400, "请对每个项目作出选择"),
-    ("d0", lambda d, b: d.update({"item-99999": "yes"}), 400, "不属于本次表决"),
-    ("d0", lambda d, b: d.update({f"item-{b.items[0].id}": "maybe"}), 400, "选项无效"),
-    ("d0", lambda d, b: d.update({f"item-{b.items[2].id}": "yes"}), 400, "赞成票不能超过 2 个"),
-    ("d0", lambda d, b: d.update({"ballot_id": "abc"}), 400, "选票不属于本次会议"),
+    ("d0", lambda d, b: d.pop(f"item-{b.items[1].id}"), 422, "请对每个项目作出选择"),
+    ("d0", lambda d, b: d.update({"item-99999": "yes"}), 422, "不属于本次表决"),
+    ("d0", lambda d, b: d.update({f"item-{b.items[0].id}": "maybe"}), 422, "选项无效"),
+    ("d0", lambda d, b: d.update({f"item-{b.items[2].id}": "yes"}), 422, "赞成票不能超过 2 个"),
+    ("d0", lambda d, b: d.update({"ballot_id": "abc"}), 422, "选票不属于本次会议"),
 ])
 def test_bad_votes_answer_with_message_and_record_nothing(client, auth, hall, who, mutate, status, message):
     meeting, ballot = hall["meeting"], hall["ballot"]
@@ -90,10 +90,12 @@ def test_self_check_in_by_qr_token(client, auth, hall):
     meeting = hall["meeting"]
     auth.login("d5")
     bad = client.post(f"/meetings/{meeting.id}/checkin/self", data={"t": "wrong"})
-    assert bad.status_code == 400 and "签到二维码无效" in bad.text
+    assert bad.status_code == 422 and "签到二维码无效" in bad.text
     ok = client.post(f"/meetings/{meeting.id}/checkin/self", data={"t": meeting.checkin_token})
     assert ok.status_code == 303
     assert "您已签到" in client.get(f"/meetings/{meeting.id}/checkin/self").text
+    again = client.post(f"/meetings/{meeting.id}/checkin/self", data={"t": meeting.checkin_token})
+    assert again.status_code == 409 and "您已签到。" in again.text and "去投票" in again.text
 
 
 def test_screen_shows_turnout_while_open_and_results_after_close(client, auth, users, hall):
@@ -123,7 +125,7 @@ def test_staff_runs_a_ballot_through_the_pages(client, auth, users, hall):
     assert client.post(f"/ballots/{ballot.id}/items", data={"title": "老旧小区改造", "unit_name": "县住建局",
                                                             "budget": "500", "timeline": "年底"}).status_code == 303
     bad = client.post(f"/ballots/{ballot.id}/items", data={"title": "x", "budget": "很多"})
-    assert bad.status_code == 400 and "预算必须是数字" in bad.text
+    assert bad.status_code == 422 and "预算必须是数字" in bad.text
     assert client.post(f"/ballots/{ballot.id}/candidates").status_code == 303
     assert client.post(f"/ballots/{ballot.id}/open").status_code == 303
     assert client.post(f"/ballots/{ballot.id}/paper-voters", data={"deputy_id": deputies[4].id}).status_code == 303
@@ -133,13 +135,13 @@ def test_staff_runs_a_ballot_through_the_pages(client, auth, users, hall):
     assert early.status_code == 409 and "只有已截止" in early.text
     assert client.post(f"/ballots/{ballot.id}/close").status_code == 303
     missing = client.post(f"/ballots/{ballot.id}/publish")
-    assert missing.status_code == 400 and "未录入纸质票" in missing.text
+    assert missing.status_code == 422 and "未录入纸质票" in missing.text
     too_many = client.post(f"/ballots/{ballot.id}/paper-counts", data={"item_id": ballot.items[0].id,
                                                                         "count_a": "2", "count_b": "0", "count_c": "0"})
-    assert too_many.status_code == 400 and "超过纸质投票代表人数 1" in too_many.text
+    assert too_many.status_code == 422 and "超过纸质投票代表人数 1" in too_many.text
     negative = client.post(f"/ballots/{ballot.id}/paper-counts",
                            data={"item_id": ballot.items[0].id, "count_a": "-1", "count_b": "0", "count_c": "0"})
-    assert negative.status_code == 400 and "不能为负数" in negative.text
+    assert negative.status_code == 422 and "不能为负数" in negative.text
     assert count(PaperCount) == 0
     assert client.post(f"/ballots/{ballot.id}/paper-counts", data={"item_id": ballot.items[0].id, "count_a": "1",
                                                                     "count_b": "0", "count_c": "0"}).status_code == 303
@@ -169,7 +171,40 @@ def test_clerk_checks_in_with_htmx(client, auth, users, hall):
     response = client.post(f"/meetings/{meeting.id}/checkin", data={"deputy_id": deputies[5].id},
                            headers={"HX-Request": "true"})
     assert "已签到 6 / 应到 6" in response.text
-    assert client.post(f"/meetings/{meeting.id}/checkin", data={"deputy_id": "x"}).status_code == 400
+    no_deputy = client.post(f"/meetings/{meeting.id}/checkin", data={"deputy_id": "x"})
+    assert no_deputy.status_code == 422 and "请选择代表" in no_deputy.text
+
+
+def test_clerk_check_in_refusals_answer_the_fragment_with_the_message(client, auth, users, hall):
+    """htmx swaps 4xx answers: a refused check-in comes back as the rows fragment carrying the message."""
+    from blueprints.ballots.models import Attendance
+    from blueprints.duties.models import Activity
+
+    meeting, deputies = hall["meeting"], hall["deputies"]
+    auth.login("clerk")
+    htmx = {"HX-Request": "true"}
+    first = client.post(f"/meetings/{meeting.id}/checkin", data={"deputy_id": deputies[5].id}, headers=htmx)
+    assert first.status_code == 200 and "已签到 6 / 应到 6" in first.text
+    checked_at = db.session.scalar(select(Attendance.checked_in_at).where(Attendance.deputy_id == deputies[5].id))
+    activities = count(Activity)
+    twice = client.post(f"/meetings/{meeting.id}/checkin", data={"deputy_id": deputies[5].id}, headers=htmx)
+    assert twice.status_code == 409
+    assert twice.text.lstrip().startswith('<div id="checkin-rows">') and "<html" not in twice.text
+    assert "该代表已签到" in twice.text and "已签到 6 / 应到 6" in twice.text
+    db.session.expire_all()
+    assert db.session.scalar(select(Attendance.checked_in_at)
+                             .where(Attendance.deputy_id == deputies[5].id)) == checked_at
+    assert count(Activity) == activities
+    from blueprints.registry.models import Deputy
+
+    ended = db.session.scalar(select(Deputy.id).where(Deputy.ended_on.is_not(None)))
+    stranger = client.post(f"/meetings/{meeting.id}/checkin", data={"deputy_id": ended}, headers=htmx)
+    assert stranger.status_code == 422 and "该代表不在本次会议的名单中" in stranger.text
+    assert stranger.text.lstrip().startswith('<div id="checkin-rows">')
+    empty = client.post(f"/meetings/{meeting.id}/checkin", data={"deputy_id": ""}, headers=htmx)
+    assert empty.status_code == 422 and "请选择代表" in empty.text and 'id="checkin-rows"' in empty.text
+    page = client.post(f"/meetings/{meeting.id}/checkin", data={"deputy_id": deputies[5].id})
+    assert page.status_code == 409 and "该代表已签到" in page.text and "<html" in page.text
 
 
 def test_public_proposal_and_screening(client, auth, users):
@@ -180,7 +215,7 @@ def test_public_proposal_and_screening(client, auth, users):
 
     call = proposals.create_call("2027年民生实事项目征集", local_today() + timedelta(days=30))
     empty = client.post(f"/livelihood/calls/{call.id}/propose", data={"title": "", "content": ""})
-    assert empty.status_code == 400 and count(Proposal) == 0
+    assert empty.status_code == 422 and count(Proposal) == 0
     response = client.post(f"/livelihood/calls/{call.id}/propose",
                            data={"title": "东街增设公厕", "content": "东街菜市场旁", "contact": "13800001111"})
     assert response.status_code == 303
@@ -188,7 +223,7 @@ def test_public_proposal_and_screening(client, auth, users):
     auth.login("staff")
     reject = client.post(f"/ballots/proposals/{proposal.id}", data={"decision": "rejected", "public_reason": "",
                                                                     "merged_into_id": "0"})
-    assert reject.status_code == 400 and "请填写公开说明的理由" in reject.text
+    assert reject.status_code == 422 and "请填写公开说明的理由" in reject.text
     assert client.post(f"/ballots/proposals/{proposal.id}", data={"decision": "rejected", "merged_into_id": "0",
                                                                   "public_reason": "已列入城建计划"}).status_code == 303
     auth.logout()
@@ -208,7 +243,7 @@ def test_unit_posts_progress_only_for_its_own_project(client, auth, make_user, c
     assert client.post(f"/livelihood/projects/{own.id}/updates", data=update).status_code == 303
     assert client.post(f"/livelihood/projects/{other.id}/updates", data=update).status_code == 403
     bad = client.post(f"/livelihood/projects/{own.id}/updates", data={"progress": "130", "note": "x"})
-    assert bad.status_code == 400 and "0 到 100" in bad.text
+    assert bad.status_code == 422 and "0 到 100" in bad.text
     page = client.get(f"/livelihood/projects/{own.id}")
     assert '<progress max="100" value="30">' in page.text
     assert "城区道路改造" in client.get("/livelihood/").text
@@ -259,7 +294,8 @@ def test_year_end_rating_ballot_from_the_meeting_page(client, auth, users, hall)
     db.session.add(project)
     db.session.commit()
     auth.login("staff")
-    assert client.post(f"/meetings/{meeting.id}/rating-ballot", data={"year": "20x6"}).status_code == 400
+    bad_year = client.post(f"/meetings/{meeting.id}/rating-ballot", data={"year": "20x6"})
+    assert bad_year.status_code == 422 and "请填写年度" in bad_year.text
     empty = client.post(f"/meetings/{meeting.id}/rating-ballot", data={"year": "2019"}, follow_redirects=True)
     assert "2019 年没有民生实事项目" in empty.text
     response = client.post(f"/meetings/{meeting.id}/rating-ballot", data={"year": "2026"})
@@ -275,3 +311,28 @@ def test_year_end_rating_ballot_from_the_meeting_page(client, auth, users, hall)
     tally.publish(rating.id)
     page = client.get(f"/livelihood/projects/{project.id}")
     assert "满意率 75.0%" in page.text
+
+
+def test_refusals_of_the_ballot_page_show_their_message_even_when_the_form_is_gone(client, auth, users, hall):
+    """The ballot moved on (opened, not closed yet): the item and paper-count forms are no longer on the
+    page, so their refusal is shown above it, with the conflict's status; nothing is written."""
+    from blueprints.ballots.models import BallotItem
+
+    ballot = hall["ballot"]
+    auth.login("staff")
+    items = count(BallotItem)
+    late = client.post(f"/ballots/{ballot.id}/items", data={"title": "晚到的项目"})
+    assert late.status_code == 409 and "表决已开始，项目、方式和名单不能再修改。" in late.text
+    assert 'role="alert">表决已开始' in late.text and count(BallotItem) == items
+    early = client.post(f"/ballots/{ballot.id}/paper-counts",
+                        data={"item_id": ballot.items[0].id, "count_a": "0", "count_b": "0", "count_c": "0"})
+    assert early.status_code == 409 and "只有截止后、公布前可以录入纸质票。" in early.text
+    assert count(PaperCount) == 0
+    again = client.post(f"/ballots/{ballot.id}/open")
+    assert again.status_code == 409 and "只有草稿状态的表决可以开始投票。" in again.text
+    nobody = client.post(f"/ballots/{ballot.id}/paper-voters", data={"deputy_id": ""})
+    assert nobody.status_code == 422 and "请选择代表。" in nobody.text
+    absent = client.post(f"/ballots/{ballot.id}/paper-voters", data={"deputy_id": hall["deputies"][5].id})
+    assert absent.status_code == 409 and "该代表尚未签到。" in absent.text
+    assert count(BallotReceipt) == 0
+    assert client.get("/ballots/999999").status_code == 404

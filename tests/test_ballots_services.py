@@ -15,7 +15,7 @@ from blueprints.ballots.models import (
     PaperCount,
     Project,
 )
-from blueprints.core.errors import DomainError
+from blueprints.core.errors import Conflict, DomainError, Forbidden, NotFound
 from blueprints.core.extensions import db
 from blueprints.core.models import AuditEntry
 from tests.ballots_helpers import form_for, make_ballot, make_meeting
@@ -34,7 +34,10 @@ def test_roll_has_serving_deputies_only_and_quorum_is_two_thirds(app):
     figures = meetings.counts(meeting.id)
     assert figures == {"total": 9, "present": 5, "quorum": False, "quorum_needed": 6}
     meetings.check_in(meeting, deputies[5].id)
-    meetings.check_in(meeting, deputies[5].id)  # twice changes nothing
+    with pytest.raises(Conflict, match="该代表已签到") as twice:  # twice is refused and changes nothing
+        meetings.check_in(meeting, deputies[5].id)
+    assert twice.value.status == 409
+    assert meetings.counts(meeting.id) == {"total": 9, "present": 6, "quorum": True, "quorum_needed": 6}
     assert meetings.counts(meeting.id)["quorum"] is True
     assert meetings.quorum_met(2, 3) and not meetings.quorum_met(1, 3) and not meetings.quorum_met(0, 0)
 
@@ -80,14 +83,14 @@ def test_vote_records_receipt_and_choices_once(app):
     assert vote_rows() == (1, 3, 0)
 
 
-@pytest.mark.parametrize("case, status, message", [
-    ("not_checked_in", 403, "您尚未签到"),
-    ("not_on_roll", 403, "不在本次会议"),
-    ("draft", 409, "投票尚未开始"),
-    ("closed", 409, "投票已截止"),
-    ("wrong_meeting", 404, "表决不存在"),
+@pytest.mark.parametrize("case, kind, status, message", [
+    ("not_checked_in", Forbidden, 403, "您尚未签到"),
+    ("not_on_roll", Forbidden, 403, "不在本次会议"),
+    ("draft", voting.VoteRefused, 409, "投票尚未开始"),
+    ("closed", voting.VoteRefused, 409, "投票已截止"),
+    ("wrong_meeting", NotFound, 404, "表决不存在"),
 ])
-def test_vote_refusals_record_nothing(app, case, status, message):
+def test_vote_refusals_record_nothing(app, case, kind, status, message):
     meeting, deputies = make_meeting(4, checked_in=3)
     ballot = make_ballot(meeting, 2, open_it=case != "draft")
     deputy_id = deputies[0].id
@@ -102,7 +105,7 @@ def test_vote_refusals_record_nothing(app, case, status, message):
         voting.close_ballot(ballot.id)
     elif case == "wrong_meeting":
         meeting_id = meeting.id + 1
-    with pytest.raises(voting.VoteRefused, match=message) as refused:
+    with pytest.raises(kind, match=message) as refused:
         voting.cast_vote(ballot.id, deputy_id, form_for(ballot), meeting_id)
     assert refused.value.status == status
     assert vote_rows() == (0, 0, 0)
@@ -361,7 +364,114 @@ def test_check_in_records_attending_the_session_once(app):
 
     meeting, deputies = make_meeting(5, checked_in=0)
     meetings.check_in(meeting, deputies[0].id)
-    meetings.check_in(meeting, deputies[0].id)
+    with pytest.raises(Conflict, match="该代表已签到"):
+        meetings.check_in(meeting, deputies[0].id)
     rows = db.session.scalars(select(Activity)).all()
     assert [(a.deputy_id, a.type_code, a.status, a.title) for a in rows] == [
         (deputies[0].id, "congress_session", "verified", meeting.title)]
+
+
+# ---- one unit of work, refusals of the error family, constraint messages (issue 13) ------------------
+
+def test_refusals_are_kinds_of_the_error_family():
+    assert issubclass(voting.VoteRefused, Conflict) and voting.VoteRefused("x").status == 409
+    assert issubclass(voting.BadVote, DomainError) and voting.BadVote("x").status == 422
+
+
+def test_a_twin_receipt_is_refused_by_its_unique_constraint_as_already_voted(app, monkeypatch):
+    """Two votes of one deputy in the same instant both pass the state check; the receipt's
+    UNIQUE(ballot, deputy) refuses the second, and only that constraint says 您已投票."""
+    from sqlalchemy.exc import IntegrityError
+
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 2)
+    voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot, ["yes", "no"]), meeting.id)
+    monkeypatch.setattr(voting, "_check_voter", lambda *args, **kwargs: None)  # as if both checked at once
+    with pytest.raises(voting.VoteRefused, match="^您已投票$") as refused:
+        voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot, ["no", "no"]), meeting.id)
+    assert isinstance(refused.value.__cause__, IntegrityError) and refused.value.status == 409
+    with pytest.raises(voting.VoteRefused, match="^您已投票$"):
+        voting.mark_paper(ballot.id, deputies[0].id)
+    assert vote_rows() == (1, 2, 0)
+
+
+def test_another_violation_says_which_rule_it_broke_not_already_voted(app, monkeypatch):
+    """A choice the CHECK on ballot_choices refuses (forced past the form check) is not 'already voted'."""
+    from sqlalchemy.exc import IntegrityError
+
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 2)
+    forged = {item.id: "maybe" for item in ballot.items}
+    monkeypatch.setattr(voting, "parse_choices", lambda ballot, form: forged)
+    with pytest.raises(DomainError) as refused:
+        voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot), meeting.id)
+    assert isinstance(refused.value.__cause__, IntegrityError)
+    assert "您已投票" not in refused.value.message and not isinstance(refused.value, voting.VoteRefused)
+    assert "ck_ballot_choices_choice" in refused.value.message and refused.value.status == 422
+    assert vote_rows() == (0, 0, 0)  # the receipt written before the choices went with them
+
+
+def _winning_ballot():
+    """A closed ballot of 3 deputies where 项目1 is selected (so publishing creates a project)."""
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 3, places=1)
+    for deputy in deputies:
+        voting.cast_vote(ballot.id, deputy.id, form_for(ballot, ["yes", "no", "no"]), meeting.id)
+    voting.close_ballot(ballot.id)
+    return ballot.id
+
+
+def test_publish_is_one_transaction_a_failure_after_the_notice_leaves_nothing(app, users, monkeypatch):
+    from blueprints.noticeboard import services as noticeboard
+    from blueprints.noticeboard.models import Notice
+
+    ballot_id = _winning_ballot()
+    real = noticeboard.publish_notice
+
+    def notice_then_fail(*args, **kwargs):
+        notice = real(*args, **kwargs)
+        assert notice.id is not None  # the notice is written (flushed) ...
+        raise RuntimeError("the step after publish_notice failed")  # ... and then publishing fails
+
+    monkeypatch.setattr(noticeboard, "publish_notice", notice_then_fail)
+    with pytest.raises(RuntimeError):
+        tally.publish(ballot_id, users["staff"])
+    db.session.expire_all()
+    assert count(Notice) == 0 and count(Project) == 0
+    ballot = db.session.get(Ballot, ballot_id)
+    assert ballot.status == "closed" and ballot.published_at is None and ballot.notice_id is None
+    assert count(AuditEntry, AuditEntry.action == "publish") == 0
+
+
+def test_publish_commits_once(app, users):
+    from sqlalchemy import event
+
+    from blueprints.noticeboard.models import Notice
+
+    ballot_id = _winning_ballot()
+    commits = []
+    listener = lambda conn: commits.append(conn)  # noqa: E731
+    event.listen(db.engine, "commit", listener)
+    try:
+        tally.publish(ballot_id, users["staff"])
+    finally:
+        event.remove(db.engine, "commit", listener)
+    assert len(commits) == 1
+    ballot = db.session.get(Ballot, ballot_id)
+    assert ballot.status == "published" and db.session.get(Notice, ballot.notice_id) is not None
+    assert db.session.scalars(select(Project.title)).all() == ["项目1"]
+
+
+def test_a_refused_service_inside_a_callers_transaction_undoes_the_callers_work_too(app):
+    """Services nest: the outermost block owns the commit; a refusal inside rolls back everything."""
+    from blueprints.core.transaction import transaction
+
+    meeting, deputies = make_meeting(3)
+    ballot = make_ballot(meeting, 1, open_it=False)
+    with pytest.raises(voting.VoteRefused), transaction():
+        voting.add_item(ballot, "项目2")
+        voting.open_ballot(ballot.id)
+        voting.open_ballot(ballot.id)  # refused: already open
+    db.session.expire_all()
+    ballot = db.session.get(Ballot, ballot.id)
+    assert ballot.status == "draft" and [i.title for i in ballot.items] == ["项目1"]

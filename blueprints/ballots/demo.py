@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..core.extensions import db
 from ..core.models import User
 from ..core.timeutil import local_today, utcnow
+from ..core.transaction import transaction
 from ..registry.models import HandlingUnit
 
 CANDIDATES = [
@@ -33,7 +34,13 @@ PUBLIC_PROPOSALS = [
 
 def demo(seed: int = 2026) -> None:
     """Collection, a meeting with a published ballot (electronic and paper votes), tracked projects,
-    and next year's meeting with the satisfaction ballot open for the demo deputies."""
+    and next year's meeting with the satisfaction ballot open for the demo deputies: one transaction
+    (the services it calls nest in it)."""
+    with transaction():
+        _demo(seed)
+
+
+def _demo(seed: int) -> None:
     from . import meetings, proposals, tally, voting
     from .models import Attendance, Project, ProjectUpdate, Proposal, ProposalCall
 
@@ -62,7 +69,7 @@ def demo(seed: int = 2026) -> None:
         db.session.add(Proposal(call_id=call.id, source="public", title=title, content=where, reason=why,
                                 status=status, public_reason=reason,
                                 merged_into_id=accepted[0].id if status == "merged" else None))
-    db.session.commit()
+    db.session.flush()
     proposals.create_call(f"{today.year + 1}年度县级民生实事候选项目征集", today + timedelta(days=60),
                           "欢迎群众通过网上、代表联络站提出明年的民生实事项目建议。", actor=staff)
 
@@ -75,7 +82,7 @@ def demo(seed: int = 2026) -> None:
     for attendance in present:
         attendance.checked_in_at = utcnow()
         attendance.checked_in_by_id = clerk.id
-    db.session.commit()
+    db.session.flush()
     ballot = voting.create_ballot(meeting, f"{today.year}年度县级民生实事项目票决", "approve", True, 6, 5, staff)
     for proposal in accepted:
         voting.add_item(ballot, proposal.title, proposal.unit.name, proposal.cost_estimate, proposal.timeline,
@@ -112,14 +119,14 @@ def demo(seed: int = 2026) -> None:
                                          posted_by_name=author.username))
             project.progress = progress
         project.status = "done" if project.progress == 100 else "in_progress"
-    db.session.commit()
+    db.session.flush()
     _demo_inspection(staff, today)
 
     # 评价: next session, the satisfaction ballot is open for the deputies (log in as deputy41 … deputy190).
     evaluation = meetings.create_meeting("青山县第十八届人民代表大会第三次会议", "county", "第十八届", None, staff)
     db.session.execute(Attendance.__table__.update().where(Attendance.meeting_id == evaluation.id)
                        .values(checked_in_at=utcnow(), checked_in_by_id=clerk.id))
-    db.session.commit()
+    db.session.flush()
     from .projects import create_rating_ballot
 
     rating = create_rating_ballot(evaluation, today.year, staff)
@@ -142,5 +149,5 @@ def _demo_inspection(staff, today) -> None:
     outing = [record_activity(d, "inspection", day, f"视察民生实事项目：{project.title}", source="batch",
                               source_ref="demo-project-inspection", place=project.unit_name, actor=staff)
               for d in deputy_ids]
-    db.session.commit()
+    db.session.flush()
     link_inspection(project, [a.id for a in outing], staff)

@@ -7,18 +7,12 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from ..core import audit
-from ..core.errors import DomainError
+from ..core.errors import Conflict, DomainError
 from ..core.extensions import db
 from ..core.timeutil import utcnow
+from ..core.transaction import transactional
 from ..registry.models import LEVELS, Deputy
 from .models import Attendance, Meeting
-
-
-def begin_write() -> None:
-    """Start a fresh write transaction: BEGIN IMMEDIATE on SQLite (takes the write lock now, so the
-    state we read cannot change before we write); a plain BEGIN elsewhere."""
-    db.session.rollback()
-    db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def quorum_met(present: int, total: int) -> bool:
@@ -33,6 +27,7 @@ def roll_query(level: str, term: str | None):
     return stmt
 
 
+@transactional
 def create_meeting(title: str, level: str, term: str | None, held_on: date | None, actor=None) -> Meeting:
     title = (title or "").strip()
     term = (term or "").strip() or None
@@ -42,16 +37,14 @@ def create_meeting(title: str, level: str, term: str | None, held_on: date | Non
         raise DomainError(_("会议名称不能超过 120 个字符。"), field="title")
     if level not in LEVELS:
         raise DomainError(_("请选择人大层级。"), field="level")
+    deputy_ids = db.session.scalars(roll_query(level, term)).all()
+    if not deputy_ids:
+        raise DomainError(_("没有符合条件的在任代表，无法建立会议名单。"), field="term")
     meeting = Meeting(title=title, level=level, term=term, held_on=held_on)
     db.session.add(meeting)
     db.session.flush()
-    deputy_ids = db.session.scalars(roll_query(level, term)).all()
-    if not deputy_ids:
-        db.session.rollback()
-        raise DomainError(_("没有符合条件的在任代表，无法建立会议名单。"), field="term")
     db.session.add_all(Attendance(meeting_id=meeting.id, deputy_id=d) for d in deputy_ids)
     audit.record("create", "meeting", meeting.id, f"新建会议《{title}》，应到代表 {len(deputy_ids)} 名", actor=actor)
-    db.session.commit()
     return meeting
 
 
@@ -65,23 +58,24 @@ def counts(meeting_id: int) -> dict:
             "quorum_needed": -(-2 * total // 3)}
 
 
+@transactional
 def check_in(meeting: Meeting, deputy_id: int, actor=None, *, by_self: bool = False) -> Attendance:
+    """Check a deputy in, once: a second check-in (another clerk's desk, a stale page, a second scan)
+    is refused with Conflict and changes nothing. The roll row is locked (FOR UPDATE on PostgreSQL;
+    SQLite's write transaction already began IMMEDIATE), so two desks at once cannot both succeed."""
     meeting_id, actor_id = meeting.id, actor.id if actor else None
-    begin_write()  # read-then-write: on SQLite take the write lock first (no stale-snapshot SQLITE_BUSY)
     row = db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting_id,
-                                                     Attendance.deputy_id == deputy_id))
+                                                     Attendance.deputy_id == deputy_id)
+                            .with_for_update().execution_options(populate_existing=True))
     if row is None:
-        db.session.rollback()
         raise DomainError(_("该代表不在本次会议的名单中。"))
     if row.checked_in_at is not None:
-        db.session.rollback()
-        return row  # checking in twice changes nothing
+        raise Conflict(_("您已签到。") if by_self else _("该代表已签到。"))
     row.checked_in_at = utcnow()
     row.checked_in_by_id = actor_id
     _record_attendance_duty(meeting, deputy_id, actor)
     if not by_self:
         audit.record("check_in", "meeting", meeting_id, f"为代表 {row.deputy.name} 签到", actor=actor)
-    db.session.commit()
     return row
 
 

@@ -11,11 +11,14 @@ import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.errors import Conflict, register_constraint_messages
 from ..core.extensions import db
 from ..core.timeutil import UTCDateTime, utcnow
+from .errors import VoteRefused
 
 PROPOSAL_STATUSES = {"pending": "待审查", "accepted": "列入候选", "merged": "已合并", "rejected": "未采纳"}
 PROPOSAL_SOURCES = {"public": "群众", "department": "部门"}
@@ -312,3 +315,13 @@ class ProjectInspection(db.Model):
     activity_id: Mapped[int] = mapped_column(ForeignKey("duty_activities.id", ondelete="CASCADE"), index=True)
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# What the constraints a user can run into mean to them (core.errors.constraint_refusal). The receipt's
+# UNIQUE(ballot, deputy) is the final word on "one vote per deputy": two votes (or a vote and a paper
+# mark) arriving in the same instant both pass the check, and the database refuses the second.
+# Any other violation says which rule it broke; it never claims the deputy has voted.
+register_constraint_messages({"uq_ballot_receipts_ballot_id_deputy_id": _l("您已投票")}, kind=VoteRefused)
+register_constraint_messages({
+    "uq_livelihood_project_inspections_project_id_activity_id": (_l("所选活动已经关联到本项目。"), "activity_ids"),
+}, kind=Conflict)

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from werkzeug.exceptions import Forbidden
 
 from ..core import audit
-from ..core.errors import DomainError, commit_or_refuse
+from ..core.errors import DomainError, Forbidden
 from ..core.extensions import db
 from ..core.timeutil import local_today
+from ..core.transaction import transactional
 from .models import Ballot, Project, ProjectInspection, ProjectUpdate, Proposal
 
 
 def projects_from_results(ballot: Ballot, results) -> list[Project]:
-    """A project per selected item (the caller commits)."""
+    """A project per selected item, in the caller's transaction (tally.publish)."""
     year = (ballot.meeting.held_on or local_today()).year
     created = []
     for r in results:
@@ -31,6 +31,7 @@ def projects_from_results(ballot: Ballot, results) -> list[Project]:
     return created
 
 
+@transactional
 def post_update(project: Project, progress, milestone: str | None, note: str | None, actor) -> ProjectUpdate:
     try:
         progress = int(str(progress).strip())
@@ -50,7 +51,6 @@ def post_update(project: Project, progress, milestone: str | None, note: str | N
     project.progress = progress
     project.status = "done" if progress == 100 else ("in_progress" if progress > 0 else "planned")
     audit.record("progress", "project", project.id, f"《{project.title}》进度 {progress}%", actor=actor)
-    db.session.commit()
     return update
 
 
@@ -61,8 +61,10 @@ def public_projects(year: int | None = None) -> list[Project]:
     return db.session.scalars(stmt).all()
 
 
+@transactional
 def create_rating_ballot(meeting, year: int, actor=None) -> Ballot:
-    """Year-end evaluation: a secret satisfaction ballot with one item per project of the year."""
+    """Year-end evaluation: a secret satisfaction ballot with one item per project of the year, created
+    whole (ballot and items in one transaction) or not at all."""
     from .voting import add_item, create_ballot
 
     projects = public_projects(year)
@@ -110,6 +112,7 @@ def project_inspections(project: Project) -> list[dict]:
     return _grouped(verified_activities_among(linked))
 
 
+@transactional
 def link_inspection(project: Project, activity_ids: list[int], actor) -> int:
     """Link verified inspection activities to the project; returns how many were linked."""
     from ..duties.services import activities_by_ids
@@ -135,5 +138,5 @@ def link_inspection(project: Project, activity_ids: list[int], actor) -> int:
     title = next(a.title for a in activities if a.id == new[0])
     audit.record("link_inspection", "project", project.id,
                  f"为项目《{project.title}》关联代表视察《{title}》（{len(new)} 条履职活动）", actor=actor)
-    commit_or_refuse(_("所选活动已经关联到本项目。"), field="activity_ids")  # a twin request linked them first
+    # A twin request that linked them first: the UNIQUE(project, activity) refuses this one (models.py).
     return len(new)

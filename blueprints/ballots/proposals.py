@@ -11,9 +11,11 @@ from ..core import audit
 from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.timeutil import local_today
+from ..core.transaction import transactional
 from .models import Proposal, ProposalCall
 
 
+@transactional
 def create_call(title: str, deadline: date | None, description: str | None = None, scope_in: str | None = None,
                 scope_out: str | None = None, actor=None) -> ProposalCall:
     title = (title or "").strip()
@@ -28,7 +30,6 @@ def create_call(title: str, deadline: date | None, description: str | None = Non
     db.session.add(call)
     db.session.flush()
     audit.record("create", "proposal_call", call.id, f"发布征集《{title}》，截止 {deadline}", actor=actor)
-    db.session.commit()
     return call
 
 
@@ -37,6 +38,7 @@ def open_calls() -> list[ProposalCall]:
                               .order_by(ProposalCall.deadline)).all()
 
 
+@transactional
 def submit(call: ProposalCall, values: dict, *, source: str = "public", actor=None) -> Proposal:
     if call.deadline < local_today():
         raise DomainError(_("征集已于 %(d)s 截止。", d=call.deadline.isoformat()))
@@ -69,10 +71,10 @@ def submit(call: ProposalCall, values: dict, *, source: str = "public", actor=No
     db.session.flush()
     if actor is not None:
         audit.record("create", "proposal", proposal.id, f"部门提出候选项目《{title}》", actor=actor)
-    db.session.commit()
     return proposal
 
 
+@transactional
 def screen(proposal: Proposal, decision: str, public_reason: str | None, merged_into_id: int | None = None,
            actor=None) -> Proposal:
     public_reason = (public_reason or "").strip()[:255] or None
@@ -92,5 +94,4 @@ def screen(proposal: Proposal, decision: str, public_reason: str | None, merged_
     proposal.public_reason = public_reason
     audit.record("screen", "proposal", proposal.id, f"审查《{proposal.title}》：{proposal.status_label}",
                  actor=actor, note=public_reason)
-    db.session.commit()
     return proposal

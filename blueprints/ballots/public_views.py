@@ -2,14 +2,15 @@
 the selected projects and the public summary of a published ballot."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..core.audit import ACTION_LABELS
-from ..core.errors import DomainError, attach_to_form
+from ..core.errors import Forbidden, NotFound
 from ..core.extensions import db, limiter
+from ..core.flow import run_form
 from ..core.models import AuditEntry
 from ..core.permissions import role_required
 from . import meetings as meeting_services
@@ -24,7 +25,7 @@ from .views import bp
 def _call_or_404(call_id: int) -> ProposalCall:
     call = db.session.get(ProposalCall, call_id)
     if call is None:
-        abort(404, description=_("征集不存在。"))
+        raise NotFound(_("征集不存在。"))
     return call
 
 
@@ -45,20 +46,19 @@ def propose(call_id: int):
     call = _call_or_404(call_id)
     unit_user = current_user.is_authenticated and current_user.role == "unit" and current_user.unit_id
     form = UnitProposalForm() if unit_user else ProposalForm()
-    if form.validate_on_submit():
-        values = {k: getattr(form, k).data for k in ("title", "content", "reason", "contact", "cost_estimate",
-                                                     "timeline") if hasattr(form, k)}
+
+    def action(f):
+        values = {k: getattr(f, k).data for k in ("title", "content", "reason", "contact", "cost_estimate",
+                                                  "timeline") if hasattr(f, k)}
         if unit_user:
             values["unit_id"] = current_user.unit_id
-        try:
-            proposal_services.submit(call, values, source="department" if unit_user else "public",
-                                     actor=current_user if unit_user else None)
-        except DomainError as error:
-            attach_to_form(form, error, "title")
-        else:
-            flash(_("感谢您的建议！工作人员审查后会在本页公布处理结果。"), "success")
-            return redirect(url_for(".call_page", call_id=call.id), 303)
-    return render_template("ballots/propose.html", call=call, form=form), 400 if form.errors else 200
+        return proposal_services.submit(call, values, source="department" if unit_user else "public",
+                                        actor=current_user if unit_user else None)
+
+    return run_form(form, action, success=_("感谢您的建议！工作人员审查后会在本页公布处理结果。"),
+                    redirect_to=url_for(".call_page", call_id=call.id),
+                    render=lambda status: (render_template("ballots/propose.html", call=call, form=form), status),
+                    field="title")
 
 
 @bp.get("/livelihood/calls/<int:call_id>")
@@ -73,7 +73,7 @@ def call_page(call_id: int):
 def project(project_id: int):
     item = db.session.get(Project, project_id)
     if item is None:
-        abort(404, description=_("项目不存在。"))
+        raise NotFound(_("项目不存在。"))
     can_post = current_user.is_authenticated and (
         current_user.has_role("staff") or (current_user.role == "unit" and current_user.unit_id == item.unit_id
                                            and item.unit_id is not None))
@@ -106,19 +106,14 @@ def _ratings(item: Project) -> list:
 def project_update(project_id: int):
     item = db.session.get(Project, project_id)
     if item is None:
-        abort(404, description=_("项目不存在。"))
+        raise NotFound(_("项目不存在。"))
     if current_user.role == "unit" and (current_user.unit_id is None or current_user.unit_id != item.unit_id):
-        abort(403)
+        raise Forbidden(_("只能填报本单位承办的项目。"))
     form = ProgressForm()
-    if form.validate_on_submit():
-        try:
-            project_services.post_update(item, form.progress.data, form.milestone.data, form.note.data, current_user)
-        except DomainError as error:
-            attach_to_form(form, error, "note")
-        else:
-            flash(_("进展已发布。"), "success")
-            return redirect(url_for(".project", project_id=item.id), 303)
-    return _render_project(item, form, True, 400)
+    return run_form(form, lambda f: project_services.post_update(item, f.progress.data, f.milestone.data,
+                                                                 f.note.data, current_user),
+                    success=_("进展已发布。"), redirect_to=url_for(".project", project_id=item.id),
+                    render=lambda status: _render_project(item, form, True, status), field="note")
 
 
 @bp.post("/livelihood/projects/<int:project_id>/inspections")
@@ -127,16 +122,13 @@ def project_inspections(project_id: int):
     """Staff link deputies' verified inspections (duty activities) to the project."""
     item = db.session.get(Project, project_id)
     if item is None:
-        abort(404, description=_("项目不存在。"))
+        raise NotFound(_("项目不存在。"))
     ids = [int(part) for value in request.form.getlist("activity_ids") for part in value.split(",")
            if part.isascii() and part.isdigit() and len(part) < 10]
-    try:
-        linked = project_services.link_inspection(item, ids, current_user)
-    except DomainError as error:
-        flash(error.message, "error")
-        return _render_project(item, ProgressForm(progress=item.progress), True, 400)
-    flash(_("已关联 %(n)d 条代表视察记录。", n=linked), "success")
-    return redirect(url_for(".project", project_id=item.id), 303)
+    return run_form(None, lambda _form: project_services.link_inspection(item, ids, current_user),
+                    success=lambda linked: _("已关联 %(n)d 条代表视察记录。", n=linked),
+                    redirect_to=url_for(".project", project_id=item.id),
+                    render=lambda status: _render_project(item, ProgressForm(progress=item.progress), True, status))
 
 
 @bp.get("/livelihood/results/<int:ballot_id>")
@@ -144,7 +136,7 @@ def public_result(ballot_id: int):
     """After publication: eligible, present, voted electronically / on paper, per-item counts."""
     ballot = db.session.get(Ballot, ballot_id)
     if ballot is None or ballot.status != "published":
-        abort(404, description=_("结果尚未公布。"))
+        raise NotFound(_("结果尚未公布。"))
     return render_template("ballots/public_result.html", ballot=ballot, results=tally.tally(ballot),
                            turnout=voting.turnout(ballot.id), figures=meeting_services.counts(ballot.meeting_id),
                            CHOICE_LABELS=CHOICE_LABELS)
@@ -156,22 +148,20 @@ def public_result(ballot_id: int):
 @role_required("staff")
 def proposals():
     form = CallForm()
-    if form.validate_on_submit():
-        try:
-            call = proposal_services.create_call(form.title.data, form.deadline.data, form.description.data,
-                                                 form.scope_in.data, form.scope_out.data, current_user)
-        except DomainError as error:
-            attach_to_form(form, error, "title")
-        else:
-            flash(_("征集已发布：%(t)s", t=call.title), "success")
-            return redirect(url_for(".proposals"), 303)
-    status = request.args.get("status", "pending")
-    stmt = select(Proposal).order_by(Proposal.id.desc()).limit(500)
-    if status in ("pending", "accepted", "merged", "rejected"):
-        stmt = stmt.where(Proposal.status == status)
-    calls = db.session.scalars(select(ProposalCall).order_by(ProposalCall.id.desc())).all()
-    return render_template("ballots/proposals.html", form=form, calls=calls, rows=db.session.scalars(stmt).all(),
-                           status=status), 400 if form.errors else 200
+
+    def render(code: int):
+        status = request.args.get("status", "pending")
+        stmt = select(Proposal).order_by(Proposal.id.desc()).limit(500)
+        if status in ("pending", "accepted", "merged", "rejected"):
+            stmt = stmt.where(Proposal.status == status)
+        calls = db.session.scalars(select(ProposalCall).order_by(ProposalCall.id.desc())).all()
+        return render_template("ballots/proposals.html", form=form, calls=calls,
+                               rows=db.session.scalars(stmt).all(), status=status), code
+
+    return run_form(form, lambda f: proposal_services.create_call(f.title.data, f.deadline.data, f.description.data,
+                                                                  f.scope_in.data, f.scope_out.data, current_user),
+                    success=lambda call: _("征集已发布：%(t)s", t=call.title), redirect_to=url_for(".proposals"),
+                    render=render, field="title")
 
 
 @bp.route("/ballots/proposals/<int:proposal_id>", methods=["GET", "POST"])
@@ -179,21 +169,19 @@ def proposals():
 def proposal(proposal_id: int):
     item = db.session.get(Proposal, proposal_id)
     if item is None:
-        abort(404, description=_("建议不存在。"))
+        raise NotFound(_("建议不存在。"))
     form = ScreenForm()
     targets = db.session.scalars(select(Proposal).where(Proposal.call_id == item.call_id,
                                                         Proposal.status == "accepted")).all()
     form.merged_into_id.choices = [(0, _("（不合并）"))] + [(p.id, p.title) for p in targets]
-    if form.validate_on_submit():
-        try:
-            proposal_services.screen(item, form.decision.data, form.public_reason.data, form.merged_into_id.data,
-                                     current_user)
-        except DomainError as error:
-            attach_to_form(form, error, "decision")
-        else:
-            flash(_("审查结果已保存。"), "success")
-            return redirect(url_for(".proposals"), 303)
-    trail = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "proposal",
-                                                        AuditEntry.object_id == item.id)).all()
-    return render_template("ballots/proposal.html", proposal=item, form=form, trail=trail,
-                           ACTION_LABELS=ACTION_LABELS), 400 if form.errors else 200
+
+    def render(status: int):
+        trail = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "proposal",
+                                                            AuditEntry.object_id == item.id)).all()
+        return render_template("ballots/proposal.html", proposal=item, form=form, trail=trail,
+                               ACTION_LABELS=ACTION_LABELS), status
+
+    return run_form(form, lambda f: proposal_services.screen(item, f.decision.data, f.public_reason.data,
+                                                             f.merged_into_id.data, current_user),
+                    success=_("审查结果已保存。"), redirect_to=url_for(".proposals"), render=render,
+                    field="decision")

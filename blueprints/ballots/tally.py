@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..core import audit
-from ..core.errors import DomainError
+from ..core.errors import DomainError, NotFound
 from ..core.extensions import db
 from ..core.timeutil import utcnow
+from ..core.transaction import transactional
 from .models import CHOICE_LABELS, METHOD_CHOICES, Ballot, BallotChoice, BallotItem, PaperCount
-from .voting import VoteRefused, _locked_ballot, begin_write, turnout
+from .voting import VoteRefused, _ballot_or_404, turnout
 
 log = logging.getLogger(__name__)
 
@@ -67,49 +68,47 @@ def paper_log(ballot_id: int) -> list[PaperCount]:
                               .order_by(PaperCount.id)).all()
 
 
+# The three counts of a paper entry, in the method's choice order, are the form fields count_a/b/c.
+COUNT_FIELDS = ("count_a", "count_b", "count_c")
+
+
+@transactional
 def enter_paper_count(ballot_id: int, item_id: int, values: list, actor, note: str | None = None) -> PaperCount:
-    """Tellers enter (or correct) the paper count of one item, after the close."""
-    begin_write()
-    try:
-        ballot = _locked_ballot(ballot_id, exclusive=True)
-        if ballot is None:
-            raise VoteRefused(_("表决不存在。"), status=404)
-        if ballot.status != "closed":
-            raise VoteRefused(_("只有截止后、公布前可以录入纸质票。"))
-        item = db.session.get(BallotItem, item_id)
-        if item is None or item.ballot_id != ballot.id:
-            raise VoteRefused(_("项目不存在。"), status=404)
-        numbers = []
-        for value, name in zip(values, METHOD_CHOICES[ballot.method], strict=True):
-            try:
-                number = int(str(value).strip()) if str(value).strip().isascii() else None
-            except ValueError:
-                number = None
-            if number is None:
-                raise DomainError(_("%(c)s票数必须是整数。", c=CHOICE_LABELS[name]), field=name)
-            if number < 0:
-                raise DomainError(_("%(c)s票数不能为负数。", c=CHOICE_LABELS[name]), field=name)
-            numbers.append(number)
-        paper_voters = turnout(ballot.id)["paper"]
-        if sum(numbers) > paper_voters:
-            raise DomainError(_("票数合计 %(s)d 超过纸质投票代表人数 %(n)d。", s=sum(numbers), n=paper_voters),
-                              field=METHOD_CHOICES[ballot.method][0])
-        previous = current_paper_counts(ballot.id).get(item.id)
-        row = PaperCount(ballot_id=ballot.id, item_id=item.id, count_a=numbers[0], count_b=numbers[1],
-                         count_c=numbers[2], corrects_id=previous.id if previous else None,
-                         note=(note or "").strip()[:255] or None, entered_by_id=actor.id if actor else None,
-                         entered_by_name=actor.username if actor else "system")
-        db.session.add(row)
-        db.session.flush()
-        labels = "，".join(f"{CHOICE_LABELS[c]} {n}" for c, n in zip(METHOD_CHOICES[ballot.method], numbers,
-                                                                     strict=True))
-        action = "paper_correct" if previous else "paper_count"
-        audit.record(action, "ballot", ballot.id, f"《{item.title}》纸质票：{labels}", actor=actor, note=row.note)
-        db.session.commit()
-        return row
-    except Exception:
-        db.session.rollback()
-        raise
+    """Tellers enter (or correct) the paper count of one item, after the close. A refused count names
+    its field (count_a, count_b, count_c: the method's choices in order)."""
+    ballot = _ballot_or_404(ballot_id, exclusive=True)
+    if ballot.status != "closed":
+        raise VoteRefused(_("只有截止后、公布前可以录入纸质票。"))
+    item = db.session.get(BallotItem, item_id)
+    if item is None or item.ballot_id != ballot.id:
+        raise NotFound(_("项目不存在。"))
+    numbers = []
+    for value, name, field_name in zip(values, METHOD_CHOICES[ballot.method], COUNT_FIELDS, strict=True):
+        try:
+            number = int(str(value).strip()) if str(value).strip().isascii() else None
+        except ValueError:
+            number = None
+        if number is None:
+            raise DomainError(_("%(c)s票数必须是整数。", c=CHOICE_LABELS[name]), field=field_name)
+        if number < 0:
+            raise DomainError(_("%(c)s票数不能为负数。", c=CHOICE_LABELS[name]), field=field_name)
+        numbers.append(number)
+    paper_voters = turnout(ballot.id)["paper"]
+    if sum(numbers) > paper_voters:
+        raise DomainError(_("票数合计 %(s)d 超过纸质投票代表人数 %(n)d。", s=sum(numbers), n=paper_voters),
+                          field=COUNT_FIELDS[0])
+    previous = current_paper_counts(ballot.id).get(item.id)
+    row = PaperCount(ballot_id=ballot.id, item_id=item.id, count_a=numbers[0], count_b=numbers[1],
+                     count_c=numbers[2], corrects_id=previous.id if previous else None,
+                     note=(note or "").strip()[:255] or None, entered_by_id=actor.id if actor else None,
+                     entered_by_name=actor.username if actor else "system")
+    db.session.add(row)
+    db.session.flush()
+    labels = "，".join(f"{CHOICE_LABELS[c]} {n}" for c, n in zip(METHOD_CHOICES[ballot.method], numbers,
+                                                                 strict=True))
+    action = "paper_correct" if previous else "paper_count"
+    audit.record(action, "ballot", ballot.id, f"《{item.title}》纸质票：{labels}", actor=actor, note=row.note)
+    return row
 
 
 def tally(ballot: Ballot) -> list[ItemResult]:
@@ -193,48 +192,43 @@ def result_markdown(ballot: Ballot, results: list[ItemResult], figures: dict, pr
     return "\n".join(lines)
 
 
+@transactional
 def publish(ballot_id: int, actor=None) -> Ballot:
     """Freeze the ballot, post the result to the noticeboard and start tracking selected projects,
-    all in one transaction."""
+    all in ONE transaction: the ballot stays locked (FOR UPDATE) until the notice, the projects and
+    the published state commit together; if any step fails, none of them is written."""
     from ..noticeboard.services import publish_notice
     from .meetings import counts as meeting_counts
     from .projects import projects_from_results
 
-    begin_write()
+    ballot = _ballot_or_404(ballot_id, exclusive=True)
+    if ballot.status != "closed":
+        raise VoteRefused(_("只有已截止的表决可以公布结果。"))
+    results = tally(ballot)
     try:
-        ballot = _locked_ballot(ballot_id, exclusive=True)
-        if ballot is None:
-            raise VoteRefused(_("表决不存在。"), status=404)
-        if ballot.status != "closed":
-            raise VoteRefused(_("只有已截止的表决可以公布结果。"))
-        results = tally(ballot)
-        try:
-            figures = verify(ballot, results)
-        except CountMismatch as exc:
-            raise DomainError(_("计票核对不一致，结果不能公布，请联系管理员：%(e)s", e=str(exc))) from exc
-        if figures["paper"]:
-            entered = current_paper_counts(ballot.id)
-            missing = [r.item.title for r in results if r.item.id not in entered]
-            if missing:
-                raise DomainError(_("还有项目未录入纸质票：%(t)s。", t="、".join(missing[:3])))
-        present = meeting_counts(ballot.meeting_id)["present"]
-        ballot.status = "published"
-        ballot.published_at = utcnow()
-        created = projects_from_results(ballot, results) if ballot.method == "approve" else []
-        audit.record("publish", "ballot", ballot.id,
-                     f"公布表决《{ballot.title}》结果" + (f"，{len(created)} 个项目列入民生实事" if created else ""),
-                     actor=actor)
-        notice = publish_notice("ballot_result", f"{ballot.title}表决结果",
-                                result_markdown(ballot, results, figures, present),
-                                source="ballots", source_ref=f"ballot-{ballot.id}", actor=actor)
-        ballot.notice_id = notice.id
-        db.session.commit()
-        return ballot
-    except Exception:
-        db.session.rollback()
-        raise
+        figures = verify(ballot, results)
+    except CountMismatch as exc:
+        raise DomainError(_("计票核对不一致，结果不能公布，请联系管理员：%(e)s", e=str(exc))) from exc
+    if figures["paper"]:
+        entered = current_paper_counts(ballot.id)
+        missing = [r.item.title for r in results if r.item.id not in entered]
+        if missing:
+            raise DomainError(_("还有项目未录入纸质票：%(t)s。", t="、".join(missing[:3])))
+    present = meeting_counts(ballot.meeting_id)["present"]
+    ballot.status = "published"
+    ballot.published_at = utcnow()
+    created = projects_from_results(ballot, results) if ballot.method == "approve" else []
+    audit.record("publish", "ballot", ballot.id,
+                 f"公布表决《{ballot.title}》结果" + (f"，{len(created)} 个项目列入民生实事" if created else ""),
+                 actor=actor)
+    notice = publish_notice("ballot_result", f"{ballot.title}表决结果",
+                            result_markdown(ballot, results, figures, present),
+                            source="ballots", source_ref=f"ballot-{ballot.id}", actor=actor)
+    ballot.notice_id = notice.id
+    return ballot
 
 
+@transactional
 def publish_candidates(ballot: Ballot, actor=None):
     """The candidate list (title, unit, budget, timeline) on the noticeboard before the vote."""
     from ..noticeboard.services import publish_notice

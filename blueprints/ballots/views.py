@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..core.audit import ACTION_LABELS
-from ..core.errors import DomainError, attach_to_form
+from ..core.errors import Conflict, DomainError, Forbidden, NotFound
 from ..core.extensions import db
-from ..core.htmx import render_page
+from ..core.flow import run_action, run_form
+from ..core.htmx import is_htmx, render_page
 from ..core.models import AuditEntry
 from ..core.pagination import int_arg, parse_positive_int
 from ..core.permissions import role_required
@@ -32,19 +33,23 @@ CLERKS = ("clerk", "staff")
 def get_meeting(meeting_id: int) -> Meeting:
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None:
-        abort(404, description=_("会议不存在。"))
+        raise NotFound(_("会议不存在。"))
     return meeting
 
 
 def get_ballot(ballot_id: int) -> Ballot:
     ballot = db.session.get(Ballot, ballot_id)
     if ballot is None:
-        abort(404, description=_("表决不存在。"))
+        raise NotFound(_("表决不存在。"))
     return ballot
 
 
-def refusal_status(error: DomainError) -> int:
-    return getattr(error, "status", 400)
+def _posted_id(name: str, message: str) -> int:
+    """A posted row id, or a refusal (422) with ``message``."""
+    value = parse_positive_int(request.form.get(name))
+    if value is None:
+        raise DomainError(message, field=name)
+    return value
 
 
 # ---- meetings ----------------------------------------------------------------------------------
@@ -54,26 +59,28 @@ def refusal_status(error: DomainError) -> int:
 def meetings():
     form = MeetingForm()
     if request.method == "POST" and not current_user.has_role(*STAFF):
-        abort(403)
-    if form.validate_on_submit():
-        try:
-            meeting = meeting_services.create_meeting(form.title.data, form.level.data, form.term.data,
-                                                      form.held_on.data, current_user)
-        except DomainError as error:
-            attach_to_form(form, error, "title")
-        else:
-            flash(_("会议已建立，名单共 %(n)d 名代表。", n=len(meeting.attendance)), "success")
-            return redirect(url_for(".meeting", meeting_id=meeting.id), 303)
-    rows = db.session.scalars(select(Meeting).order_by(Meeting.id.desc())).all()
-    return render_template("ballots/meetings.html", meetings=rows, form=form), 400 if form.errors else 200
+        raise Forbidden(_("只有代表工委工作人员可以新建会议。"))
+
+    def render(status: int):
+        rows = db.session.scalars(select(Meeting).order_by(Meeting.id.desc())).all()
+        return render_template("ballots/meetings.html", meetings=rows, form=form), status
+
+    return run_form(form, lambda f: meeting_services.create_meeting(f.title.data, f.level.data, f.term.data,
+                                                                     f.held_on.data, current_user),
+                    success=lambda m: _("会议已建立，名单共 %(n)d 名代表。", n=len(m.attendance)),
+                    redirect_to=lambda m: url_for(".meeting", meeting_id=m.id), render=render, field="title")
+
+
+def _meeting_page(item: Meeting, form=None, status: int = 200):
+    turnouts = {b.id: voting.turnout(b.id) for b in item.ballots}
+    return render_template("ballots/meeting.html", meeting=item, figures=meeting_services.counts(item.id),
+                           form=form or BallotForm(), turnouts=turnouts), status
 
 
 @bp.get("/meetings/<int:meeting_id>")
 @role_required(*CLERKS)
 def meeting(meeting_id: int):
-    item = get_meeting(meeting_id)
-    return render_template("ballots/meeting.html", meeting=item, figures=meeting_services.counts(item.id),
-                           form=BallotForm(), turnouts={b.id: voting.turnout(b.id) for b in item.ballots})
+    return _meeting_page(get_meeting(meeting_id))
 
 
 @bp.post("/meetings/<int:meeting_id>/ballots")
@@ -81,16 +88,10 @@ def meeting(meeting_id: int):
 def create_ballot(meeting_id: int):
     item = get_meeting(meeting_id)
     form = BallotForm()
-    if form.validate_on_submit():
-        try:
-            ballot = voting.create_ballot(item, form.title.data, form.method.data, form.secret.data,
-                                          form.max_yes.data, form.places.data, current_user)
-        except DomainError as error:
-            attach_to_form(form, error, "title")
-        else:
-            return redirect(url_for(".ballot", ballot_id=ballot.id), 303)
-    return render_template("ballots/meeting.html", meeting=item, figures=meeting_services.counts(item.id),
-                           form=form, turnouts={b.id: voting.turnout(b.id) for b in item.ballots}), 400
+    return run_form(form, lambda f: voting.create_ballot(item, f.title.data, f.method.data, f.secret.data,
+                                                         f.max_yes.data, f.places.data, current_user),
+                    success=None, redirect_to=lambda ballot: url_for(".ballot", ballot_id=ballot.id),
+                    render=lambda status: _meeting_page(item, form, status), field="title")
 
 
 @bp.post("/meetings/<int:meeting_id>/rating-ballot")
@@ -100,42 +101,44 @@ def create_rating_ballot(meeting_id: int):
     from .projects import create_rating_ballot as create
 
     item = get_meeting(meeting_id)
-    raw = request.form.get("year", "").strip()
-    year = int(raw) if raw.isascii() and raw.isdigit() and len(raw) == 4 else None
-    if year is None:
-        abort(400, description=_("请填写年度。"))
-    try:
-        ballot = create(item, year, current_user)
-    except DomainError as error:
-        flash(error.message, "error")
-        return redirect(url_for(".meeting", meeting_id=item.id), 303)
-    return redirect(url_for(".ballot", ballot_id=ballot.id), 303)
+
+    def action(_form):
+        raw = request.form.get("year", "").strip()
+        if not (raw.isascii() and raw.isdigit() and len(raw) == 4):
+            raise DomainError(_("请填写年度。"), field="year")
+        return create(item, int(raw), current_user)
+
+    return run_form(None, action, success=None, redirect_to=lambda ballot: url_for(".ballot", ballot_id=ballot.id),
+                    render=lambda status: _meeting_page(item, status=status))
+
+
+def _checkin_answer(item: Meeting, q: str, error: DomainError | None = None):
+    """The check-in page, or for HTMX its rows fragment, with the refusal's message and status."""
+    response = render_page("ballots/checkin.html", "ballots/_checkin_rows.html", meeting=item, q=q,
+                           rows=meeting_services.search_roll(item, q), figures=meeting_services.counts(item.id),
+                           error=error.message if error else None)
+    if error is not None:
+        response.status_code = error.status
+    return response
 
 
 @bp.get("/meetings/<int:meeting_id>/checkin")
 @role_required(*CLERKS)
 def checkin(meeting_id: int):
-    item = get_meeting(meeting_id)
-    q = request.args.get("q", "")
-    return render_page("ballots/checkin.html", "ballots/_checkin_rows.html", meeting=item, q=q,
-                       rows=meeting_services.search_roll(item, q), figures=meeting_services.counts(item.id))
+    return _checkin_answer(get_meeting(meeting_id), request.args.get("q", ""))
 
 
 @bp.post("/meetings/<int:meeting_id>/checkin")
 @role_required(*CLERKS)
 def checkin_deputy(meeting_id: int):
+    """The clerk's desk: answers the rows fragment (HTMX) or redirects; a refusal (not on the roll,
+    already checked in, no deputy chosen) is shown above the rows, with its status."""
     item = get_meeting(meeting_id)
-    deputy_id = parse_positive_int(request.form.get("deputy_id"))
-    if deputy_id is None:
-        abort(400, description=_("请选择代表。"))
-    try:
-        meeting_services.check_in(item, deputy_id, current_user)
-    except DomainError as error:
-        abort(400, description=error.message)
     q = request.form.get("q", "")
-    if request.headers.get("HX-Request") == "true":
-        return render_page("ballots/checkin.html", "ballots/_checkin_rows.html", meeting=item, q=q,
-                           rows=meeting_services.search_roll(item, q), figures=meeting_services.counts(item.id))
+    _checked_in, error = run_action(lambda: meeting_services.check_in(item, _posted_id("deputy_id", _("请选择代表。")),
+                                                            current_user))
+    if error is not None or is_htmx():
+        return _checkin_answer(item, q, error)
     flash(_("已签到。"), "success")
     return redirect(url_for(".checkin", meeting_id=item.id, q=q), 303)
 
@@ -166,6 +169,13 @@ def _ballot_page(ballot: Ballot, item_form=None, paper_form=None, status: int = 
         select(Deputy.name, BallotReceipt.created_at).join(BallotReceipt, BallotReceipt.deputy_id == Deputy.id)
         .where(BallotReceipt.ballot_id == ballot.id, BallotReceipt.channel == "paper").order_by(Deputy.name)
     ).all()
+    # A form refused because the ballot moved on (opened, published by someone else) is no longer on
+    # the page: its message goes above the page instead of next to a field nobody sees.
+    shown = {"item": ballot.status == "draft", "paper": ballot.status == "closed" and bool(paper_voters)}
+    for key, form in (("item", item_form), ("paper", paper_form)):
+        if form is not None and not shown[key]:
+            for message in dict.fromkeys(m for errors in form.errors.values() for m in errors):
+                flash(str(message), "error")
     candidates = []
     if ballot.status == "draft":
         used = {i.proposal_id for i in ballot.items}
@@ -188,6 +198,13 @@ def _ballot_page(ballot: Ballot, item_form=None, paper_form=None, status: int = 
                            problem=problem), status
 
 
+def _on_ballot(ballot_id: int, action, success=None, form=None, field=None, **page):
+    """run_form for the buttons and forms of the ballot page: back to the page (303), or the page
+    again with the refusal (flashed, or next to ``field`` of ``form``) and its status."""
+    return run_form(form, action, success=success, redirect_to=url_for(".ballot", ballot_id=ballot_id),
+                    render=lambda status: _ballot_page(get_ballot(ballot_id), status=status, **page), field=field)
+
+
 @bp.get("/ballots/<int:ballot_id>")
 @role_required(*CLERKS)
 def ballot(ballot_id: int):
@@ -199,56 +216,37 @@ def ballot(ballot_id: int):
 def add_item(ballot_id: int):
     item = get_ballot(ballot_id)
     form = ItemForm()
-    if form.validate_on_submit():
-        try:
-            voting.add_item(item, form.title.data, form.unit_name.data, form.budget.data, form.timeline.data,
-                            actor=current_user)
-        except DomainError as error:
-            if refusal_status(error) != 400:
-                flash(error.message, "error")
-                return redirect(url_for(".ballot", ballot_id=item.id), 303)
-            attach_to_form(form, error, "title")
-        else:
-            return redirect(url_for(".ballot", ballot_id=item.id), 303)
-    return _ballot_page(item, item_form=form, status=400)
+    return _on_ballot(item.id, lambda f: voting.add_item(item, f.title.data, f.unit_name.data, f.budget.data,
+                                                         f.timeline.data, actor=current_user),
+                      form=form, field="title", item_form=form)
 
 
 @bp.post("/ballots/<int:ballot_id>/items/from-proposal")
 @role_required(*STAFF)
 def add_proposal_item(ballot_id: int):
     item = get_ballot(ballot_id)
-    raw = request.form.get("proposal_id", "")
-    proposal = db.session.get(Proposal, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
-    if proposal is None or proposal.status != "accepted":
-        abort(400, description=_("只能添加已列入候选的项目。"))
-    try:
-        voting.add_item(item, proposal.title, proposal.unit.name if proposal.unit else None, proposal.cost_estimate,
-                        proposal.timeline, proposal_id=proposal.id, actor=current_user)
-    except DomainError as error:
-        flash(error.message, "error")
-    return redirect(url_for(".ballot", ballot_id=item.id), 303)
+
+    def action(_form):
+        raw = request.form.get("proposal_id", "")
+        proposal = db.session.get(Proposal, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+        if proposal is None or proposal.status != "accepted":
+            raise DomainError(_("只能添加已列入候选的项目。"))
+        return voting.add_item(item, proposal.title, proposal.unit.name if proposal.unit else None,
+                               proposal.cost_estimate, proposal.timeline, proposal_id=proposal.id, actor=current_user)
+
+    return _on_ballot(item.id, action)
 
 
 @bp.post("/ballots/<int:ballot_id>/items/<int:item_id>/delete")
 @role_required(*STAFF)
 def remove_item(ballot_id: int, item_id: int):
     item = get_ballot(ballot_id)
-    try:
-        voting.remove_item(item, item_id, current_user)
-    except voting.VoteRefused as error:
-        flash(error.message, "error")
-    return redirect(url_for(".ballot", ballot_id=item.id), 303)
+    return _on_ballot(item.id, lambda _form: voting.remove_item(item, item_id, current_user))
 
 
 def _transition(ballot_id: int, action, success: str):
     get_ballot(ballot_id)
-    try:
-        action(ballot_id, current_user)
-    except DomainError as error:
-        flash(error.message, "error")
-        return _ballot_page(get_ballot(ballot_id), status=refusal_status(error))
-    flash(success, "success")
-    return redirect(url_for(".ballot", ballot_id=ballot_id), 303)
+    return _on_ballot(ballot_id, lambda _form: action(ballot_id, current_user), success=success)
 
 
 @bp.post("/ballots/<int:ballot_id>/open")
@@ -273,29 +271,17 @@ def publish(ballot_id: int):
 @role_required(*STAFF)
 def publish_candidates(ballot_id: int):
     item = get_ballot(ballot_id)
-    try:
-        tally.publish_candidates(item, current_user)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        flash(_("候选项目已在公示栏公示。"), "success")
-    return redirect(url_for(".ballot", ballot_id=item.id), 303)
+    return _on_ballot(item.id, lambda _form: tally.publish_candidates(item, current_user),
+                      success=_("候选项目已在公示栏公示。"))
 
 
 @bp.post("/ballots/<int:ballot_id>/paper-voters")
 @role_required(*CLERKS)
 def mark_paper(ballot_id: int):
     item = get_ballot(ballot_id)
-    raw = request.form.get("deputy_id", "")
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
-        abort(400, description=_("请选择代表。"))
-    try:
-        voting.mark_paper(item.id, int(raw), current_user)
-    except voting.VoteRefused as error:
-        flash(error.message, "error")
-        return _ballot_page(get_ballot(ballot_id), status=error.status)
-    flash(_("已登记为纸质投票，该代表不能再在手机上投票。"), "success")
-    return redirect(url_for(".ballot", ballot_id=item.id), 303)
+    return _on_ballot(item.id, lambda _form: voting.mark_paper(item.id, _posted_id("deputy_id", _("请选择代表。")),
+                                                               current_user),
+                      success=_("已登记为纸质投票，该代表不能再在手机上投票。"))
 
 
 @bp.get("/ballots/<int:ballot_id>/paper-voters/search")
@@ -312,21 +298,9 @@ def paper_count(ballot_id: int):
     item = get_ballot(ballot_id)
     form = PaperCountForm()
     form.item_id.choices = [(i.id, i.title) for i in item.items]
-    if form.validate_on_submit():
-        try:
-            tally.enter_paper_count(item.id, form.item_id.data, [form.count_a.data, form.count_b.data,
-                                                                 form.count_c.data], current_user, form.note.data)
-        except voting.VoteRefused as error:
-            flash(error.message, "error")
-            return _ballot_page(get_ballot(ballot_id), paper_form=form, status=error.status)
-        except DomainError as error:
-            field = {"yes": "count_a", "satisfied": "count_a", "no": "count_b", "basic": "count_b"}.get(
-                error.field or "", "count_c")
-            attach_to_form(form, DomainError(error.message, field=field), "count_a")
-        else:
-            flash(_("纸质票数已记录。"), "success")
-            return redirect(url_for(".ballot", ballot_id=item.id), 303)
-    return _ballot_page(get_ballot(ballot_id), paper_form=form, status=400)
+    return _on_ballot(item.id, lambda f: tally.enter_paper_count(item.id, f.item_id.data, [
+        f.count_a.data, f.count_b.data, f.count_c.data], current_user, f.note.data),
+        success=_("纸质票数已记录。"), form=form, field="count_a", paper_form=form)
 
 
 @bp.get("/ballots/<int:ballot_id>/print")
@@ -342,7 +316,7 @@ def print_paper(ballot_id: int):
 def result_sheet(ballot_id: int):
     item = get_ballot(ballot_id)
     if item.status not in ("closed", "published"):
-        abort(409, description=_("表决截止后才能查看结果。"))
+        raise Conflict(_("表决截止后才能查看结果。"))
     return render_template("ballots/result_sheet.html", ballot=item, results=tally.tally(item),
                            turnout=voting.turnout(item.id), figures=meeting_services.counts(item.meeting_id),
                            CHOICE_LABELS=CHOICE_LABELS)
@@ -355,7 +329,7 @@ def result_xlsx(ballot_id: int):
 
     item = get_ballot(ballot_id)
     if item.status not in ("closed", "published"):
-        abort(409, description=_("表决截止后才能导出结果。"))
+        raise Conflict(_("表决截止后才能导出结果。"))
     choices = METHOD_CHOICES[item.method]
     book = Workbook()
     sheet = book.active

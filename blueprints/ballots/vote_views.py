@@ -1,13 +1,14 @@
 """The deputy's phone pages (self check-in, ballot, confirmation, done) and the projector screen."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..core.errors import DomainError
+from ..core.errors import DomainError, Forbidden
 from ..core.extensions import db
+from ..core.flow import run_form
 from ..core.htmx import render_page
 from ..core.pagination import int_arg
 from ..core.permissions import role_required
@@ -19,7 +20,7 @@ from .views import bp, get_meeting
 
 def _deputy_id() -> int:
     if current_user.deputy_id is None:
-        abort(403, description=_("只有代表本人可以投票。"))
+        raise Forbidden(_("只有代表本人可以投票。"))
     return current_user.deputy_id
 
 
@@ -47,7 +48,7 @@ def _posted_ballot(meeting) -> Ballot:
     raw = request.form.get("ballot_id", "")
     ballot = db.session.get(Ballot, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
     if ballot is None or ballot.meeting_id != meeting.id:
-        abort(400, description=_("选票不属于本次会议。"))
+        raise DomainError(_("选票不属于本次会议。"))
     return ballot
 
 
@@ -68,15 +69,21 @@ def vote(meeting_id: int):
         return _vote_page(meeting, deputy_id)
     ballot_id = _posted_ballot(meeting).id
     try:
-        voting.cast_vote(ballot_id, deputy_id, request.form, meeting_id)
-    except voting.BadVote as error:
-        ballot = db.session.get(Ballot, ballot_id)
-        return _vote_page(meeting, deputy_id, ballot=ballot, error=error.message, chosen=_chosen_from_form(),
-                          status=400)
-    except voting.VoteRefused as error:
-        return _vote_page(meeting, deputy_id, ballot=None, error=error.message, status=error.status)
+        voting.cast_vote(ballot_id, deputy_id, request.form, meeting_id)  # one transaction of its own
+    except DomainError as error:
+        return _refused_vote(meeting, deputy_id, ballot_id, error)
     # meeting_id, not meeting.id: the commit expired the object and a reload is a needless query.
     return redirect(url_for(".vote_done", meeting_id=meeting_id, ballot=ballot_id), 303)
+
+
+def _refused_vote(meeting, deputy_id: int, ballot_id: int, error: DomainError):
+    """The phone page again with the refusal on top and its status: a bad form (422) keeps the ballot
+    and the choices made; any other refusal (already voted 409, not checked in 403, ...) shows where
+    the deputy stands now."""
+    if isinstance(error, voting.BadVote):
+        return _vote_page(meeting, deputy_id, ballot=db.session.get(Ballot, ballot_id), error=error.message,
+                          chosen=_chosen_from_form(), status=error.status)
+    return _vote_page(meeting, deputy_id, error=error.message, status=error.status)
 
 
 @bp.post("/meetings/<int:meeting_id>/vote/confirm")
@@ -92,11 +99,8 @@ def vote_confirm(meeting_id: int):
         if voting.has_voted(ballot.id, deputy_id):
             raise voting.VoteRefused(_("您已投票"))
         chosen = voting.parse_choices(ballot, request.form)
-    except voting.BadVote as error:
-        return _vote_page(meeting, deputy_id, ballot=ballot, error=error.message, chosen=_chosen_from_form(),
-                          status=400)
-    except voting.VoteRefused as error:
-        return _vote_page(meeting, deputy_id, error=error.message, status=error.status)
+    except DomainError as error:
+        return _refused_vote(meeting, deputy_id, ballot.id, error)
     return render_template("ballots/vote_confirm.html", meeting=meeting, ballot=ballot, chosen=chosen,
                            CHOICE_LABELS=CHOICE_LABELS)
 
@@ -116,17 +120,17 @@ def vote_done(meeting_id: int):
 def self_checkin(meeting_id: int):
     meeting = get_meeting(meeting_id)
     token = request.values.get("t", "")
-    attendance = meeting_services.attendance_of(meeting.id, current_user.deputy_id)
-    if request.method == "POST":
-        try:
-            meeting_services.self_check_in(meeting, token, current_user)
-        except DomainError as error:
-            flash(error.message, "error")
-            return render_template("ballots/self_checkin.html", meeting=meeting, token=token,
-                                   attendance=attendance), 400
-        flash(_("签到成功。"), "success")
-        return redirect(url_for(".vote", meeting_id=meeting.id), 303)
-    return render_template("ballots/self_checkin.html", meeting=meeting, token=token, attendance=attendance)
+
+    def render(status: int):
+        attendance = meeting_services.attendance_of(meeting.id, current_user.deputy_id)
+        return render_template("ballots/self_checkin.html", meeting=meeting, token=token,
+                               attendance=attendance), status
+
+    if request.method == "GET":
+        return render(200)
+    # A refusal (a wrong QR code 422, checked in already 409) is flashed above the page.
+    return run_form(None, lambda _form: meeting_services.self_check_in(meeting, token, current_user),
+                    success=_("签到成功。"), redirect_to=url_for(".vote", meeting_id=meeting.id), render=render)
 
 
 # ---- projector --------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """Ballots: drafting, opening, voting, paper voters and closing.
 
-Concurrency: every write that depends on the ballot's state runs in one transaction that first locks
-the ballot row: voting and marking paper voters take a shared lock (FOR SHARE), closing an exclusive
-one (FOR UPDATE). On PostgreSQL a close therefore waits for votes in flight and later votes see the
-closed state; on SQLite the same transactions start with BEGIN IMMEDIATE, which serialises writers.
-The UNIQUE(ballot, deputy) receipt makes a second vote fail even if two arrive in the same instant.
+Concurrency: every write is one unit of work (core.transaction) that first locks the ballot row:
+voting, marking paper voters and editing a draft take a shared lock (FOR SHARE), opening and closing
+an exclusive one (FOR UPDATE). On PostgreSQL a close therefore waits for votes in flight and later
+votes see the closed state; on SQLite every write transaction begins IMMEDIATE, which serialises
+writers. The UNIQUE(ballot, deputy) receipt makes a second vote fail even if two arrive in the same
+instant: its IntegrityError becomes "您已投票" (registered in models.py); any other violation says
+which rule it broke.
 """
 from __future__ import annotations
 
@@ -14,13 +16,13 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
 
 from ..core import audit
-from ..core.errors import DomainError
+from ..core.errors import DomainError, Forbidden, NotFound
 from ..core.extensions import db
 from ..core.timeutil import utcnow
-from .meetings import begin_write
+from ..core.transaction import transactional
+from .errors import BadVote, VoteRefused  # callers also know them as voting.BadVote, voting.VoteRefused
 from .meetings import counts as meeting_counts
 from .models import (
     METHOD_CHOICES,
@@ -36,23 +38,19 @@ from .models import (
 _shuffle = random.SystemRandom().shuffle
 
 
-class VoteRefused(DomainError):
-    """A refusal with the HTTP status the views answer with (403, 404 or 409)."""
-
-    def __init__(self, message: str, status: int = 409, field: str | None = None):
-        super().__init__(message, field=field)
-        self.status = status
-
-
-class BadVote(DomainError):
-    """The form was incomplete or named things not on the ballot: 400, nothing recorded."""
-
-
 def _locked_ballot(ballot_id: int, *, exclusive: bool) -> Ballot | None:
+    """The ballot row, read afresh and locked until the transaction ends (call inside one)."""
     stmt = (select(Ballot).where(Ballot.id == ballot_id)
             .with_for_update(read=not exclusive)
             .execution_options(populate_existing=True))
     return db.session.scalar(stmt)
+
+
+def _ballot_or_404(ballot_id: int, *, exclusive: bool) -> Ballot:
+    ballot = _locked_ballot(ballot_id, exclusive=exclusive)
+    if ballot is None:
+        raise NotFound(_("表决不存在。"))
+    return ballot
 
 
 # ---- drafting -------------------------------------------------------------------------------
@@ -69,6 +67,7 @@ def _positive_or_none(value, field: str, label: str) -> int | None:
     return number
 
 
+@transactional
 def create_ballot(meeting, title: str, method: str, secret: bool, max_yes=None, places=None, actor=None) -> Ballot:
     title = (title or "").strip()
     if not title:
@@ -86,18 +85,21 @@ def create_ballot(meeting, title: str, method: str, secret: bool, max_yes=None, 
     db.session.add(ballot)
     db.session.flush()
     audit.record("create", "ballot", ballot.id, f"新建表决《{title}》", actor=actor)
-    db.session.commit()
     return ballot
 
 
-def _require_draft(ballot: Ballot) -> None:
+def _require_draft(ballot: Ballot) -> Ballot:
+    """Lock the ballot (shared: opening waits for the edit) and refuse unless it is still a draft."""
+    ballot = _ballot_or_404(ballot.id, exclusive=False)
     if ballot.status != "draft":
         raise VoteRefused(_("表决已开始，项目、方式和名单不能再修改。"))
+    return ballot
 
 
+@transactional
 def add_item(ballot: Ballot, title: str, unit_name: str | None = None, budget=None, timeline: str | None = None,
              proposal_id: int | None = None, project_id: int | None = None, actor=None) -> BallotItem:
-    _require_draft(ballot)
+    ballot = _require_draft(ballot)
     title = (title or "").strip()
     if not title:
         raise DomainError(_("请填写项目名称。"), field="title")
@@ -120,34 +122,28 @@ def add_item(ballot: Ballot, title: str, unit_name: str | None = None, budget=No
     db.session.add(item)
     db.session.flush()
     audit.record("update", "ballot", ballot.id, f"表决《{ballot.title}》增加项目《{title}》", actor=actor)
-    db.session.commit()
     return item
 
 
+@transactional
 def remove_item(ballot: Ballot, item_id: int, actor=None) -> None:
-    _require_draft(ballot)
+    ballot = _require_draft(ballot)
     item = db.session.get(BallotItem, item_id)
     if item is None or item.ballot_id != ballot.id:
-        raise VoteRefused(_("项目不存在。"), status=404)
+        raise NotFound(_("项目不存在。"))
     audit.record("update", "ballot", ballot.id, f"表决《{ballot.title}》删除项目《{item.title}》", actor=actor)
     db.session.delete(item)
-    db.session.commit()
 
 
+@transactional
 def open_ballot(ballot_id: int, actor=None) -> Ballot:
-    begin_write()
-    ballot = _locked_ballot(ballot_id, exclusive=True)
-    if ballot is None:
-        raise VoteRefused(_("表决不存在。"), status=404)
+    ballot = _ballot_or_404(ballot_id, exclusive=True)
     if ballot.status != "draft":
-        db.session.rollback()
         raise VoteRefused(_("只有草稿状态的表决可以开始投票。"))
     if not ballot.items:
-        db.session.rollback()
         raise VoteRefused(_("表决还没有项目，不能开始投票。"))
     figures = meeting_counts(ballot.meeting_id)
     if not figures["quorum"]:
-        db.session.rollback()
         raise VoteRefused(_("签到代表 %(p)d 名，未达到全体代表三分之二（%(n)d 名），不能开始表决。",
                             p=figures["present"], n=figures["quorum_needed"]))
     if ballot.max_yes and ballot.max_yes > len(ballot.items):
@@ -157,7 +153,6 @@ def open_ballot(ballot_id: int, actor=None) -> Ballot:
     ballot.eligible_count = figures["total"]  # the passing rule counts ALL deputies; fixed from now on
     audit.record("open", "ballot", ballot.id,
                  f"开始表决《{ballot.title}》：应到 {figures['total']} 名，实到 {figures['present']} 名", actor=actor)
-    db.session.commit()
     return ballot
 
 
@@ -175,13 +170,10 @@ def _reorder_choices(ballot_id: int) -> None:
         " SELECT id, ballot_id, item_id, choice FROM moved ORDER BY id"), {"ballot_id": ballot_id})
 
 
+@transactional
 def close_ballot(ballot_id: int, actor=None) -> Ballot:
-    begin_write()
-    ballot = _locked_ballot(ballot_id, exclusive=True)  # waits for every vote in flight
-    if ballot is None:
-        raise VoteRefused(_("表决不存在。"), status=404)
+    ballot = _ballot_or_404(ballot_id, exclusive=True)  # waits for every vote in flight
     if ballot.status != "open":
-        db.session.rollback()
         raise VoteRefused(_("只有投票中的表决可以截止。"))
     ballot.status = "closed"
     ballot.closed_at = utcnow()
@@ -189,7 +181,6 @@ def close_ballot(ballot_id: int, actor=None) -> Ballot:
     voted = db.session.scalar(select(func.count()).select_from(BallotReceipt)
                               .where(BallotReceipt.ballot_id == ballot.id))
     audit.record("close", "ballot", ballot.id, f"截止表决《{ballot.title}》：已投票 {voted} 名", actor=actor)
-    db.session.commit()
     return ballot
 
 
@@ -223,8 +214,10 @@ def parse_choices(ballot: Ballot, form: Mapping[str, str]) -> dict[int, str]:
 
 
 def _check_voter(ballot: Ballot, meeting_id: int | None, deputy_id: int, *, clerk: bool = False) -> None:
+    """The deputy may vote now: the ballot is open, the deputy on the roll, checked in, not voted yet.
+    A deputy refused is Forbidden (403); a clerk marking someone who cannot vote gets 422 / 409."""
     if meeting_id is not None and ballot.meeting_id != meeting_id:
-        raise VoteRefused(_("表决不存在。"), status=404)
+        raise NotFound(_("表决不存在。"))
     if ballot.status == "draft":
         raise VoteRefused(_("投票尚未开始。"))
     if ballot.status != "open":
@@ -232,9 +225,13 @@ def _check_voter(ballot: Ballot, meeting_id: int | None, deputy_id: int, *, cler
     attendance = db.session.scalar(select(Attendance).where(Attendance.meeting_id == ballot.meeting_id,
                                                             Attendance.deputy_id == deputy_id))
     if attendance is None:
-        raise VoteRefused(_("该代表不在本次会议的名单中。") if clerk else _("您不在本次会议的代表名单中。"), status=403)
+        if clerk:
+            raise DomainError(_("该代表不在本次会议的名单中。"))
+        raise Forbidden(_("您不在本次会议的代表名单中。"))
     if attendance.checked_in_at is None:
-        raise VoteRefused(_("该代表尚未签到。") if clerk else _("您尚未签到，签到后才能投票。"), status=403)
+        if clerk:
+            raise VoteRefused(_("该代表尚未签到。"))
+        raise Forbidden(_("您尚未签到，签到后才能投票。"))
     receipt = db.session.scalar(select(BallotReceipt).where(BallotReceipt.ballot_id == ballot.id,
                                                             BallotReceipt.deputy_id == deputy_id))
     if receipt is not None:
@@ -243,54 +240,34 @@ def _check_voter(ballot: Ballot, meeting_id: int | None, deputy_id: int, *, cler
         raise VoteRefused(_("您已投票") if receipt.channel == "electronic" else _("您已投票（已登记为纸质投票）"))
 
 
+@transactional
 def cast_vote(ballot_id: int, deputy_id: int, form: Mapping[str, str], meeting_id: int | None = None) -> None:
     """Record one deputy's vote: receipt and choices in one transaction, or nothing at all."""
-    begin_write()
-    try:
-        ballot = _locked_ballot(ballot_id, exclusive=False)
-        if ballot is None:
-            raise VoteRefused(_("表决不存在。"), status=404)
-        _check_voter(ballot, meeting_id, deputy_id)
-        chosen = parse_choices(ballot, form)
-        db.session.add(BallotReceipt(ballot_id=ballot.id, deputy_id=deputy_id, channel="electronic"))
-        db.session.flush()  # the unique receipt first: a duplicate stops here
-        rows = [BallotChoice(ballot_id=ballot.id, item_id=item_id, choice=choice) for item_id, choice in chosen.items()]
-        _shuffle(rows)
-        db.session.add_all(rows)
-        if not ballot.secret:
-            db.session.add_all(NamedVote(ballot_id=ballot.id, item_id=item_id, deputy_id=deputy_id, choice=choice)
-                               for item_id, choice in chosen.items())
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise VoteRefused(_("您已投票")) from None
-    except Exception:
-        db.session.rollback()
-        raise
+    ballot = _ballot_or_404(ballot_id, exclusive=False)
+    _check_voter(ballot, meeting_id, deputy_id)
+    chosen = parse_choices(ballot, form)
+    db.session.add(BallotReceipt(ballot_id=ballot.id, deputy_id=deputy_id, channel="electronic"))
+    db.session.flush()  # the unique receipt first: a twin arriving at the same instant stops here (您已投票)
+    rows = [BallotChoice(ballot_id=ballot.id, item_id=item_id, choice=choice) for item_id, choice in chosen.items()]
+    _shuffle(rows)
+    db.session.add_all(rows)
+    if not ballot.secret:
+        db.session.add_all(NamedVote(ballot_id=ballot.id, item_id=item_id, deputy_id=deputy_id, choice=choice)
+                           for item_id, choice in chosen.items())
 
 
+@transactional
 def mark_paper(ballot_id: int, deputy_id: int, actor=None) -> None:
     """The deputy votes on paper: a receipt with channel 'paper' (no electronic vote afterwards)."""
-    begin_write()
-    try:
-        ballot = _locked_ballot(ballot_id, exclusive=False)
-        if ballot is None:
-            raise VoteRefused(_("表决不存在。"), status=404)
-        _check_voter(ballot, None, deputy_id, clerk=True)
-        db.session.add(BallotReceipt(ballot_id=ballot.id, deputy_id=deputy_id, channel="paper",
-                                     marked_by_id=actor.id if actor else None))
-        db.session.flush()
-        from ..registry.models import Deputy
+    from ..registry.models import Deputy
 
-        name = db.session.get(Deputy, deputy_id).name
-        audit.record("paper_voter", "ballot", ballot.id, f"代表 {name} 改用纸质选票投票", actor=actor)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise VoteRefused(_("该代表已投票。")) from None
-    except Exception:
-        db.session.rollback()
-        raise
+    ballot = _ballot_or_404(ballot_id, exclusive=False)
+    _check_voter(ballot, None, deputy_id, clerk=True)
+    db.session.add(BallotReceipt(ballot_id=ballot.id, deputy_id=deputy_id, channel="paper",
+                                 marked_by_id=actor.id if actor else None))
+    db.session.flush()
+    name = db.session.get(Deputy, deputy_id).name
+    audit.record("paper_voter", "ballot", ballot.id, f"代表 {name} 改用纸质选票投票", actor=actor)
 
 
 def has_voted(ballot_id: int, deputy_id: int) -> str | None:

@@ -100,3 +100,91 @@ def test_meeting_day_check_in_vote_screen_close_publish(page, browser, live_serv
     finally:
         phone_context.close()
     assert console.errors() == [], console.messages
+
+
+def seed_refusals(live_server):
+    """Three deputies, two checked in (the quorum), a ballot open with at most one yes vote."""
+    def build():
+        from blueprints.ballots import meetings, voting
+        from blueprints.core.extensions import db
+        from blueprints.core.models import User
+        from blueprints.registry.models import Deputy
+        from tests.conftest import PASSWORD_HASH
+
+        deputies = [Deputy(name=n, level="county", term="第十八届") for n in ("王秀英", "李建国", "陈桂兰")]
+        db.session.add_all(deputies)
+        db.session.flush()
+        db.session.add(User(username="wangxy", display_name="王秀英", role="deputy", deputy_id=deputies[0].id,
+                            password_hash=PASSWORD_HASH))
+        db.session.commit()
+        meeting = meetings.create_meeting("青山县第十八届人民代表大会第二次会议", "county", "第十八届", None)
+        meetings.check_in(meeting, deputies[0].id)
+        meetings.check_in(meeting, deputies[1].id)
+        ballot = voting.create_ballot(meeting, "2026年度民生实事项目票决", "approve", True, 1, 1)
+        voting.add_item(ballot, "城关镇老旧小区改造", "县住房和城乡建设局", 800, "2026年12月")
+        voting.add_item(ballot, "临涣镇中心小学食堂", "县教育局", 300, "2026年9月")
+        voting.open_ballot(ballot.id)
+        return {"meeting": meeting.id, "ballot": ballot.id}
+
+    return live_server.seed(build)
+
+
+def unexpected(console) -> list[str]:
+    """Console errors other than the browser's own note that a refused request answered 4xx."""
+    return [m for m in console.errors() if not re.search(r"status of 4\d\d", m)]
+
+
+def test_refusals_show_their_message_on_the_page(page, browser, live_server, console):
+    """Two clerks' desks check in the same deputy (HTMX): the second sees 该代表已签到 in the rows; a
+    deputy choosing too many yes votes sees the rule on the phone page."""
+    live_server.add_user("clerk", display_name="会务组刘洋")
+    ids = seed_refusals(live_server)
+    meeting = ids["meeting"]
+
+    log_in(page, "clerk")
+    other_desk = page.context.new_page()
+    for desk in (page, other_desk):
+        desk.goto(f"/meetings/{meeting}/checkin")
+        desk.locator("#q").fill("陈桂兰")  # the live search (HTMX) narrows the roll
+        expect(desk.locator("#checkin-rows tbody tr")).to_have_count(1)
+        expect(desk.locator("#checkin-rows")).to_contain_text("未签到")
+
+    page.locator("#checkin-rows").get_by_role("button", name="签到").click()
+    expect(page.locator("#checkin-rows")).to_contain_text("已签到 3 / 应到 3")
+    expect(page.locator("#checkin-rows tbody")).not_to_contain_text("未签到")
+
+    # The other desk still shows the button; its click is refused, and the refusal is on the page.
+    other_desk.locator("#checkin-rows").get_by_role("button", name="签到").click()
+    refusal = other_desk.locator("#checkin-rows [role=alert]")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_have_text("该代表已签到。")
+    expect(other_desk.locator("#checkin-rows")).to_contain_text("已签到 3 / 应到 3")  # the rows are fresh
+    expect(other_desk.locator("#checkin-rows tbody")).not_to_contain_text("未签到")
+    other_desk.close()
+
+    phone_context = browser.new_context(base_url=live_server.url, viewport=PHONE, locale="zh-CN",
+                                        is_mobile=True, has_touch=True)
+    phone_context.set_default_timeout(10_000)
+    phone = phone_context.new_page()
+    phone.on("console", lambda msg: console.messages.append(f"phone {msg.type}: {msg.text}")
+             if msg.type == "error" else None)
+    try:
+        log_in(phone, "wangxy")
+        phone.goto(f"/meetings/{meeting}/vote")
+        items = phone.locator("fieldset.ballot-item")
+        expect(items).to_have_count(2)
+        items.nth(0).get_by_text("赞成", exact=True).click()
+        items.nth(1).get_by_text("赞成", exact=True).click()
+        phone.get_by_role("button", name="下一步：确认").click()
+        error = phone.locator(".vote-error")
+        expect(error).to_be_visible()
+        expect(error).to_have_text("赞成票不能超过 1 个（您选了 2 个）。")
+        # The ballot is still there with the choices made, to correct and go on.
+        expect(phone.locator("fieldset.ballot-item input:checked")).to_have_count(2)
+        items.nth(1).get_by_text("反对", exact=True).click()
+        phone.get_by_role("button", name="下一步：确认").click()
+        phone.get_by_role("button", name="确认投票").click()
+        expect(phone.locator(".vote-status")).to_have_text("已投票")
+    finally:
+        phone_context.close()
+    assert unexpected(console) == [], console.messages
