@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from blueprints.core import cases
 from blueprints.core.cases import Case
-from blueprints.core.errors import DomainError
+from blueprints.core.errors import DomainError, Forbidden
 from blueprints.core.extensions import db
 from blueprints.core.timeutil import local_today
 from blueprints.registry.models import Deputy
@@ -252,8 +252,9 @@ def test_bad_reception_records_are_refused(setup, values, message):
 
 def test_a_liaison_records_only_at_their_station(setup, make_user):
     other_liaison = make_user("liaison", "l2", station=setup["other"])
-    with pytest.raises(cases.CaseForbidden):
+    with pytest.raises(Forbidden) as refused:
         services.record_reception(setup["station"], {"category": "urban", "summary": "x"}, by=other_liaison)
+    assert refused.value.status == 403
     assert count(Reception) == 0
 
 
