@@ -136,6 +136,21 @@ def test_double_booking_in_a_cell_shows_the_chinese_message(world, client, auth)
     assert response.status_code == 409
     assert "同一代表同一天不能在两个联络站值班" in response.get_data(as_text=True)
     assert count(DutyAssignment) == before
+    # The answer is the cell's own fragment (its form, the message in it), which htmx swaps in place.
+    html = response.get_data(as_text=True)
+    assert html.startswith("<form") and f'id="day-{world["later"].id}"' in html and 'role="alert"' in html
+    assert "<html" not in html
+
+
+def test_a_refused_rota_edit_without_javascript_shows_the_page_with_the_message(world, client, auth):
+    past = ReceptionDay(station_id=world["station"].id, day=local_today() - timedelta(days=1), **HOURS)
+    db.session.add(past)
+    db.session.commit()
+    auth.login("liaison")
+    before = count(DutyAssignment)
+    response = client.post(f"/station-work/days/{past.id}/duty", data={"deputy_ids": [world["deputies"][0].id]})
+    assert response.status_code == 409 and "已经过去的接待日不能再排班" in response.get_data(as_text=True)
+    assert "<html" in response.get_data(as_text=True) and count(DutyAssignment) == before
 
 
 def test_rule_generate_move_cancel_themed_through_pages(world, client, auth):
@@ -246,6 +261,14 @@ def test_the_loop_through_the_pages(world, client, auth):
     twice = client.post(f"/cases/{case.id}/rate", data={"rate-rating": "satisfied"})
     assert twice.status_code == 422 and "不能重复评价" in twice.get_data(as_text=True)
     assert db.session.get(Case, case.id).status == "closed"
+
+
+def test_a_step_the_cases_state_forbids_is_a_409_with_the_message(world, client, auth):
+    case = new_case(world)
+    auth.login("liaison")
+    response = client.post(f"/cases/{case.id}/send", data={"send-text": "已处理"})
+    assert response.status_code == 409 and "不能进行此操作" in response.get_data(as_text=True)
+    assert db.session.get(Case, case.id).status == "new" and db.session.get(Case, case.id).answer is None
 
 
 def test_a_reply_from_a_unit_the_case_is_not_assigned_to_is_403(world, client, auth, make_user):
