@@ -136,6 +136,21 @@ def test_double_booking_in_a_cell_shows_the_chinese_message(world, client, auth)
     assert response.status_code == 409
     assert "同一代表同一天不能在两个联络站值班" in response.get_data(as_text=True)
     assert count(DutyAssignment) == before
+    # The answer is the cell's own fragment (its form, the message in it), which htmx swaps in place.
+    html = response.get_data(as_text=True)
+    assert html.startswith("<form") and f'id="day-{world["later"].id}"' in html and 'role="alert"' in html
+    assert "<html" not in html
+
+
+def test_a_refused_rota_edit_without_javascript_shows_the_page_with_the_message(world, client, auth):
+    past = ReceptionDay(station_id=world["station"].id, day=local_today() - timedelta(days=1), **HOURS)
+    db.session.add(past)
+    db.session.commit()
+    auth.login("liaison")
+    before = count(DutyAssignment)
+    response = client.post(f"/station-work/days/{past.id}/duty", data={"deputy_ids": [world["deputies"][0].id]})
+    assert response.status_code == 409 and "已经过去的接待日不能再排班" in response.get_data(as_text=True)
+    assert "<html" in response.get_data(as_text=True) and count(DutyAssignment) == before
 
 
 def test_rule_generate_move_cancel_themed_through_pages(world, client, auth):
@@ -148,18 +163,18 @@ def test_rule_generate_move_cancel_themed_through_pages(world, client, auth):
     bad = client.post(f"/station-work/{sid}/rule", data={"kind": "month_days", "month_days": "40", "nth": 1,
                                                         "weekday": 1, "start_time": "09:00", "end_time": "11:30",
                                                         "deputies_per_day": 2})
-    assert bad.status_code == 400 and "不是 1–31 之间的日期" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "不是 1–31 之间的日期" in bad.get_data(as_text=True)
     response = client.post(f"/station-work/{sid}/generate", data={"year": local_today().year + 1})
     assert response.status_code == 303
     assert count(ReceptionDay) == 2 + 24
     later = world["later"]
     past = client.post(f"/station-work/days/{later.id}/move", data={"day": "2000-01-01", "note": "x"})
-    assert past.status_code == 400 and "接待日不能安排在过去的日期" in past.get_data(as_text=True)
+    assert past.status_code == 422 and "接待日不能安排在过去的日期" in past.get_data(as_text=True)
     assert db.session.get(ReceptionDay, later.id).day == local_today() + timedelta(days=7)
     moved = client.post(f"/station-work/days/{later.id}/move",
                         data={"day": (local_today() + timedelta(days=8)).isoformat(), "note": "因故顺延一天"})
     assert moved.status_code == 303
-    assert client.post(f"/station-work/days/{later.id}/cancel", data={"note": ""}).status_code == 400
+    assert client.post(f"/station-work/days/{later.id}/cancel", data={"note": ""}).status_code == 422
     assert client.post(f"/station-work/days/{later.id}/cancel", data={"note": "因防汛取消"}).status_code == 303
     themed = client.post(f"/station-work/{sid}/themed", data={
         "day": (local_today() + timedelta(days=3)).isoformat(), "start_time": "14:30", "end_time": "16:30",
@@ -194,7 +209,7 @@ def test_recording_a_visit_with_a_bad_phone_is_refused(world, client, auth):
     auth.login("liaison")
     response = client.post(f"/station-work/{world['station'].id}/receptions", data={
         "category": "transport", "summary": "公交", "consent": "y", "visitor_phone": "123"})
-    assert response.status_code == 400 and "不是有效的电话号码" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "不是有效的电话号码" in response.get_data(as_text=True)
     assert count(Reception) == 0
 
 
@@ -224,10 +239,10 @@ def test_the_loop_through_the_pages(world, client, auth):
     case = new_case(world, deputy=world["deputies"][1])
     auth.login("liaison")
     bad = client.post(f"/cases/{case.id}/assign", data={"assign-unit_id": 0, "assign-deadline": ""})
-    assert bad.status_code == 400 and "请选择承办单位" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "请选择承办单位" in bad.get_data(as_text=True)
     past = client.post(f"/cases/{case.id}/assign", data={"assign-unit_id": world["hunit"].id,
                                                          "assign-deadline": "2000-01-01"})
-    assert past.status_code == 400 and "办理期限不能早于今天" in past.get_data(as_text=True)
+    assert past.status_code == 422 and "办理期限不能早于今天" in past.get_data(as_text=True)
     assert db.session.get(Case, case.id).status == "new"
     deadline = (local_today() + timedelta(days=10)).isoformat()
     assert client.post(f"/cases/{case.id}/assign", data={"assign-unit_id": world["hunit"].id,
@@ -244,8 +259,16 @@ def test_the_loop_through_the_pages(world, client, auth):
     auth.login("deputy")
     assert client.post(f"/cases/{case.id}/rate", data={"rate-rating": "satisfied"}).status_code == 303
     twice = client.post(f"/cases/{case.id}/rate", data={"rate-rating": "satisfied"})
-    assert twice.status_code == 400 and "不能重复评价" in twice.get_data(as_text=True)
+    assert twice.status_code == 422 and "不能重复评价" in twice.get_data(as_text=True)
     assert db.session.get(Case, case.id).status == "closed"
+
+
+def test_a_step_the_cases_state_forbids_is_a_409_with_the_message(world, client, auth):
+    case = new_case(world)
+    auth.login("liaison")
+    response = client.post(f"/cases/{case.id}/send", data={"send-text": "已处理"})
+    assert response.status_code == 409 and "不能进行此操作" in response.get_data(as_text=True)
+    assert db.session.get(Case, case.id).status == "new" and db.session.get(Case, case.id).answer is None
 
 
 def test_a_reply_from_a_unit_the_case_is_not_assigned_to_is_403(world, client, auth, make_user):
@@ -302,7 +325,7 @@ def test_wrong_and_malformed_codes_get_the_same_answer(world, client, code):
 def test_bad_messages_get_a_chinese_message_and_store_nothing(world, client, body, phone, message):
     sid = world["station"].id
     response = client.post("/messages/new", data={"target": f"s{sid}", "body": body, "phone": phone})
-    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert count(Case) == 0
 
 
@@ -330,7 +353,7 @@ def test_constituent_rates_by_receipt_code_once(world, client):
     assert client.post("/messages/rate", data={"rate-code": case.receipt_code, "rate-rating": "basically"}
                        ).status_code == 200
     again = client.post("/messages/rate", data={"rate-code": case.receipt_code, "rate-rating": "unsatisfied"})
-    assert again.status_code == 409 and "不能重复评价" in again.get_data(as_text=True)
+    assert again.status_code == 422 and "不能重复评价" in again.get_data(as_text=True)
 
 
 def test_tracking_is_rate_limited(database_url):
@@ -387,7 +410,7 @@ def test_kiosk_message_gives_a_receipt_code(world, client):
 def test_kiosk_refuses_another_stations_target(world, client):
     sid = world["station"].id
     response = client.post(f"/kiosk/{sid}/message", data={"target": f"s{world['other'].id}", "body": "x"})
-    assert response.status_code == 400 and count(Case) == 0
+    assert response.status_code == 422 and count(Case) == 0
 
 
 def test_kiosk_page_weight(world, client, app):
@@ -444,7 +467,7 @@ def test_stats_page_chart_and_export(world, client, auth):
 def test_a_deputy_raises_a_social_issue_that_enters_the_loop(world, client, auth):
     auth.login("deputy")
     empty = client.post("/cases/new", data={"category": "health", "title": "", "body": "x"})
-    assert empty.status_code == 400 and "请填写标题" in empty.get_data(as_text=True)
+    assert empty.status_code == 422 and "请填写标题" in empty.get_data(as_text=True)
     response = client.post("/cases/new", data={"category": "health", "title": "村卫生室缺少常用药",
                                                "body": "多位村民反映村卫生室常用药经常断供。"})
     assert response.status_code == 303
@@ -523,7 +546,7 @@ def test_liaison_confirms_who_served_and_their_duty_record_counts_the_day(world,
 
 
 @pytest.mark.parametrize("case,message,status", [
-    ("not_rostered", "不在当天的值班表上", 400), ("future", "还没到", 400), ("nobody", "请选择", 400),
+    ("not_rostered", "不在当天的值班表上", 422), ("future", "还没到", 409), ("nobody", "请选择", 422),
     ("other_station", None, 403)])
 def test_confirming_served_duty_refusals_change_nothing(world, client, auth, case, message, status):
     from blueprints.duties.models import Activity

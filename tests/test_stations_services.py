@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from blueprints.core import cases
 from blueprints.core.cases import Case
-from blueprints.core.errors import DomainError
+from blueprints.core.errors import DomainError, Forbidden
 from blueprints.core.extensions import db
 from blueprints.core.timeutil import local_today
 from blueprints.registry.models import Deputy
@@ -252,8 +252,9 @@ def test_bad_reception_records_are_refused(setup, values, message):
 
 def test_a_liaison_records_only_at_their_station(setup, make_user):
     other_liaison = make_user("liaison", "l2", station=setup["other"])
-    with pytest.raises(cases.CaseForbidden):
+    with pytest.raises(Forbidden) as refused:
         services.record_reception(setup["station"], {"category": "urban", "summary": "x"}, by=other_liaison)
+    assert refused.value.status == 403
     assert count(Reception) == 0
 
 
@@ -344,3 +345,78 @@ def test_a_refused_visit_records_no_activity(setup):
         services.record_reception(setup["station"], {"category": "nope", "summary": "x",
                                                      "deputy_ids": [setup["deputies"][0].id]}, by=setup["liaison"])
     assert count(Activity) == 0 and count(Reception) == 0
+
+
+# ---- one unit of work, refusals by constraint name (issue 13) ------------------------------------
+
+def test_a_racing_double_booking_gets_the_rota_constraints_message(setup):
+    """Two liaisons roster one deputy at two stations at the same moment: both checks passed, the
+    UNIQUE(deputy, day) refuses the second, with the rota's message, and nothing of it is stored."""
+    from blueprints.core.errors import Conflict
+    from blueprints.core.transaction import transaction
+
+    day = local_today() + timedelta(days=3)
+    wang = setup["deputies"][0]
+    rds = [ReceptionDay(station_id=s.id, day=day, **HOURS) for s in (setup["station"], setup["other"])]
+    db.session.add_all(rds)
+    db.session.commit()
+    cal.set_duty(rds[1], [wang.id], by=setup["staff"])
+    with pytest.raises(Conflict, match="该代表当天已在其他联络站值班") as refused, transaction():
+        db.session.add(DutyAssignment(reception_day_id=rds[0].id, deputy_id=wang.id, station_id=rds[0].station_id,
+                                      day=day))
+    assert refused.value.status == 409 and refused.value.field == "deputy_ids"
+    assert count(DutyAssignment) == 1
+
+
+def test_moving_a_day_onto_another_of_the_stations_days_gets_the_days_constraints_message(setup):
+    from blueprints.core.errors import Conflict
+
+    station = setup["station"]
+    first, second = (ReceptionDay(station_id=station.id, day=local_today() + timedelta(days=n), **HOURS)
+                     for n in (3, 4))
+    db.session.add_all([first, second])
+    db.session.commit()
+    with pytest.raises(Conflict, match="本站这一天的这个时间已有接待安排") as refused:
+        cal.move_day(first, second.day, "因故调整", by=setup["staff"])
+    assert refused.value.field == "day"
+    assert db.session.get(ReceptionDay, first.id).day == local_today() + timedelta(days=3)
+    values = {"day": second.day, "theme": "法官进站", **HOURS}
+    with pytest.raises(Conflict, match="本站这一天的这个时间已有接待安排"):
+        cal.add_themed_day(station, values, by=setup["staff"])
+    assert count(ReceptionDay) == 2
+
+
+def test_a_visit_and_its_case_commit_together_or_not_at_all(setup, monkeypatch):
+    from blueprints.duties.models import Activity
+
+    values = {"category": "urban", "summary": "东街路灯不亮", "deputy_ids": [setup["deputies"][0].id],
+              "follow_up": True}
+    real_open_case = cases.open_case
+
+    def open_then_fail(*args, **kwargs):
+        real_open_case(*args, **kwargs)  # nested: only flushed
+        raise DomainError("承办系统暂时不可用")
+
+    monkeypatch.setattr(cases, "open_case", open_then_fail)
+    with pytest.raises(DomainError, match="承办系统暂时不可用"):
+        services.record_reception(setup["station"], values, by=setup["liaison"])
+    db.session.rollback()
+    assert count(Reception) == 0 and count(Case) == 0 and count(Activity) == 0
+    monkeypatch.setattr(cases, "open_case", real_open_case)
+    visit_id = services.record_reception(setup["station"], values, by=setup["liaison"]).id
+    db.session.rollback()  # committed by the service: nothing left for a rollback to drop
+    visit = db.session.get(Reception, visit_id)
+    assert visit.case.source == "reception" and count(Case) == 1 and count(Activity) == 1
+
+
+def test_state_refusals_of_the_rota_are_conflicts(setup):
+    from blueprints.core.errors import Conflict
+
+    rd = ReceptionDay(station_id=setup["station"].id, day=local_today() - timedelta(days=1), **HOURS)
+    db.session.add(rd)
+    db.session.commit()
+    with pytest.raises(Conflict, match="已经过去的接待日不能再排班"):
+        cal.set_duty(rd, [setup["deputies"][0].id], by=setup["staff"])
+    with pytest.raises(Conflict, match="已经过去的接待日不能再调整"):
+        cal.cancel_day(rd, "因故取消", by=setup["staff"])
+    assert count(DutyAssignment) == 0 and db.session.get(ReceptionDay, rd.id).status == "scheduled"

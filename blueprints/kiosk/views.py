@@ -5,9 +5,11 @@ works as plain links and forms when JavaScript fails. No staff links, no way out
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..core.extensions import db, limiter
+from ..core.flow import INVALID
 from ..core.htmx import render_page
 from ..core.timeutil import local_today
 from ..registry.models import Deputy, Station
@@ -57,16 +59,16 @@ def message(station_id: int):
     status = 200
     if form.validate_on_submit():
         if form.target.data not in {value for value, _label in form.target.choices}:
-            form.target.errors = ["请选择本站或本站代表。"]
-            status = 400
+            form.target.errors = [_("请选择本站或本站代表。")]
+            status = INVALID
         else:
             result = submit_message(form, "kiosk")
             if result is not None:
                 session["kiosk_receipt"] = "" if result == "BOT" else result.receipt_code
                 return redirect(url_for("kiosk.receipt", station_id=station.id), 303)
-            status = 400
+            status = INVALID
     elif request.method == "POST":
-        status = 400
+        status = INVALID
     return render_template("kiosk/message.html", form=form, **_context(station)), status
 
 

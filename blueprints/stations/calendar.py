@@ -11,13 +11,13 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core import audit
-from ..core.errors import DomainError, commit_or_refuse
+from ..core.errors import Conflict, DomainError
 from ..core.extensions import db
 from ..core.timeutil import local_today, utcnow
+from ..core.transaction import transactional
 from ..registry.models import Deputy, Station
 from .models import NTH_LABELS, WEEKDAYS, DutyAssignment, ReceptionDay, ReceptionRule
 
@@ -28,15 +28,6 @@ def holidays() -> set[date]:
     """Public holidays from config (HOLIDAYS: ISO dates); reception days falling on one move on."""
     raw = current_app.config.get("HOLIDAYS", ()) if has_app_context() else ()
     return {date.fromisoformat(d) if isinstance(d, str) else d for d in raw}
-
-
-def _commit():
-    commit_or_refuse(_("保存失败：与已有安排冲突（同一代表同一天只能在一个联络站值班），未做任何修改。"))
-
-
-def _refuse(message: str, field: str | None = None):
-    db.session.rollback()
-    raise DomainError(message, field=field)
 
 
 # ---- the rule --------------------------------------------------------------------------------
@@ -54,25 +45,23 @@ def parse_month_days(text: str | None) -> list[int]:
     return sorted(set(days))
 
 
+@transactional
 def set_rule(station: Station, values: dict, *, by) -> ReceptionRule:
     """Create or change the station's rule. values: kind, month_days (text), nth, weekday, start_time,
     end_time, deputies_per_day."""
     kind = values.get("kind")
     start, end = values.get("start_time"), values.get("end_time")
-    try:
-        if kind not in ("month_days", "nth_weekday"):
-            raise DomainError(_("请选择接待日规则。"), field="kind")
-        days = parse_month_days(values.get("month_days")) if kind == "month_days" else []
-        nth, weekday = values.get("nth"), values.get("weekday")
-        if kind == "nth_weekday" and (nth not in NTH_LABELS or weekday not in range(7)):
-            raise DomainError(_("请选择第几个星期几。"), field="nth")
-        if not isinstance(start, time) or not isinstance(end, time) or end <= start:
-            raise DomainError(_("结束时间必须晚于开始时间。"), field="end_time")
-        per_day = values.get("deputies_per_day") or 2
-        if not 1 <= per_day <= 10:
-            raise DomainError(_("每天值班代表人数应在 1–10 之间。"), field="deputies_per_day")
-    except DomainError as error:
-        _refuse(error.message, error.field)
+    if kind not in ("month_days", "nth_weekday"):
+        raise DomainError(_("请选择接待日规则。"), field="kind")
+    days = parse_month_days(values.get("month_days")) if kind == "month_days" else []
+    nth, weekday = values.get("nth"), values.get("weekday")
+    if kind == "nth_weekday" and (nth not in NTH_LABELS or weekday not in range(7)):
+        raise DomainError(_("请选择第几个星期几。"), field="nth")
+    if not isinstance(start, time) or not isinstance(end, time) or end <= start:
+        raise DomainError(_("结束时间必须晚于开始时间。"), field="end_time")
+    per_day = values.get("deputies_per_day") or 2
+    if not 1 <= per_day <= 10:
+        raise DomainError(_("每天值班代表人数应在 1–10 之间。"), field="deputies_per_day")
     rule = db.session.scalar(select(ReceptionRule).where(ReceptionRule.station_id == station.id))
     before = _rule_snapshot(rule) if rule else {}
     if rule is None:
@@ -86,7 +75,6 @@ def set_rule(station: Station, values: dict, *, by) -> ReceptionRule:
     after = _rule_snapshot(rule)
     audit.record("update" if before else "create", "reception_rule", rule.id,
                  f"{station.name}接待日规则：{rule.description}", changes=audit.diff(before, after), actor=by)
-    _commit()
     return rule
 
 
@@ -141,6 +129,7 @@ def _moved_note(moved: date | None) -> str | None:
     return _("原定%(m)d月%(d)d日，因节假日顺延", m=moved.month, d=moved.day) if moved else None
 
 
+@transactional
 def generate_year(stations: list[Station] | Station, year: int, *, by=None, today: date | None = None,
                   off: set[date] | None = None) -> dict:
     """Create the reception days of a year from each station's rule (days already there are kept) and
@@ -153,7 +142,7 @@ def generate_year(stations: list[Station] | Station, year: int, *, by=None, toda
     rules = {r.station_id: r for r in db.session.scalars(select(ReceptionRule).where(
         ReceptionRule.station_id.in_(ids)))} if ids else {}
     if single and stations[0].id not in rules:
-        _refuse(_("请先设置本站的接待日规则。"), "kind")
+        raise DomainError(_("请先设置本站的接待日规则。"), field="kind")
     existing = set(db.session.execute(select(ReceptionDay.station_id, ReceptionDay.day).where(
         ReceptionDay.station_id.in_(ids), ReceptionDay.day >= date(year, 1, 1),
         ReceptionDay.day <= date(year, 12, 31))).all()) if ids else set()
@@ -166,7 +155,7 @@ def generate_year(stations: list[Station] | Station, year: int, *, by=None, toda
                          "end_time": rule.end_time, "kind": "regular", "status": "scheduled",
                          "public_note": _moved_note(moved), "moved_from": moved, "created_at": utcnow()})
     if single and not rows and not existing:
-        _refuse(_("按此规则在 %(y)d 年已没有可安排的接待日，请检查规则或年份。", y=year), "kind")
+        raise DomainError(_("按此规则在 %(y)d 年已没有可安排的接待日，请检查规则或年份。", y=year), field="kind")
     if rows:
         db.session.execute(insert(ReceptionDay), rows)
     duties = fill_rota(ids, date(year, 1, 1), date(year, 12, 31), today=today,
@@ -175,7 +164,6 @@ def generate_year(stations: list[Station] | Station, year: int, *, by=None, toda
     if single:
         summary = f"{stations[0].name}：{summary}"
     audit.record("generate", "reception_day", stations[0].id if single else None, summary, actor=by)
-    _commit()
     return {"days": len(rows), "duties": duties}
 
 
@@ -183,7 +171,8 @@ def fill_rota(station_ids: list[int], start: date, end: date, *, today: date | N
               per_day: dict[int, int] | None = None) -> int:
     """Fill the empty places of each scheduled day from today on, in turn among the station's serving
     deputies: whoever has had the fewest duties in the past year goes first (then by id), skipping anyone
-    already on duty elsewhere that day or whose term has ended by then. Does not commit."""
+    already on duty elsewhere that day or whose term has ended by then. Flushes: the caller's
+    ``transaction()`` commits (generate_year is one)."""
     if not station_ids:
         return 0
     today = today or local_today()
@@ -259,112 +248,98 @@ def _note(text: str | None, required: bool) -> str | None:
     return text or None
 
 
+@transactional
 def add_themed_day(station: Station, values: dict, *, by) -> ReceptionDay:
-    """主题接待 (局长进站, 法官进站 …) with a theme and the invited officials."""
-    try:
-        _check_future(values.get("day"))
-        theme = (values.get("theme") or "").strip()
-        if not theme:
-            raise DomainError(_("请填写接待主题。"), field="theme")
-        if len(theme) > 64:
-            raise DomainError(_("主题不能超过 64 个字符。"), field="theme")
-        invited = (values.get("invited") or "").strip()[:255] or None
-        start, end = values.get("start_time"), values.get("end_time")
-        if not isinstance(start, time) or not isinstance(end, time) or end <= start:
-            raise DomainError(_("结束时间必须晚于开始时间。"), field="end_time")
-    except DomainError as error:
-        _refuse(error.message, error.field)
+    """主题接待 (局长进站, 法官进站 …) with a theme and the invited officials. A day already taken at
+    that time is refused by the UNIQUE(station, day, start time) (its message is in models.py)."""
+    _check_future(values.get("day"))
+    theme = (values.get("theme") or "").strip()
+    if not theme:
+        raise DomainError(_("请填写接待主题。"), field="theme")
+    if len(theme) > 64:
+        raise DomainError(_("主题不能超过 64 个字符。"), field="theme")
+    invited = (values.get("invited") or "").strip()[:255] or None
+    start, end = values.get("start_time"), values.get("end_time")
+    if not isinstance(start, time) or not isinstance(end, time) or end <= start:
+        raise DomainError(_("结束时间必须晚于开始时间。"), field="end_time")
     rday = ReceptionDay(station_id=station.id, day=values["day"], start_time=start, end_time=end, kind="themed",
                         theme=theme, invited=invited, public_note=_note(values.get("note"), False))
     db.session.add(rday)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        _refuse(_("本站这一天的这个时间已有接待安排。"), "day")
+    db.session.flush()
     audit.record("create", "reception_day", rday.id, f"{station.name} {rday.day} 主题接待：{theme}", actor=by)
-    _commit()
     return rday
 
 
+@transactional
 def move_day(rday: ReceptionDay, new_day: date | None, note: str, *, by) -> ReceptionDay:
-    """Move a day (e.g. off a holiday) with a public note; its rota moves along."""
-    try:
-        _check_future(new_day)
-        if rday.day < local_today():
-            raise DomainError(_("已经过去的接待日不能再调整。"), field="day")
-        if rday.status == "cancelled":
-            raise DomainError(_("已取消的接待日不能调整。"), field="day")
-        note = _note(note, True)
-        clash = db.session.scalar(select(DutyAssignment.deputy_id).where(
-            DutyAssignment.deputy_id.in_([d.deputy_id for d in rday.duties]), DutyAssignment.day == new_day,
-            DutyAssignment.reception_day_id != rday.id).limit(1))
-        if clash is not None:
-            raise DomainError(_("%(name)s在 %(d)s 已在其他联络站值班，请先调整值班安排。",
-                                name=db.session.get(Deputy, clash).name, d=new_day.isoformat()), field="day")
-    except DomainError as error:
-        _refuse(error.message, error.field)
+    """Move a day (e.g. off a holiday) with a public note; its rota moves along. Another day of the
+    station at that date and time is refused by the days' UNIQUE, a deputy on duty elsewhere that day
+    by the rota's UNIQUE (messages in models.py)."""
+    _check_future(new_day)
+    if rday.day < local_today():
+        raise Conflict(_("已经过去的接待日不能再调整。"), field="day")
+    if rday.status == "cancelled":
+        raise Conflict(_("已取消的接待日不能调整。"), field="day")
+    note = _note(note, True)
+    clash = db.session.scalar(select(DutyAssignment.deputy_id).where(
+        DutyAssignment.deputy_id.in_([d.deputy_id for d in rday.duties]), DutyAssignment.day == new_day,
+        DutyAssignment.reception_day_id != rday.id).limit(1))
+    if clash is not None:
+        raise Conflict(_("%(name)s在 %(d)s 已在其他联络站值班，请先调整值班安排。",
+                         name=db.session.get(Deputy, clash).name, d=new_day.isoformat()), field="day")
     old = rday.day
     rday.moved_from = rday.moved_from or old
     rday.day, rday.public_note = new_day, note
     for duty in rday.duties:
         duty.day = new_day
-    try:
-        db.session.flush()
-    except IntegrityError:
-        _refuse(_("本站 %(d)s 的这个时间已有接待安排。", d=new_day.isoformat()), "day")
+    db.session.flush()
     audit.record("update", "reception_day", rday.id, f"接待日 {old} 调整到 {new_day}：{note}",
                  changes={"day": [old.isoformat(), new_day.isoformat()]}, actor=by)
-    _commit()
     return rday
 
 
+@transactional
 def cancel_day(rday: ReceptionDay, note: str, *, by) -> ReceptionDay:
-    try:
-        if rday.day < local_today():
-            raise DomainError(_("已经过去的接待日不能再调整。"), field="day")
-        note = _note(note, True)
-    except DomainError as error:
-        _refuse(error.message, error.field)
+    if rday.day < local_today():
+        raise Conflict(_("已经过去的接待日不能再调整。"), field="day")
+    note = _note(note, True)
     rday.status, rday.public_note = "cancelled", note
     rday.duties.clear()
     audit.record("update", "reception_day", rday.id, f"取消接待日 {rday.day}：{note}",
                  changes={"status": ["scheduled", "cancelled"]}, actor=by)
-    _commit()
     return rday
 
 
+@transactional
 def set_duty(rday: ReceptionDay, deputy_ids: list[int], *, by) -> ReceptionDay:
-    """Hand-edit a day's rota (the HTMX cell on the calendar). Refuses an ended term and a double booking."""
+    """Hand-edit a day's rota (the HTMX cell on the calendar). Refuses an ended term and a double booking:
+    the check names the other station; UNIQUE(deputy, day) has the last word when two edits race."""
     deputy_ids = list(dict.fromkeys(deputy_ids))
-    try:
-        if rday.status == "cancelled":
-            raise DomainError(_("已取消的接待日不能排班。"), field="deputy_ids")
-        if rday.day < local_today():
-            raise DomainError(_("已经过去的接待日不能再排班。"), field="deputy_ids")
-        chosen = db.session.scalars(select(Deputy).where(Deputy.id.in_(deputy_ids))).all() if deputy_ids else []
-        if len(chosen) != len(deputy_ids):
-            raise DomainError(_("所选代表不存在。"), field="deputy_ids")
-        for deputy in chosen:
-            if deputy.ended_on is not None and deputy.ended_on <= rday.day:
-                raise DomainError(_("%(name)s的代表资格已于 %(d)s 终止，不能排班。", name=deputy.name,
-                                    d=deputy.ended_on.isoformat()), field="deputy_ids")
-        busy = db.session.execute(
-            select(Deputy.name, Station.name).join(DutyAssignment, DutyAssignment.deputy_id == Deputy.id)
-            .join(Station, Station.id == DutyAssignment.station_id)
-            .where(DutyAssignment.deputy_id.in_(deputy_ids), DutyAssignment.day == rday.day,
-                   DutyAssignment.reception_day_id != rday.id).limit(1)).first() if deputy_ids else None
-        if busy:
-            raise DomainError(_("%(name)s当天已在%(station)s值班，同一代表同一天不能在两个联络站值班。",
-                                name=busy[0], station=busy[1]), field="deputy_ids")
-    except DomainError as error:
-        _refuse(error.message, error.field)
+    if rday.status == "cancelled":
+        raise Conflict(_("已取消的接待日不能排班。"), field="deputy_ids")
+    if rday.day < local_today():
+        raise Conflict(_("已经过去的接待日不能再排班。"), field="deputy_ids")
+    chosen = db.session.scalars(select(Deputy).where(Deputy.id.in_(deputy_ids))).all() if deputy_ids else []
+    if len(chosen) != len(deputy_ids):
+        raise DomainError(_("所选代表不存在。"), field="deputy_ids")
+    for deputy in chosen:
+        if deputy.ended_on is not None and deputy.ended_on <= rday.day:
+            raise DomainError(_("%(name)s的代表资格已于 %(d)s 终止，不能排班。", name=deputy.name,
+                                d=deputy.ended_on.isoformat()), field="deputy_ids")
+    busy = db.session.execute(
+        select(Deputy.name, Station.name).join(DutyAssignment, DutyAssignment.deputy_id == Deputy.id)
+        .join(Station, Station.id == DutyAssignment.station_id)
+        .where(DutyAssignment.deputy_id.in_(deputy_ids), DutyAssignment.day == rday.day,
+               DutyAssignment.reception_day_id != rday.id).limit(1)).first() if deputy_ids else None
+    if busy:
+        raise Conflict(_("%(name)s当天已在%(station)s值班，同一代表同一天不能在两个联络站值班。",
+                         name=busy[0], station=busy[1]), field="deputy_ids")
     before = sorted(d.deputy_id for d in rday.duties)
     keep = {d.deputy_id: d for d in rday.duties}
     rday.duties[:] = [keep.get(i) or DutyAssignment(deputy_id=i, station_id=rday.station_id, day=rday.day)
                       for i in deputy_ids]
     audit.record("update", "duty", rday.id, f"{rday.day} 值班代表调整",
                  changes={"deputies": [before, sorted(deputy_ids)]}, actor=by)
-    _commit()
     return rday
 
 
@@ -428,6 +403,7 @@ def rota_text(station: Station, days: list[ReceptionDay]) -> str:
     return "\n".join(lines) or "本月暂无接待日。"
 
 
+@transactional
 def publish_month(station: Station, year: int, month: int, *, by):
     """Publish the month's reception days and rota on the noticeboard (revised in place when republished)."""
     from ..noticeboard.services import publish_notice

@@ -2,7 +2,7 @@
 with the actions the user's role allows. Every rule is in blueprints/core/cases.py."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from ..core import cases
 from ..core.cases import Case, CaseAssignment
 from ..core.errors import DomainError
 from ..core.extensions import db
+from ..core.flow import run_form
 from ..core.htmx import render_page
 from ..core.pagination import MAX_ID, page_number, paginate
 from ..core.permissions import role_required
@@ -95,22 +96,16 @@ def index():
 def new():
     """社情民意: a deputy passes on what constituents told them; it enters the same loop."""
     form = DeputyCaseForm()
-    status = 200
-    if form.validate_on_submit():
+
+    def raise_case(f):
         deputy = current_user.deputy
-        try:
-            case = cases.open_case("deputy", form.title.data, form.body.data, by=_user(), category=form.category.data,
-                                   deputy=deputy, station=deputy.station if deputy else None)
-        except DomainError as error:
-            target = getattr(form, error.field or "body", form.body)
-            target.errors = [*target.errors, error.message]
-            status = 400
-        else:
-            flash(_("已提交，工作人员将梳理交办。"), "success")
-            return redirect(url_for("cases.detail", case_id=case.id), 303)
-    elif request.method == "POST":
-        status = 400
-    return render_template("stations/case_new.html", form=form), status
+        return cases.open_case("deputy", f.title.data, f.body.data, by=_user(), category=f.category.data,
+                               deputy=deputy, station=deputy.station if deputy else None)
+
+    return run_form(form, raise_case, success=_("已提交，工作人员将梳理交办。"),
+                    redirect_to=lambda case: url_for("cases.detail", case_id=case.id),
+                    render=lambda status: (render_template("stations/case_new.html", form=form), status),
+                    field="body")
 
 
 def _forms(case: Case) -> dict:
@@ -145,25 +140,15 @@ def detail(case_id: int):
 
 
 def _act(case_id: int, name: str, action, field: str):
-    """Validate the named form, run the service, show a refusal next to the field (400/403/409)."""
+    """The named form through core.flow.run_form: the service in one transaction, then its message and a
+    redirect; or the case again with the refusal next to ``field`` and flashed (also when the form is no
+    longer shown in the case's new state), with the refusal's status: 422 invalid, 409 the case's state
+    forbids it; a Forbidden refusal (403) goes to the site-wide error page."""
     case = _case(case_id)
     forms = _forms(case)
-    form = forms[name]
-    if not form.validate_on_submit():
-        return _render(case, forms, 400)
-    try:
-        message = action(case, form)
-    except DomainError as error:
-        if getattr(error, "status", None) == 403:
-            abort(403)
-        case = _case(case_id)
-        target = getattr(form, error.field or field, None) or getattr(form, field)
-        target.errors = [*target.errors, error.message]
-        forms[name] = form
-        flash(error.message, "error")  # also when the form is no longer shown in the case's new state
-        return _render(case, forms, 409 if error.field == "status" else 400)
-    flash(message, "success")
-    return redirect(url_for("cases.detail", case_id=case.id), 303)
+    return run_form(forms[name], lambda form: action(case, form), success=lambda message: message,
+                    redirect_to=url_for("cases.detail", case_id=case_id),
+                    render=lambda status: _render(case, forms, status), field=field, flash_refusal=True)
 
 
 @bp.post("/<int:case_id>/sort")

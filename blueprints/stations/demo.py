@@ -12,6 +12,7 @@ from ..core import cases
 from ..core.extensions import db
 from ..core.models import User
 from ..core.timeutil import local_today
+from ..core.transaction import transaction
 from ..registry.models import HandlingUnit, Station
 from . import calendar as cal
 from . import services
@@ -32,6 +33,12 @@ VISITS = [
 
 
 def demo() -> None:
+    """The whole area's demo data in one unit of work: loaded completely or not at all."""
+    with transaction():
+        _load()
+
+
+def _load() -> None:
     staff = db.session.scalar(select(User).where(User.username == "staff"))
     liaison = db.session.scalar(select(User).where(User.username == "liaison"))
     unit_user = db.session.scalar(select(User).where(User.username == "unit"))
@@ -51,9 +58,8 @@ def demo() -> None:
                                                        ReceptionDay.day == today)) is None:
         db.session.add(ReceptionDay(station_id=home.id, day=today, start_time=time(9), end_time=time(11, 30),
                                     public_note="临时增加接待日"))
-        db.session.commit()
+        db.session.flush()
     cal.fill_rota([home.id], today, today, per_day={home.id: 2})
-    db.session.commit()
     cal.add_themed_day(home, {"day": today + timedelta(days=9), "start_time": time(14, 30), "end_time": time(16, 30),
                               "theme": "法官进站", "invited": "县人民法院副院长、立案庭庭长"}, by=liaison)
     deputy_ids = [d.id for d in home.deputies if d.ended_on is None][:2]

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.errors import Conflict, DomainError, register_constraint_messages
 from ..core.extensions import db
 from ..core.pagecache import watch_tables
 from ..core.timeutil import UTCDateTime, utcnow
@@ -169,3 +171,24 @@ class Reception(db.Model):
 # day moved for a holiday, a deputy swapped) show at once. Receptions and cases only feed counts,
 # which may lag by PUBLIC_PAGE_CACHE_SECONDS.
 watch_tables(ReceptionDay.__tablename__, DutyAssignment.__tablename__)
+
+# What the stations' constraints mean to a user (names as in migrations/versions/0003_stations.py). The
+# services check these rules first with a more precise message; the database has the last word when two
+# edits race (two liaisons rostering one deputy at two stations at the same moment).
+register_constraint_messages({
+    "uq_duty_assignments_deputy_id_day": (
+        _l("保存失败：该代表当天已在其他联络站值班（同一代表同一天只能在一个联络站值班），未做任何修改。"),
+        "deputy_ids"),
+    "uq_reception_days_station_id_day_start_time": (_l("本站这一天的这个时间已有接待安排。"), "day"),
+    "uq_reception_rules_station_id": (_l("本站已有接待日规则（可能刚被他人设置），请刷新页面后修改。"), "kind"),
+    "uq_receptions_case_id": _l("此待办件已关联另一条接待记录，未做任何修改。"),
+}, kind=Conflict)
+register_constraint_messages({
+    "ck_reception_rules_hours": (_l("结束时间必须晚于开始时间。"), "end_time"),
+    "ck_reception_rules_per_day": (_l("每天值班代表人数应在 1–10 之间。"), "deputies_per_day"),
+    "ck_reception_rules_nth_weekday": (_l("请选择第几个星期几。"), "nth"),
+    "ck_reception_days_hours": (_l("结束时间必须晚于开始时间。"), "end_time"),
+    "ck_reception_days_theme": (_l("请填写接待主题。"), "theme"),
+    "ck_receptions_consent": (_l("记录群众姓名或电话须经本人同意，请勾选“本人同意留下联系方式”。"), "consent"),
+    "ck_receptions_category": (_l("请选择反映问题的类别。"), "category"),
+}, kind=DomainError)

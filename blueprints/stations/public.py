@@ -21,8 +21,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..core import cases
-from ..core.errors import DomainError, attach_to_form
+from ..core.errors import attach_to_form
 from ..core.extensions import db, limiter
+from ..core.flow import INVALID, run_action
 from ..core.pagination import MAX_ID, int_arg, parse_positive_int
 from ..core.timeutil import local_today
 from ..registry.models import Deputy, Station
@@ -82,12 +83,12 @@ def submit_message(form: MessageForm, source: str):
     if station is None and deputy is None:
         form.target.errors = [*form.target.errors, _("请选择要留言的联络站或代表。")]
         return None
-    try:
-        return services.leave_message(station=station, deputy=deputy, body=form.body.data, phone=form.phone.data,
-                                      name=form.name.data, source=source)
-    except DomainError as error:
+    case, error = run_action(lambda: services.leave_message(
+        station=station, deputy=deputy, body=form.body.data, phone=form.phone.data, name=form.name.data,
+        source=source))
+    if error is not None:
         attach_to_form(form, error, "body")
-        return None
+    return case
 
 
 @bp.route("/messages/new", methods=["GET", "POST"])
@@ -105,9 +106,9 @@ def new_message():
         if result is not None:
             session["receipt"] = "" if result == "BOT" else result.receipt_code
             return redirect(url_for("messages.sent"), 303)
-        status = 400
+        status = INVALID
     elif request.method == "POST":
-        status = 400
+        status = INVALID
     return render_template("stations/message_new.html", form=form), status
 
 
@@ -133,7 +134,7 @@ def track():
             form.code.errors = [*form.code.errors, _("没有找到这个回执码对应的留言，请核对后再试。")]
             status = 404
     elif request.method == "POST":
-        status = 400
+        status = INVALID
     return render_template("stations/track.html", form=form, case=case, rate=rate,
                            timeline=services.public_timeline(case) if case else []), status
 
@@ -146,12 +147,11 @@ def rate_message():
     if case is None:
         flash(_("没有找到这个回执码对应的留言，请核对后再试。"), "error")
         return redirect(url_for("messages.track"), 303)
-    try:
-        cases.rate_case(case, form.rating.data, note=form.note.data)
-    except DomainError as error:
+    _rating, error = run_action(lambda: cases.rate_case(case, form.rating.data, note=form.note.data))
+    if error is not None:
         flash(error.message, "error")
         return render_template("stations/track.html", form=TrackForm(code=case.receipt_code), case=case,
-                               rate=form, timeline=services.public_timeline(case)), 409
+                               rate=form, timeline=services.public_timeline(case)), error.status
     flash(_("感谢您的评价。"), "success")
     return render_template("stations/track.html", form=TrackForm(code=case.receipt_code), case=case,
                            rate=RateForm(prefix="rate"), timeline=services.public_timeline(case))

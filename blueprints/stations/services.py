@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 
 from ..core import audit, cases
 from ..core.cases import Case, CaseAssignment, CaseRating
-from ..core.errors import DomainError, commit_or_refuse
+from ..core.errors import Conflict, DomainError, Forbidden
 from ..core.extensions import db
 from ..core.timeutil import LOCAL_TZ, local_today, to_local, utcnow
+from ..core.transaction import transactional
 from ..registry.models import Deputy, Station
 from .models import CATEGORIES, Reception, ReceptionDay
 
@@ -33,11 +34,6 @@ def clean_phone(raw: str | None, field: str = "phone") -> str | None:
     return phone
 
 
-def _refuse(error: DomainError):
-    db.session.rollback()
-    raise error
-
-
 def can_run_station(user, station_id: int | None) -> bool:
     """Staff everywhere; a liaison only at their own station."""
     if user is None or not user.is_authenticated:
@@ -48,39 +44,38 @@ def can_run_station(user, station_id: int | None) -> bool:
 
 # ---- reception records -------------------------------------------------------------------------
 
+@transactional
 def record_reception(station: Station, values: dict, *, by) -> Reception:
     """Record one visit. values: category, summary, deputy_ids, consent, visitor_name, visitor_phone,
-    answered_on_spot, spot_answer, follow_up (opens a case in the same transaction), reception_day_id."""
-    try:
-        if not can_run_station(by, station.id):
-            raise cases.CaseForbidden(_("您只能记录本站的接待。"))
-        category = values.get("category")
-        if category not in CATEGORIES:
-            raise DomainError(_("请选择反映问题的类别。"), field="category")
-        summary = (values.get("summary") or "").strip()
-        if not summary:
-            raise DomainError(_("请填写群众反映的内容。"), field="summary")
-        if len(summary) > MAX_SUMMARY:
-            raise DomainError(_("内容不能超过 %(n)d 个字符。", n=MAX_SUMMARY), field="summary")
-        consent = bool(values.get("consent"))
-        name = (values.get("visitor_name") or "").strip()[:32] or None
-        phone = clean_phone(values.get("visitor_phone"), "visitor_phone")
-        if (name or phone) and not consent:
-            raise DomainError(_("记录群众姓名或电话须经本人同意，请勾选“本人同意留下联系方式”。"), field="consent")
-        deputy_ids = list(dict.fromkeys(values.get("deputy_ids") or []))
-        deputies = db.session.scalars(select(Deputy).where(Deputy.id.in_(deputy_ids))).all() if deputy_ids else []
-        if len(deputies) != len(deputy_ids):
-            raise DomainError(_("所选接待代表不存在。"), field="deputy_ids")
-        on_spot = bool(values.get("answered_on_spot"))
-        follow_up = bool(values.get("follow_up"))
-        if on_spot and follow_up:
-            raise DomainError(_("当场答复的事项无需转为待办件；需要交办的请不要勾选“当场答复”。"), field="follow_up")
-        rday_id = values.get("reception_day_id")
-        if rday_id and db.session.scalar(select(ReceptionDay.station_id).where(ReceptionDay.id == rday_id)) \
-                != station.id:
-            raise DomainError(_("接待日不属于本站。"), field="reception_day_id")
-    except DomainError as error:
-        _refuse(error)
+    answered_on_spot, spot_answer, follow_up (opens a case), reception_day_id. One unit of work: the
+    visit, the deputies' duty activities and the case commit together or not at all."""
+    if not can_run_station(by, station.id):
+        raise Forbidden(_("您只能记录本站的接待。"))
+    category = values.get("category")
+    if category not in CATEGORIES:
+        raise DomainError(_("请选择反映问题的类别。"), field="category")
+    summary = (values.get("summary") or "").strip()
+    if not summary:
+        raise DomainError(_("请填写群众反映的内容。"), field="summary")
+    if len(summary) > MAX_SUMMARY:
+        raise DomainError(_("内容不能超过 %(n)d 个字符。", n=MAX_SUMMARY), field="summary")
+    consent = bool(values.get("consent"))
+    name = (values.get("visitor_name") or "").strip()[:32] or None
+    phone = clean_phone(values.get("visitor_phone"), "visitor_phone")
+    if (name or phone) and not consent:
+        raise DomainError(_("记录群众姓名或电话须经本人同意，请勾选“本人同意留下联系方式”。"), field="consent")
+    deputy_ids = list(dict.fromkeys(values.get("deputy_ids") or []))
+    deputies = db.session.scalars(select(Deputy).where(Deputy.id.in_(deputy_ids))).all() if deputy_ids else []
+    if len(deputies) != len(deputy_ids):
+        raise DomainError(_("所选接待代表不存在。"), field="deputy_ids")
+    on_spot = bool(values.get("answered_on_spot"))
+    follow_up = bool(values.get("follow_up"))
+    if on_spot and follow_up:
+        raise DomainError(_("当场答复的事项无需转为待办件；需要交办的请不要勾选“当场答复”。"), field="follow_up")
+    rday_id = values.get("reception_day_id")
+    if rday_id and db.session.scalar(select(ReceptionDay.station_id).where(ReceptionDay.id == rday_id)) \
+            != station.id:
+        raise DomainError(_("接待日不属于本站。"), field="reception_day_id")
     visit = Reception(station_id=station.id, reception_day_id=rday_id or None, category=category, summary=summary,
                       consent=consent, visitor_name=name if consent else None,
                       visitor_phone=phone if consent else None, answered_on_spot=on_spot,
@@ -95,7 +90,6 @@ def record_reception(station: Station, values: dict, *, by) -> Reception:
         case = cases.open_case("reception", title, summary, by=by, category=category, station=station,
                                contact_name=visit.visitor_name, contact_phone=visit.visitor_phone)
         visit.case_id = case.id
-    commit_or_refuse()
     return visit
 
 
@@ -122,26 +116,24 @@ def served_deputy_ids(rday: ReceptionDay) -> set[int]:
     return recorded_deputy_ids("stations", _reception_ref(rday.station_id, rday.day))
 
 
+@transactional
 def confirm_duty_served(rday: ReceptionDay, deputy_ids: list[int], *, by) -> int:
     """The liaison confirms who was actually on duty (到岗) on a past or present reception day: each
     gets the day's 接待选民 duty activity, even if no constituent came. Returns how many were added."""
     from ..duties.services import record_activity
 
-    try:
-        if not can_run_station(by, rday.station_id):
-            raise cases.CaseForbidden(_("您只能确认本站的值班。"))
-        if rday.status != "scheduled":
-            raise DomainError(_("已取消的接待日不能确认到岗。"), field="deputy_ids")
-        if rday.day > local_today():
-            raise DomainError(_("接待日还没到，不能确认到岗。"), field="deputy_ids")
-        ids = set(deputy_ids)
-        if not ids:
-            raise DomainError(_("请选择到岗的值班代表。"), field="deputy_ids")
-        rostered = {d.deputy_id: d.deputy for d in rday.duties}
-        if not ids <= rostered.keys():
-            raise DomainError(_("所选代表不在当天的值班表上，请先排班。"), field="deputy_ids")
-    except DomainError as error:
-        _refuse(error)
+    if not can_run_station(by, rday.station_id):
+        raise Forbidden(_("您只能确认本站的值班。"))
+    if rday.status != "scheduled":
+        raise Conflict(_("已取消的接待日不能确认到岗。"), field="deputy_ids")
+    if rday.day > local_today():
+        raise Conflict(_("接待日还没到，不能确认到岗。"), field="deputy_ids")
+    ids = set(deputy_ids)
+    if not ids:
+        raise DomainError(_("请选择到岗的值班代表。"), field="deputy_ids")
+    rostered = {d.deputy_id: d.deputy for d in rday.duties}
+    if not ids <= rostered.keys():
+        raise DomainError(_("所选代表不在当天的值班表上，请先排班。"), field="deputy_ids")
     new = sorted(ids - served_deputy_ids(rday))
     station = rday.station
     for deputy_id in new:
@@ -150,7 +142,6 @@ def confirm_duty_served(rday: ReceptionDay, deputy_ids: list[int], *, by) -> int
     if new:
         names = "、".join(rostered[i].name for i in new)
         audit.record("served", "duty", rday.id, f"{station.name} {rday.day.isoformat()} 值班到岗：{names}", actor=by)
-    commit_or_refuse()
     return len(new)
 
 
@@ -168,22 +159,21 @@ def receptions_for(station_id: int, start: date, end: date) -> list[Reception]:
 
 # ---- messages from the public ------------------------------------------------------------------
 
+@transactional
 def leave_message(*, station: Station | None, deputy: Deputy | None, body: str, phone: str | None = None,
                   name: str | None = None, source: str = "message") -> Case:
-    """A message for a station or a deputy, without an account. Returns the case (its receipt_code)."""
-    try:
-        if station is None and deputy is None:
-            raise DomainError(_("请选择要留言的联络站或代表。"), field="station_id")
-        body = (body or "").replace("\r\n", "\n").strip()
-        if not body:
-            raise DomainError(_("请填写留言内容。"), field="body")
-        if len(body) > MAX_MESSAGE:
-            raise DomainError(_("留言不能超过 %(n)d 个字符（现有 %(m)d 个）。", n=MAX_MESSAGE, m=len(body)),
-                              field="body")
-        phone = clean_phone(phone)
-        name = (name or "").strip()[:32] or None
-    except DomainError as error:
-        _refuse(error)
+    """A message for a station or a deputy, without an account. Returns the case (its receipt_code).
+    One unit of work (on SQLite it takes the write lock first: a burst of messages queues, none fails)."""
+    if station is None and deputy is None:
+        raise DomainError(_("请选择要留言的联络站或代表。"), field="station_id")
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise DomainError(_("请填写留言内容。"), field="body")
+    if len(body) > MAX_MESSAGE:
+        raise DomainError(_("留言不能超过 %(n)d 个字符（现有 %(m)d 个）。", n=MAX_MESSAGE, m=len(body)),
+                          field="body")
+    phone = clean_phone(phone)
+    name = (name or "").strip()[:32] or None
     if station is None and deputy is not None:
         station = deputy.station  # the deputy's station follows the message up
     title = re.sub(r"\s+", " ", body)[:40]
@@ -295,6 +285,7 @@ def stats_xlsx(stats: dict, title: str) -> bytes:
     return buffer.getvalue()
 
 
+@transactional
 def publish_stats(year: int, *, by, station: Station | None = None):
     """Publish a year's summary on the noticeboard (duty_record category), revised in place."""
     from ..noticeboard.services import publish_notice

@@ -10,8 +10,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..core.errors import DomainError, attach_to_form
+from ..core.errors import attach_to_form
 from ..core.extensions import db
+from ..core.flow import INVALID, run_action, run_form
 from ..core.htmx import is_htmx, render_page
 from ..core.models import Area
 from ..core.pagination import MAX_ID, int_arg
@@ -102,23 +103,18 @@ def rule(station_id: int):
     current = db.session.scalar(select(ReceptionRule).where(ReceptionRule.station_id == station.id))
     form = RuleForm(obj=current)
     generate = GenerateForm(year=local_today().year)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            cal.set_rule(station, {"kind": form.kind.data, "month_days": form.month_days.data, "nth": form.nth.data,
-                                   "weekday": form.weekday.data, "start_time": form.start_time.data,
-                                   "end_time": form.end_time.data, "deputies_per_day": form.deputies_per_day.data},
-                         by=_user())
-        except DomainError as error:
-            attach_to_form(form, error, "kind")
-            status = 400
-        else:
-            flash(_("接待日规则已保存。"), "success")
-            return redirect(url_for("stations.rule", station_id=station.id), 303)
-    elif form.errors:
-        status = 400
-    return render_template("stations/rule.html", station=station, form=form, rule=current,
-                           generate=generate), status
+
+    def save(f):
+        return cal.set_rule(station, {"kind": f.kind.data, "month_days": f.month_days.data, "nth": f.nth.data,
+                                      "weekday": f.weekday.data, "start_time": f.start_time.data,
+                                      "end_time": f.end_time.data, "deputies_per_day": f.deputies_per_day.data},
+                            by=_user())
+
+    return run_form(form, save, success=_("接待日规则已保存。"),
+                    redirect_to=url_for("stations.rule", station_id=station.id),
+                    render=lambda status: (render_template("stations/rule.html", station=station, form=form,
+                                                           rule=current, generate=generate), status),
+                    field="kind")
 
 
 @bp.post("/<int:station_id>/generate")
@@ -129,9 +125,8 @@ def generate(station_id: int):
     if not form.validate_on_submit():
         flash(_("年份不正确。"), "error")
         return redirect(url_for("stations.rule", station_id=station.id), 303)
-    try:
-        result = cal.generate_year(station, form.year.data, by=_user())
-    except DomainError as error:
+    result, error = run_action(lambda: cal.generate_year(station, form.year.data, by=_user()))
+    if error is not None:
         flash(error.message, "error")
         return redirect(url_for("stations.rule", station_id=station.id), 303)
     flash(_("已生成接待日 %(d)d 个，排班 %(n)d 人次。", d=result["days"], n=result["duties"]), "success")
@@ -162,25 +157,25 @@ def month(station_id: int):
 @bp.route("/days/<int:day_id>/duty", methods=["GET", "POST"])
 @role_required("liaison", "staff")
 def duty(day_id: int):
-    """The rota cell: a checkbox list of the station's deputies. HTMX swaps the cell in place."""
+    """The rota cell: a checkbox list of the station's deputies. HTMX swaps the cell in place; a refusal
+    (a deputy already on duty at another station that day: 409) answers the cell's form again with the
+    message, which htmx swaps in like a success (core.web HTMX_CONFIG)."""
     rday = _day(day_id)
     form = DutyForm(data={"deputy_ids": [d.deputy_id for d in rday.duties]} if request.method == "GET" else None)
     form.deputy_ids.choices = [(d.id, d.name) for d in _station_deputies(rday.station, rday.day)]
     status = 200
     if form.validate_on_submit():
-        try:
-            cal.set_duty(rday, form.deputy_ids.data or [], by=_user())
-        except DomainError as error:
-            attach_to_form(form, error, "deputy_ids")
-            status = 409
-        else:
+        _result, error = run_action(lambda: cal.set_duty(rday, form.deputy_ids.data or [], by=_user()))
+        if error is None:
             if is_htmx():
                 return render_template("stations/_day_cell.html", rday=rday, today=local_today())
             flash(_("值班安排已保存。"), "success")
             return redirect(url_for("stations.month", station_id=rday.station_id,
                                     month=f"{rday.day.year}-{rday.day.month:02d}"), 303)
+        attach_to_form(form, error, "deputy_ids")
+        status = error.status
     elif request.method == "POST":
-        status = 400
+        status = INVALID
     return render_page("stations/duty.html", "stations/_duty_form.html", rday=rday, form=form), status
 
 
@@ -208,11 +203,10 @@ def served(day_id: int):
     """值班到岗: the rostered deputies who served get the day in their duty record."""
     rday = _day(day_id)
     ids = [int(x) for x in request.form.getlist("deputy_ids") if x.isascii() and x.isdigit() and len(x) < 10]
-    try:
-        added = services.confirm_duty_served(rday, ids, by=_user())
-    except DomainError as error:
+    added, error = run_action(lambda: services.confirm_duty_served(rday, ids, by=_user()))
+    if error is not None:
         flash(error.message, "error")
-        return _render_day(_day(day_id), MoveDayForm(), CancelDayForm(), getattr(error, "status", 400))
+        return _render_day(rday, MoveDayForm(), CancelDayForm(), error.status)
     flash(_("已确认 %(n)d 名代表值班到岗，计入履职登记。", n=added), "success")
     return redirect(url_for("stations.day", day_id=rday.id), 303)
 
@@ -222,16 +216,9 @@ def served(day_id: int):
 def move(day_id: int):
     rday = _day(day_id)
     form = MoveDayForm()
-    if form.validate_on_submit():
-        try:
-            cal.move_day(rday, form.day.data, form.note.data, by=_user())
-        except DomainError as error:
-            rday = _day(day_id)
-            attach_to_form(form, error, "day")
-        else:
-            flash(_("接待日已调整，公开说明已更新。"), "success")
-            return redirect(url_for("stations.day", day_id=rday.id), 303)
-    return _render_day(rday, form, CancelDayForm(), 400)
+    return run_form(form, lambda f: cal.move_day(rday, f.day.data, f.note.data, by=_user()),
+                    success=_("接待日已调整，公开说明已更新。"), redirect_to=url_for("stations.day", day_id=day_id),
+                    render=lambda status: _render_day(rday, form, CancelDayForm(), status), field="day")
 
 
 @bp.post("/days/<int:day_id>/cancel")
@@ -239,16 +226,9 @@ def move(day_id: int):
 def cancel(day_id: int):
     rday = _day(day_id)
     form = CancelDayForm()
-    if form.validate_on_submit():
-        try:
-            cal.cancel_day(rday, form.note.data, by=_user())
-        except DomainError as error:
-            rday = _day(day_id)
-            attach_to_form(form, error, "note")
-        else:
-            flash(_("接待日已取消。"), "success")
-            return redirect(url_for("stations.day", day_id=rday.id), 303)
-    return _render_day(rday, MoveDayForm(), form, 400)
+    return run_form(form, lambda f: cal.cancel_day(rday, f.note.data, by=_user()),
+                    success=_("接待日已取消。"), redirect_to=url_for("stations.day", day_id=day_id),
+                    render=lambda status: _render_day(rday, MoveDayForm(), form, status), field="note")
 
 
 @bp.route("/<int:station_id>/themed", methods=["GET", "POST"])
@@ -256,21 +236,17 @@ def cancel(day_id: int):
 def themed(station_id: int):
     station = _station(station_id)
     form = ThemedDayForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            rday = cal.add_themed_day(station, {"day": form.day.data, "start_time": form.start_time.data,
-                                                "end_time": form.end_time.data, "theme": form.theme.data,
-                                                "invited": form.invited.data, "note": form.note.data}, by=_user())
-        except DomainError as error:
-            attach_to_form(form, error, "theme")
-            status = 400
-        else:
-            flash(_("主题接待已安排。"), "success")
-            return redirect(url_for("stations.day", day_id=rday.id), 303)
-    elif request.method == "POST":
-        status = 400
-    return render_template("stations/themed.html", station=station, form=form), status
+
+    def add(f):
+        return cal.add_themed_day(station, {"day": f.day.data, "start_time": f.start_time.data,
+                                            "end_time": f.end_time.data, "theme": f.theme.data,
+                                            "invited": f.invited.data, "note": f.note.data}, by=_user())
+
+    return run_form(form, add, success=_("主题接待已安排。"),
+                    redirect_to=lambda rday: url_for("stations.day", day_id=rday.id),
+                    render=lambda status: (render_template("stations/themed.html", station=station, form=form),
+                                           status),
+                    field="theme")
 
 
 @bp.post("/<int:station_id>/publish")
@@ -278,9 +254,8 @@ def themed(station_id: int):
 def publish(station_id: int):
     station = _station(station_id)
     year, mon = _month_arg()
-    try:
-        cal.publish_month(station, year, mon, by=_user())
-    except DomainError as error:
+    _notice, error = run_action(lambda: cal.publish_month(station, year, mon, by=_user()))
+    if error is not None:
         flash(error.message, "error")
     else:
         flash(_("%(y)d年%(m)d月接待安排已在公示栏发布。", y=year, m=mon), "success")
@@ -296,31 +271,28 @@ def receptions(station_id: int):
     today = local_today()
     form = ReceptionForm()
     form.deputy_ids.choices = [(d.id, d.name) for d in _station_deputies(station, today)]
-    status = 200
-    if form.validate_on_submit():
-        todays = [d for d in cal.days_between(station.id, today, today, include_cancelled=False)]
-        try:
-            visit = services.record_reception(station, {
-                "category": form.category.data, "summary": form.summary.data, "deputy_ids": form.deputy_ids.data,
-                "consent": form.consent.data, "visitor_name": form.visitor_name.data,
-                "visitor_phone": form.visitor_phone.data, "answered_on_spot": form.answered_on_spot.data,
-                "spot_answer": form.spot_answer.data, "follow_up": form.follow_up.data,
-                "reception_day_id": todays[0].id if todays else None}, by=_user())
-        except DomainError as error:
-            attach_to_form(form, error, "summary")
-            status = getattr(error, "status", 400)
-        else:
-            if visit.case_id:
-                flash(_("接待记录已保存，已转为待办件（第 %(id)d 号）。", id=visit.case_id), "success")
-            else:
-                flash(_("接待记录已保存。"), "success")
-            return redirect(url_for("stations.receptions", station_id=station.id), 303)
-    elif request.method == "POST":
-        status = 400
-    start = date(today.year, today.month, 1)
-    visits = services.receptions_for(station.id, start, today)
-    return render_template("stations/receptions.html", station=station, form=form, visits=visits,
-                           CATEGORIES=CATEGORIES), status
+
+    def record(f):
+        todays = cal.days_between(station.id, today, today, include_cancelled=False)
+        return services.record_reception(station, {
+            "category": f.category.data, "summary": f.summary.data, "deputy_ids": f.deputy_ids.data,
+            "consent": f.consent.data, "visitor_name": f.visitor_name.data,
+            "visitor_phone": f.visitor_phone.data, "answered_on_spot": f.answered_on_spot.data,
+            "spot_answer": f.spot_answer.data, "follow_up": f.follow_up.data,
+            "reception_day_id": todays[0].id if todays else None}, by=_user())
+
+    def saved(visit) -> str:
+        if visit.case_id:
+            return _("接待记录已保存，已转为待办件（第 %(id)d 号）。", id=visit.case_id)
+        return _("接待记录已保存。")
+
+    def render(status: int):
+        visits = services.receptions_for(station.id, date(today.year, today.month, 1), today)
+        return render_template("stations/receptions.html", station=station, form=form, visits=visits,
+                               CATEGORIES=CATEGORIES), status
+
+    return run_form(form, record, success=saved, redirect_to=url_for("stations.receptions", station_id=station.id),
+                    render=render, field="summary")
 
 
 # ---- statistics --------------------------------------------------------------------------------
@@ -367,9 +339,8 @@ def stats_xlsx():
 def stats_publish():
     year, station_id, _area_id = _stats_args()
     station = db.session.get(Station, station_id) if station_id else None
-    try:
-        services.publish_stats(year, by=_user(), station=station)
-    except DomainError as error:
+    _notice, error = run_action(lambda: services.publish_stats(year, by=_user(), station=station))
+    if error is not None:
         flash(error.message, "error")
     else:
         flash(_("接待工作情况已在公示栏发布。"), "success")
