@@ -49,7 +49,7 @@ def test_ids_that_cannot_name_a_row_are_refused_and_nothing_is_written(app):
     assert response.status_code == 200 and "请填写届次" in response.get_data(as_text=True)
 
     response = staff.post(f"/cases/{case_id}/merge", data={"into": HUGE})
-    assert response.status_code == 400 and "请填写要并入的件号" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "请填写要并入的件号" in response.get_data(as_text=True)
 
     clerk = _login(app, "clerk")
     response = clerk.post(f"/meetings/{meeting_id}/checkin", data={"deputy_id": HUGE})

@@ -199,3 +199,13 @@ def test_concurrent_read_then_write_units_queue_instead_of_failing(app, database
         thread.join(timeout=120)
     assert failures == []
     assert _count_elsewhere(database_url) == 81
+
+
+def test_rows_flushed_outside_the_block_are_refused_not_silently_dropped(app, county):
+    county.name = "青山县（新）"
+    db.session.flush()  # as an autoflush before a query would
+    with pytest.raises(RuntimeError, match="outside a transaction"), transaction():
+        pass
+    db.session.rollback()
+    with transaction():  # after the rollback the session is clean again
+        pass

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 _DEPTH = "uow_depth"
 _CALLBACKS = "uow_after_commit"
+_WROTE_OUTSIDE = "uow_wrote_outside"
 
 
 def in_transaction() -> bool:
@@ -51,8 +52,9 @@ def after_commit(callback: Callable[[], object]) -> None:
 
 
 def _begin_outermost(session) -> None:
-    if session.new or session.dirty or session.deleted:
-        # Changes belong inside the block (on SQLite the rollback below would silently drop them).
+    if session.new or session.dirty or session.deleted or session.info.get(_WROTE_OUTSIDE):
+        # Changes belong inside the block (on SQLite the rollback below would silently drop them,
+        # flushed or not).
         raise RuntimeError("unsaved changes made outside a transaction() block")
     if session.get_bind().dialect.name != "sqlite":
         return  # PostgreSQL: carry on in the request's transaction (READ COMMITTED, row locks decide)
@@ -128,3 +130,23 @@ def _forget_callbacks(session, previous_transaction):
     # A rollback from anywhere (an error page, the end of a request) drops pending follow-ups.
     if previous_transaction.parent is None:
         session.info.pop(_CALLBACKS, None)
+        session.info.pop(_WROTE_OUTSIDE, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session):
+    session.info.pop(_WROTE_OUTSIDE, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush_outside(session, flush_context):
+    # An autoflush outside a block wrote rows that nobody will commit: remember it, so that the next
+    # transaction() refuses loudly instead of rolling them back without a word.
+    if not session.info.get(_DEPTH):
+        session.info[_WROTE_OUTSIDE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement_outside(state):
+    if not state.session.info.get(_DEPTH) and (state.is_insert or state.is_update or state.is_delete):
+        state.session.info[_WROTE_OUTSIDE] = True
