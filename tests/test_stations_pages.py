@@ -259,7 +259,7 @@ def test_the_loop_through_the_pages(world, client, auth):
     auth.login("deputy")
     assert client.post(f"/cases/{case.id}/rate", data={"rate-rating": "satisfied"}).status_code == 303
     twice = client.post(f"/cases/{case.id}/rate", data={"rate-rating": "satisfied"})
-    assert twice.status_code == 422 and "不能重复评价" in twice.get_data(as_text=True)
+    assert twice.status_code == 409 and "不能重复评价" in twice.get_data(as_text=True)
     assert db.session.get(Case, case.id).status == "closed"
 
 
@@ -353,7 +353,7 @@ def test_constituent_rates_by_receipt_code_once(world, client):
     assert client.post("/messages/rate", data={"rate-code": case.receipt_code, "rate-rating": "basically"}
                        ).status_code == 200
     again = client.post("/messages/rate", data={"rate-code": case.receipt_code, "rate-rating": "unsatisfied"})
-    assert again.status_code == 422 and "不能重复评价" in again.get_data(as_text=True)
+    assert again.status_code == 409 and "不能重复评价" in again.get_data(as_text=True)
 
 
 def test_tracking_is_rate_limited(database_url):

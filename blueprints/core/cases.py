@@ -54,11 +54,12 @@ import secrets
 from datetime import date, datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Select, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from . import audit
-from .errors import Conflict, DomainError, Forbidden, clean_text
+from .errors import Conflict, DomainError, Forbidden, clean_text, register_constraint_messages
 from .extensions import db
 from .timeutil import UTCDateTime, local_today, to_local, utcnow
 from .transaction import transactional
@@ -283,6 +284,14 @@ class CaseStep(db.Model):
 
 class CaseForbidden(Forbidden):
     """The user may not act on this case: views answer 403."""
+
+
+register_constraint_messages({
+    # Two ratings of one round arriving at the same instant: the second is told, not shown an error.
+    "uq_case_ratings_case_id_round": (_l("此件已评价过，不能重复评价。"), "rating"),
+    # Receipt codes are checked before use; two identical new codes at the same instant are refused.
+    "uq_cases_receipt_code": _l("生成回执码时发生冲突，未保存，请重新提交。"),
+})
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -510,7 +519,7 @@ def rate_case(case: Case, rating: str, *, by=None, rater: str = "constituent", n
     if rater == "staff":
         _require_manager(by, case)
     if any(r.round == case.round for r in case.ratings):
-        raise DomainError(_("此件已评价过，不能重复评价。"), field="rating")
+        raise Conflict(_("此件已评价过，不能重复评价。"), field="rating")
     _require_status(case, "sent")
     note = clean_text(note, _("评价意见"), MAX_NOTE, "note", required=False)
     now = utcnow()
