@@ -302,7 +302,7 @@ FORM = {"category": "notice", "title": "关于开展代表进站接待活动的�
 def test_staff_write_schedule_pin_and_take_down(client, auth, users):
     auth.login("staff")
     response = client.post("/noticeboard/new", data=FORM)
-    assert response.status_code == 302
+    assert response.status_code == 303
     item = db.session.scalar(select(Notice))
     assert item.is_public() and item.created_by_id == users["staff"].id
     assert client.post(f"/noticeboard/{item.id}", data={"action": "pin"}).status_code == 302

@@ -102,6 +102,13 @@ def transaction() -> Iterator[None]:
             log.exception("after-commit callback %r failed", callback)
 
 
+def discard() -> None:
+    """Drop whatever a failed request left in the session (the error pages call this): a change
+    made outside any block, or a session a failed statement left unusable. Never commits."""
+    if not in_transaction():
+        _rollback(db.session())
+
+
 def _rollback(session) -> None:
     session.info.pop(_CALLBACKS, None)
     session.rollback()
