@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import secrets
 import sys
@@ -11,6 +12,8 @@ from flask import Flask
 
 BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_INSTANCE = BASE_DIR / "instance"
+# The areas, in the order their blueprints register; "site" composes the public home and directory.
+AREAS = ("registry", "noticeboard", "site", "stations", "kiosk", "duties", "ballots", "suggestions")
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -96,38 +99,13 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
 
     import blueprints.core.cases  # noqa: F401  (the shared case workflow's models)
-    from blueprints.ballots.views import bp as ballots_bp
-    from blueprints.core.views import bp as core_bp
-    from blueprints.duties.views import bp as duties_bp
-    from blueprints.noticeboard.directory import bp as directory_bp
-    from blueprints.noticeboard.views import bp as noticeboard_bp
-    from blueprints.registry.views import bp as registry_bp
-    from blueprints.suggestions.views import bp as suggestions_bp
+    from blueprints.core import views as core_views
 
-    app.register_blueprint(core_bp)
-    app.register_blueprint(registry_bp)
-    app.register_blueprint(noticeboard_bp)
-    app.register_blueprint(directory_bp)
-    from blueprints.kiosk.views import bp as kiosk_bp
-    from blueprints.stations import cases_views, public
-    from blueprints.stations import views as station_views
-
-    app.register_blueprint(station_views.bp)
-    app.register_blueprint(cases_views.bp)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(kiosk_bp)
-    app.register_blueprint(duties_bp)
-    app.register_blueprint(ballots_bp)
-    app.register_blueprint(suggestions_bp)
-
-    from blueprints.core.cli import register_cli
-    from blueprints.registry.cli import registry_cli
-
-    register_cli(app)
-    app.cli.add_command(registry_cli)
-    from blueprints.stations.cli import stations_cli
-
-    app.cli.add_command(stations_cli)
+    core_views.register(app)
+    # Core knows no area: each area registers its blueprints, CLI, menu entries, workspace tiles and
+    # demo loader itself (blueprints/<area>/__init__.py, core/areas.py). The order is the URL map's.
+    for name in AREAS:
+        importlib.import_module(f"blueprints.{name}").register(app)
     return app
 
 

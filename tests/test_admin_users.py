@@ -67,7 +67,7 @@ def admin(client, auth, users):
 def test_admin_creates_a_liaison_linked_to_a_station(app, admin, users, county):
     station = county["stations"][1]
     response = admin.post("/admin/users/new", data=new_user_form(station_id=station.id))
-    assert response.status_code == 302
+    assert response.status_code == 303
     user = user_named("wangxl")
     assert response.headers["Location"].endswith(f"/admin/users/{user.id}")
     assert (user.role, user.station_id, user.unit_id, user.display_name) == ("liaison", station.id, None, "王小林")
@@ -85,11 +85,11 @@ def test_admin_creates_a_liaison_linked_to_a_station(app, admin, users, county):
 def test_unit_account_is_linked_to_its_unit_and_other_roles_to_nothing(admin, county):
     unit, station = county["unit"], county["stations"][0]
     assert admin.post("/admin/users/new", data=new_user_form(
-        username="unit2", role="unit", unit_id=unit.id, station_id=station.id)).status_code == 302
+        username="unit2", role="unit", unit_id=unit.id, station_id=station.id)).status_code == 303
     user = user_named("unit2")
     assert (user.unit_id, user.station_id) == (unit.id, None)
     assert admin.post("/admin/users/new", data=new_user_form(
-        username="clerk2", role="clerk", unit_id=unit.id, station_id=station.id)).status_code == 302
+        username="clerk2", role="clerk", unit_id=unit.id, station_id=station.id)).status_code == 303
     user = user_named("clerk2")
     assert (user.unit_id, user.station_id) == (None, None)
 

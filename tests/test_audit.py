@@ -95,7 +95,7 @@ def test_change_through_a_page_names_the_logged_in_user(client, auth, users):
     auth.login("staff")
     response = client.post("/registry/deputies/new", data={"name": "赵六", "level": "county", "gender": "",
                                                            "area_id": 0, "station_id": 0, "group_id": 0})
-    assert response.status_code == 302
+    assert response.status_code == 303
     [entry] = [e for e in entries(object_type="deputy", action="create") if "赵六" in e.summary]
     assert (entry.actor_id, entry.actor_name) == (users["staff"].id, "staff")
 

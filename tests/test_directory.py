@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select
 
 from blueprints.core.extensions import db
 from blueprints.core.models import AuditEntry
-from blueprints.noticeboard import directory
+from blueprints.core.qr import qr_svg
 from blueprints.registry.models import Deputy, DeputyGroup, DeputyPhoto, GroupMembership, Station
 
 PHONE = "13912345678"
@@ -348,7 +348,7 @@ def test_qr_codes_are_svg_of_the_public_address(app, client, people, county):
         assert root.tag == f"{SVG_NS}svg" and root.get("viewBox")
         assert root.find(f"{SVG_NS}title").text == f"http://localhost{path}"
         # The same symbol as the code of the absolute address (segno is deterministic).
-        assert response.data == directory._qr_svg(f"http://localhost{path}")
+        assert response.data == qr_svg(f"http://localhost{path}")
         assert "Content-Disposition" not in response.headers
 
         app.config["PUBLIC_BASE_URL"] = "https://rd.example.gov.cn/"
@@ -357,7 +357,7 @@ def test_qr_codes_are_svg_of_the_public_address(app, client, people, county):
         other = client.get(url).data
         app.config.pop("PUBLIC_BASE_URL")
         assert public != response.data and other != public
-        assert public == directory._qr_svg(f"https://rd.example.gov.cn{path}")
+        assert public == qr_svg(f"https://rd.example.gov.cn{path}")
         assert ElementTree.fromstring(other).find(f"{SVG_NS}title").text == f"https://daibiao.example.cn{path}"
 
 

@@ -302,7 +302,7 @@ FORM = {"category": "notice", "title": "关于开展代表进站接待活动的�
 def test_staff_write_schedule_pin_and_take_down(client, auth, users):
     auth.login("staff")
     response = client.post("/noticeboard/new", data=FORM)
-    assert response.status_code == 302
+    assert response.status_code == 303
     item = db.session.scalar(select(Notice))
     assert item.is_public() and item.created_by_id == users["staff"].id
     assert client.post(f"/noticeboard/{item.id}", data={"action": "pin"}).status_code == 302
@@ -342,3 +342,30 @@ def test_only_staff_write_notices(client, auth, users, role):
 def test_anonymous_is_sent_to_login(client):
     response = client.get("/noticeboard/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_publish_notice_only_flushes_inside_a_callers_transaction(app):
+    """ballots.tally.publish wraps publish_notice: the notice and the caller's rows commit together."""
+    from blueprints.core.transaction import after_commit, transaction
+
+    ran = []
+    with pytest.raises(RuntimeError), transaction():
+        notice = services.publish_notice("ballot_result", "票决结果", "正文", source="test", source_ref="1")
+        after_commit(lambda: ran.append("bumped"))
+        assert notice.id is not None  # flushed, not committed
+        raise RuntimeError("the caller fails after publishing")
+    assert db.session.scalar(select(func.count()).select_from(Notice)) == 0 and ran == []
+    with transaction():
+        services.publish_notice("ballot_result", "票决结果", "正文", source="test", source_ref="1")
+        after_commit(lambda: ran.append("bumped"))
+    assert db.session.scalar(select(func.count()).select_from(Notice)) == 1 and ran == ["bumped"]
+
+
+def test_a_second_notice_for_one_source_is_refused_by_its_constraint(app):
+    services.create_notice({"category": "notice", "title": "一", "body": "", "scope": "county"},
+                           source="test", source_ref="1")
+    with pytest.raises(DomainError) as info:
+        services.create_notice({"category": "notice", "title": "二", "body": "", "scope": "county"},
+                               source="test", source_ref="1")
+    assert "已有公示" in info.value.message and info.value.status == 409
+    assert db.session.scalar(select(func.count()).select_from(Notice)) == 1

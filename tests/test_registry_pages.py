@@ -197,7 +197,7 @@ def test_create_deputy_through_the_form(client, staff, county):
     group, station, town = county["groups"][0], county["stations"][0], county["townships"][0]
     response = client.post("/registry/deputies/new", data=form_data(
         phone="+86 139 0561 0000", group_id=str(group.id), station_id=str(station.id), area_id=str(town.id)))
-    assert response.status_code == 302
+    assert response.status_code == 303
     deputy = db.session.scalar(select(Deputy).where(Deputy.name == "王芳"))
     assert response.headers["Location"].endswith(f"/registry/deputies/{deputy.id}")
     assert (deputy.phone, deputy.station_id, deputy.area_id, deputy.term) == (
@@ -254,7 +254,7 @@ def test_edit_deputy_through_the_form(client, staff, make_deputy, county):
     group = county["groups"][0]
     response = client.post(f"/registry/deputies/{deputy.id}/edit",
                            data=form_data(occupation="城关镇中心学校校长", group_id=str(group.id)))
-    assert response.status_code == 302
+    assert response.status_code == 303
     again = fresh(deputy)
     assert again.occupation == "城关镇中心学校校长"
     assert again.regional_group.name == "城关镇代表小组"
@@ -297,7 +297,7 @@ def test_end_deputy_through_the_page(client, staff, users, county):
     token = users["deputy"].session_token
     response = client.post(f"/registry/deputies/{deputy.id}/end",
                            data={"ended_on": "2025-03-01", "reason": "job_change", "note": "调任外省"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     again = fresh(deputy)
     assert (again.ended_on, again.end_reason, again.end_note) == (date(2025, 3, 1), "job_change", "调任外省")
     assert len(again.memberships) == 1  # history kept
@@ -319,7 +319,7 @@ def test_end_deputy_through_the_page(client, staff, users, county):
 def test_ending_twice_through_the_page_is_refused(client, staff, make_deputy):
     deputy = make_deputy(name="王芳", phone="13905610000")
     data = {"ended_on": "2025-03-01", "reason": "job_change"}
-    assert client.post(f"/registry/deputies/{deputy.id}/end", data=data).status_code == 302
+    assert client.post(f"/registry/deputies/{deputy.id}/end", data=data).status_code == 303
     response = client.post(f"/registry/deputies/{deputy.id}/end",
                            data={"ended_on": "2025-04-01", "reason": "illness"})
     assert response.status_code == 422
@@ -412,7 +412,7 @@ def test_group_create_professional_and_duplicate(client, staff, county):
     response = client.post("/registry/groups/new", data={
         "name": "财经专业代表小组", "kind": "professional", "speciality": "经济", "area_id": "0",
         "liaison_user_id": "0", "description": ""})
-    assert response.status_code == 302
+    assert response.status_code == 303
     group = db.session.scalar(select(DeputyGroup).where(DeputyGroup.name == "财经专业代表小组"))
     assert (group.kind, group.speciality) == ("professional", "经济")
     assert len(audit_rows("create", "group")) == 1
@@ -486,7 +486,7 @@ def station_form(**overrides) -> dict:
 
 def test_station_create_edit_and_refusals(client, staff, county):
     response = client.post("/registry/stations/new", data=station_form(latitude="33.5", longitude="116.25"))
-    assert response.status_code == 302
+    assert response.status_code == 303
     station = db.session.scalar(select(Station).where(Station.name == "临涣镇人大代表活动室"))
     assert (station.kind, float(station.latitude), float(station.longitude)) == ("room", 33.5, 116.25)
     assert len(audit_rows("create", "station")) == 1
@@ -512,7 +512,7 @@ def test_station_create_edit_and_refusals(client, staff, county):
 def test_unit_create_and_duplicate(client, staff, county):
     response = client.post("/registry/units/new", data={"name": "县教育局", "contact_name": "",
                                                         "contact_phone": "", "active": "y"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     response = client.post("/registry/units/new", data={"name": "县教育局", "active": "y"})
     assert response.status_code == 422
     assert "已有同名的承办单位" in text(response)
@@ -523,7 +523,7 @@ def test_area_pages(client, staff, county):
     town = county["townships"][0]
     response = client.post("/registry/areas/new", data={"name": "西街社区", "kind": "village", "code": "",
                                                         "parent_id": str(town.id)})
-    assert response.status_code == 302
+    assert response.status_code == 303
     response = client.post("/registry/areas/new", data={"name": "北关村", "kind": "village", "code": "",
                                                         "parent_id": str(county["county"].id)})
     assert response.status_code == 422

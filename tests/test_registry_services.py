@@ -564,3 +564,22 @@ def test_counts(app, make_deputy):
     make_deputy(name="李四")
     services.end_deputy(make_deputy(name="王五"), date(2025, 1, 1), "other")
     assert services.counts() == {"serving": 2, "ended": 1}
+
+
+# ---- the database is the final word: a violated constraint says which rule ------------------------
+
+def test_a_taken_code_is_refused_by_its_constraint_with_its_own_message(app):
+    services.create_deputy({"name": "李四", "level": "county", "code": "QS0001"})
+    error = refused(services.create_deputy, {"name": "王芳", "level": "county", "code": "QS0001"})
+    assert "代表编号重复" in error.message and error.field == "code" and error.status == 422
+    assert count(Deputy) == 1 and len(audit_rows("create", "deputy")) == 1
+
+
+def test_a_service_inside_a_callers_transaction_only_flushes(app):
+    from blueprints.core.transaction import transaction
+
+    with pytest.raises(RuntimeError), transaction():
+        services.create_deputy({"name": "李四", "level": "county"})
+        assert db.session.scalar(select(func.count()).select_from(Deputy)) == 1  # flushed
+        raise RuntimeError("the caller fails afterwards")
+    assert count(Deputy) == 0 and audit_rows("create", "deputy") == []

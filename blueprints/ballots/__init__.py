@@ -1,1 +1,24 @@
 """民生实事项目票决: candidate collection, meetings with check-in, ballots, tally, projects."""
+from __future__ import annotations
+
+
+def register(app) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from ..core import areas
+    from .views import bp
+
+    clerk_or_staff = areas.has_role("clerk", "staff")
+    areas.area(app, "ballots")
+    app.register_blueprint(bp)
+    areas.menu_entry(app, _l("民生实事"), "ballots.livelihood_home", order=40)
+    areas.menu_entry(app, _l("会议票决"), "ballots.meetings", order=110, visible=clerk_or_staff)
+    areas.workspace_tile(app, _l("会议签到与表决"), "ballots.meetings", order=30, visible=clerk_or_staff)
+    areas.workspace_tile(app, _l("民生实事项目征集"), "ballots.proposals", order=31, visible=areas.has_role("staff"))
+    areas.demo_loader(app, _demo, order=40, name="ballots")
+
+
+def _demo(ctx) -> None:
+    from .demo import demo
+
+    demo()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -146,13 +146,11 @@ def checkin_deputy(meeting_id: int):
 @bp.get("/meetings/<int:meeting_id>/checkin-qr.svg")
 @role_required(*CLERKS)
 def checkin_qr(meeting_id: int):
-    import segno
+    from ..core.qr import qr_response
 
     item = get_meeting(meeting_id)
     url = url_for(".self_checkin", meeting_id=item.id, t=item.checkin_token, _external=True)
-    buffer = BytesIO()
-    segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=4, light="#fff", title=url)
-    return Response(buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+    return qr_response(url, cache="no-store")
 
 
 # ---- ballots -----------------------------------------------------------------------------------
@@ -343,10 +341,11 @@ def result_xlsx(ballot_id: int):
         sheet.append([r.item.position, r.item.title, r.item.unit_name or "", *[r.total[c] for c in choices],
                       r.rank or "", r.outcome_label if item.method == "approve" else
                       (f"{r.satisfaction:.1%}" if r.satisfaction is not None else "")])
+    from ..core.downloads import XLSX, download
+
     buffer = BytesIO()
     book.save(buffer)
-    return Response(buffer.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename=ballot-{item.id}.xlsx"})
+    return download(buffer.getvalue(), f"ballot-{item.id}.xlsx", XLSX)
 
 
 from . import (  # noqa: E402,F401  (their routes join this blueprint)

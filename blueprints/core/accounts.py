@@ -8,7 +8,6 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit
@@ -16,6 +15,7 @@ from .errors import DomainError
 from .extensions import db
 from .models import ROLES, LoginAttempt, User, new_session_token
 from .timeutil import utcnow
+from .transaction import transaction, transactional
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
@@ -48,9 +48,12 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
+@transactional
 def create_user(username: str, password: str, role: str, display_name: str | None = None, *,
                 deputy=None, station=None, unit=None, password_hash: str | None = None,
-                actor: User | None = None, commit: bool = True) -> User:
+                actor: User | None = None) -> User:
+    """One unit of work (nested in the caller's when there is one). A username or deputy taken
+    meanwhile is refused by its UNIQUE constraint with the message registered in models.py."""
     username = username.strip()
     if role not in ROLES:
         raise DomainError(_("未知的角色：%(role)s", role=role))
@@ -75,14 +78,8 @@ def create_user(username: str, password: str, role: str, display_name: str | Non
         unit=unit,
     )
     db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("账号保存失败：用户名已存在，或该代表已有账号。")) from exc
+    db.session.flush()
     audit.record("create", "user", user.id, f"新建账号 {username}（{user.role_label}）", actor=actor)
-    if commit:
-        db.session.commit()
     return user
 
 
@@ -106,47 +103,46 @@ def authenticate(username: str, password: str, address: str) -> User:
         raise DomainError(_("该账号因多次密码错误已被临时锁定，请 %(m)d 分钟后再试。", m=minutes))
 
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
-    # The hash takes a while; on SQLite, writing in the same deferred transaction fails at once with
-    # "database is locked" if another worker wrote meanwhile. Write in a fresh BEGIN IMMEDIATE one.
+    # The hash takes a while: the write below is its own unit of work (on SQLite a fresh BEGIN
+    # IMMEDIATE), so another worker's write meanwhile makes this one wait, not fail.
     user_id = user.id if user is not None else None
-    db.session.rollback()
-    db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-    user = db.session.get(User, user_id) if user_id is not None else None
-    if not valid or user is None:
-        db.session.add(LoginAttempt(address=address, username=username[:64]))
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
-                user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-                user.failed_logins = 0
-                db.session.commit()
-                raise DomainError(
-                    _("密码错误次数过多，账号已锁定 %(m)d 分钟。", m=config["LOGIN_LOCK_MINUTES"])
-                )
-        db.session.commit()
-        raise DomainError(_("用户名或密码不正确。"))
-    # An ended deputy's account is also disabled: say why, which is the more useful message.
-    if user.deputy is not None and not user.deputy.serving:
-        raise DomainError(_("该代表的代表资格已终止，不能再登录。"))
-    if not user.active:
-        raise DomainError(_("该账号已停用，请联系代表工委。"))
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    db.session.commit()
+    refusal = None
+    with transaction():
+        user = db.session.get(User, user_id) if user_id is not None else None
+        if not valid or user is None:
+            db.session.add(LoginAttempt(address=address, username=username[:64]))
+            refusal = _("用户名或密码不正确。")
+            if user is not None:
+                user.failed_logins += 1
+                if user.failed_logins >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
+                    user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+                    user.failed_logins = 0
+                    refusal = _("密码错误次数过多，账号已锁定 %(m)d 分钟。", m=config["LOGIN_LOCK_MINUTES"])
+        else:
+            # An ended deputy's account is also disabled: say why, which is the more useful message.
+            if user.deputy is not None and not user.deputy.serving:
+                raise DomainError(_("该代表的代表资格已终止，不能再登录。"))
+            if not user.active:
+                raise DomainError(_("该账号已停用，请联系代表工委。"))
+            user.failed_logins = 0
+            user.locked_until = None
+            user.last_login_at = now
+    if refusal is not None:  # the failed attempt is committed; the refusal is said after
+        raise DomainError(refusal)
     return user
 
 
 def end_sessions(user: User) -> None:
-    """Invalidate every session cookie issued to this user (the caller commits)."""
+    """Invalidate every session cookie issued to this user (inside the caller's transaction)."""
     user.session_token = new_session_token()
 
 
+@transactional
 def logout(user: User) -> None:
     end_sessions(user)
-    db.session.commit()
 
 
+@transactional
 def change_password(user: User, current: str, new: str) -> None:
     if not check_password_hash(user.password_hash, current):
         raise DomainError(_("当前密码不正确。"), field="current")
@@ -155,9 +151,9 @@ def change_password(user: User, current: str, new: str) -> None:
         raise DomainError(problem, field="new")
     user.password_hash = hash_password(new)
     end_sessions(user)
-    db.session.commit()
 
 
+@transactional
 def reset_password(user: User, new: str, actor: User) -> None:
     problem = password_problem(new, user.username)
     if problem:
@@ -167,9 +163,9 @@ def reset_password(user: User, new: str, actor: User) -> None:
     user.locked_until = None
     end_sessions(user)
     audit.record("password", "user", user.id, f"重置账号 {user.username} 的密码", actor=actor)
-    db.session.commit()
 
 
+@transactional
 def set_active(user: User, active: bool, actor: User) -> None:
     if user.id == actor.id and not active:
         raise DomainError(_("不能停用自己的账号。"))
@@ -181,9 +177,9 @@ def set_active(user: User, active: bool, actor: User) -> None:
     audit.record("enable" if active else "disable", "user", user.id,
                  f"{'启用' if active else '停用'}账号 {user.username}",
                  changes={"active": [not active, active]}, actor=actor)
-    db.session.commit()
 
 
+@transactional
 def change_role(user: User, role: str, actor: User, *, station=None, unit=None) -> None:
     if role not in ROLES:
         raise DomainError(_("未知的角色：%(role)s", role=role))
@@ -202,12 +198,11 @@ def change_role(user: User, role: str, actor: User, *, station=None, unit=None) 
     end_sessions(user)  # new rights take effect at the next login
     audit.record("role", "user", user.id, f"变更账号 {user.username} 的角色", changes=audit.diff(before, after),
                  actor=actor)
-    db.session.commit()
 
 
+@transactional
 def prune_login_attempts() -> int:
     """Forget failed logins older than a day (called by the CLI / cron)."""
     cutoff = utcnow() - timedelta(days=1)
     result = db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff))
-    db.session.commit()
     return result.rowcount or 0

@@ -30,7 +30,7 @@ def diff(before: dict, after: dict) -> dict:
 
 def record(action: str, obj_type: str, obj_id: int | None, summary: str,
            changes: dict | None = None, actor: User | None = None, note: str | None = None) -> AuditEntry:
-    """Add an audit row to the current transaction (the caller's service commits it)."""
+    """Add an audit row to the current unit of work (it commits with the change it records)."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     entry = AuditEntry(

@@ -4,10 +4,12 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .errors import DomainError, register_constraint_messages
 from .extensions import db
 from .timeutil import UTCDateTime, utcnow
 
@@ -159,3 +161,14 @@ class AuditEntry(db.Model):
 @event.listens_for(AuditEntry, "before_delete")
 def _audit_is_append_only(mapper, connection, target):
     raise PermissionError("audit entries are append-only")
+
+
+# What a user is told when a change breaks one of these constraints (core.errors.constraint_refusal);
+# a taken name is invalid input on the form (422, next to its field).
+register_constraint_messages({
+    "uq_users_username": (_l("该用户名已被使用，请换一个。"), "username"),
+    "uq_users_deputy_id": (_l("该代表已有账号，一位代表只能有一个账号。"), "username"),
+    "uq_areas_parent_id_name": (_l("同一上级下已有同名区划。"), "name"),
+    "uq_areas_code": (_l("区划代码已被其他区划使用。"), "code"),
+    "ck_users_deputy_linked": (_l("代表账号必须关联一位代表。"), "role"),
+}, kind=DomainError)

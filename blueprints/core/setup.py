@@ -8,6 +8,7 @@ from sqlalchemy import func, select, text
 
 from .extensions import db
 from .models import User
+from .transaction import transaction
 
 
 def prepare_database(load_demo: bool = False, out=sys.stdout) -> None:
@@ -33,6 +34,5 @@ def analyze_database() -> None:
     """Refresh the query planner's statistics. Without them SQLite picks a range index and sorts,
     instead of reading the notices list in index order (25 ms instead of 0.1 ms at 20,000 notices).
     PostgreSQL's autovacuum does this by itself; on SQLite run `flask --app app analyze` nightly."""
-    db.session.commit()
-    db.session.execute(text("ANALYZE"))
-    db.session.commit()
+    with transaction():
+        db.session.execute(text("ANALYZE"))

@@ -104,15 +104,17 @@ def transaction() -> Iterator[None]:
             log.exception("after-commit callback %r failed", callback)
 
 
+def discard() -> None:
+    """Drop whatever a failed request left in the session (the error pages call this): a change
+    made outside any block, or a session a failed statement left unusable. Never commits. Not for
+    refusing a change: raise inside ``transaction()`` instead."""
+    if not in_transaction():
+        _rollback(db.session())
+
+
 def _rollback(session) -> None:
     session.info.pop(_CALLBACKS, None)
     session.rollback()
-
-
-def discard() -> None:
-    """Drop what a failed request left in the session (error pages, CLI error paths): the database
-    never saw it committed. Not for refusing a change: raise inside ``transaction()`` instead."""
-    _rollback(db.session())
 
 
 def transactional(function: Callable) -> Callable:

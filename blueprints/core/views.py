@@ -13,6 +13,7 @@ from . import accounts
 from .audit import ACTION_LABELS, OBJECT_LABELS
 from .errors import DomainError, attach_to_form
 from .extensions import db
+from .flow import run_form
 from .forms import ChangePasswordForm, LoginForm, ResetPasswordForm, RoleForm, UserForm
 from .htmx import render_page
 from .models import AuditEntry, User
@@ -93,9 +94,14 @@ def change_password():
 
 # ---- user administration (admin) -------------------------------------------------------------
 
-def _fill_org_choices(form):
-    from ..registry.models import HandlingUnit, Station
+def _org_models():
+    """The registry's Station and HandlingUnit classes, reached through User's relationships
+    (core imports no area)."""
+    return User.station.property.mapper.class_, User.unit.property.mapper.class_
 
+
+def _fill_org_choices(form):
+    Station, HandlingUnit = _org_models()
     form.station_id.choices = [(0, _("（无）"))] + [
         (s.id, s.name) for s in db.session.scalars(select(Station).order_by(Station.name))
     ]
@@ -126,31 +132,28 @@ def users():
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @role_required("admin")
 def user_new():
-    from ..registry.models import HandlingUnit, Station
-
+    Station, HandlingUnit = _org_models()
     form = UserForm()
     _fill_org_choices(form)
-    if form.validate_on_submit():
-        try:
-            user = accounts.create_user(
-                form.username.data, form.password.data, form.role.data, form.display_name.data,
-                station=_org(Station, form.station_id.data) if form.role.data == "liaison" else None,
-                unit=_org(HandlingUnit, form.unit_id.data) if form.role.data == "unit" else None,
-                actor=current_user._get_current_object(),
-            )
-        except DomainError as exc:
-            attach_to_form(form, exc, "username")
-            return render_template("core/user_new.html", form=form), 422
-        flash(_("账号 %(name)s 已创建。", name=user.username), "success")
-        return redirect(url_for("core.user_detail", user_id=user.id))
-    return render_template("core/user_new.html", form=form), 422 if form.errors else 200
+    return run_form(
+        form,
+        lambda f: accounts.create_user(
+            f.username.data, f.password.data, f.role.data, f.display_name.data,
+            station=_org(Station, f.station_id.data) if f.role.data == "liaison" else None,
+            unit=_org(HandlingUnit, f.unit_id.data) if f.role.data == "unit" else None,
+            actor=current_user._get_current_object(),
+        ),
+        success=lambda user: _("账号 %(name)s 已创建。", name=user.username),
+        redirect_to=lambda user: url_for("core.user_detail", user_id=user.id),
+        render=lambda status: (render_template("core/user_new.html", form=form), status),
+        field="username",
+    )
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @role_required("admin")
 def user_detail(user_id: int):
-    from ..registry.models import HandlingUnit, Station
-
+    Station, HandlingUnit = _org_models()
     user = db.session.get(User, user_id) or abort(404)
     role_form = RoleForm(prefix="role", data={"role": user.role, "station_id": user.station_id or 0,
                                               "unit_id": user.unit_id or 0})
@@ -177,8 +180,7 @@ def user_detail(user_id: int):
                 flash(_("账号已启用。") if action == "enable" else _("账号已停用，其登录已失效。"), "success")
                 return redirect(url_for("core.user_detail", user_id=user.id))
             status = 422
-    except DomainError as exc:
-        db.session.rollback()
+    except DomainError as exc:  # the service's transaction has rolled back
         flash(exc.message, "error")
         status = 422
     history = db.session.scalars(
@@ -223,3 +225,20 @@ def audit_log():
     page = paginate(stmt, page_number(), per_page=50)
     return render_page("core/audit.html", "core/_audit_rows.html", page=page, filters=filters,
                        ACTION_LABELS=ACTION_LABELS, OBJECT_LABELS=OBJECT_LABELS)
+
+
+def register(app) -> None:
+    """Core's own pages, CLI, and its entries in the menu and the workspace (core.areas)."""
+    from flask_babel import lazy_gettext as _l
+
+    from . import areas
+    from .cli import register_cli
+
+    app.register_blueprint(bp)
+    register_cli(app)
+    staff, admin = areas.has_role("staff"), areas.role_is("admin")
+    areas.menu_entry(app, _l("工作台"), "core.workspace", order=100, visible=areas.signed_in)
+    areas.menu_entry(app, _l("操作日志"), "core.audit_log", order=160, visible=staff)
+    areas.menu_entry(app, _l("账号管理"), "core.users", order=170, visible=admin)
+    areas.workspace_tile(app, _l("操作日志"), "core.audit_log", order=16, visible=staff)
+    areas.workspace_tile(app, _l("账号管理"), "core.users", order=60, visible=admin)

@@ -18,6 +18,7 @@ from .extensions import db, login_manager
 from .htmx import is_htmx
 from .pagination import MAX_ID
 from .timeutil import to_local
+from .transaction import discard
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -117,10 +118,12 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def template_globals():
+        from . import areas
         from .models import ROLE_LABELS
 
         return {"csrf_token": generate_csrf, "ROLE_LABELS": ROLE_LABELS, "is_htmx": is_htmx,
-                "htmx_config": HTMX_CONFIG}
+                "htmx_config": HTMX_CONFIG, "area_menu": areas.menu_for, "workspace_tiles": areas.tiles_for,
+                "workspace_panels": areas.panels}
 
     @app.template_filter("localtime")
     def localtime(value, fmt="%Y-%m-%d %H:%M"):
@@ -133,7 +136,7 @@ def init_app(app: Flask) -> None:
 
     def error_page(code: int, title: str, message: str):
         def handler(error):
-            db.session.rollback()
+            discard()
             detail = getattr(error, "description", None) if code in (400, 403, 404, 409, 422) else None
             if isinstance(detail, str) and detail.isascii():
                 detail = None  # werkzeug's English defaults are not for our users
@@ -159,7 +162,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         # A refusal no view caught: its own message and status, as a page or an HTMX fragment.
-        db.session.rollback()
+        discard()
         title = errors.get(error.status, errors[422])[0]
         template = "errors/_error.html" if is_htmx() else "errors/error.html"
         return render_template(template, code=error.status, title=title, message=error.message), error.status

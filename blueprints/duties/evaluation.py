@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -25,19 +25,12 @@ from .models import ACTIVITY_TYPES, CongressTerm
 from .views import _user, _year_arg, archive_context, bp
 
 
-def _attachment_name(filename: str) -> str:
-    from urllib.parse import quote
-
-    return f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 def _xlsx_response(workbook, filename: str):
+    from ..core.downloads import XLSX, download
+
     buffer = io.BytesIO()
     workbook.save(buffer)
-    response = make_response(buffer.getvalue())
-    response.headers["Content-Type"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response.headers["Content-Disposition"] = _attachment_name(filename)
-    return response
+    return download(buffer.getvalue(), filename, XLSX)
 
 
 def _level_arg() -> str:

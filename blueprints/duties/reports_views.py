@@ -100,10 +100,10 @@ def report_detail(report_id: int):
 @bp.get("/duties/reports/<int:report_id>/qr.svg")
 @role_required("staff")
 def report_qr(report_id: int):
-    from ..noticeboard.directory import _qr_svg, _svg_response
+    from ..core.qr import qr_response
 
     report = _report(report_id)
-    return _svg_response(_qr_svg(url_for("duties.assess", token=report.qr_token, _external=True)), max_age=0)
+    return qr_response(url_for("duties.assess", token=report.qr_token, _external=True), max_age=0)
 
 
 @bp.route("/assess/<token>", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from math import ceil
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -147,10 +147,10 @@ def attachment(attachment_id: int):
     item = db.session.get(ActivityAttachment, attachment_id) or abort(404)
     if not _may_see(item.activity):
         abort(403)
-    response = make_response(item.data)
-    response.headers["Content-Type"] = item.content_type
+    from ..core.downloads import download
+
+    response = download(item.data, item.filename, item.content_type, inline=item.content_type.startswith("image/"))
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Disposition"] = "inline" if item.content_type.startswith("image/") else "attachment"
     return response
 
 

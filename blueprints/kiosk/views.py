@@ -84,7 +84,7 @@ def receipt(station_id: int):
 @bp.get("/<int:station_id>/message-qr.svg")
 def message_qr(station_id: int):
     """A QR code to leave a message from one's own phone (the public form, this station preselected)."""
-    from ..noticeboard.directory import _public_url, _qr_svg, _svg_response
+    from ..core.qr import public_url, qr_response
 
     station = active_station_or_404(station_id)
-    return _svg_response(_qr_svg(_public_url("messages.new_message", station_id=station.id)))
+    return qr_response(public_url("messages.new_message", station_id=station.id))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
+from ..core.errors import DomainError, register_constraint_messages
 from ..core.extensions import db
 from ..core.pagecache import watch_tables
 from ..core.timeutil import UTCDateTime, utcnow
@@ -147,3 +149,14 @@ class NoticeAttachment(db.Model):
 
 
 watch_tables(Notice.__tablename__, NoticeVersion.__tablename__, NoticeAttachment.__tablename__)
+
+# What a user is told when a change breaks one of these constraints (core.errors.constraint_refusal).
+register_constraint_messages({
+    "uq_notices_source_source_ref": _l("这项内容已有公示，请刷新页面后修改原公示。"),
+    "uq_notice_versions_notice_id_version": _l("这条公示刚被他人修改过，请刷新页面后重试。"),
+})
+register_constraint_messages({
+    "ck_notices_window": (_l("撤下时间必须晚于发布时间。"), "take_down_at"),
+    "ck_notices_scope": (_l("公示范围与所选乡镇或联络站不符。"), "scope"),
+    "ck_notices_category": (_l("请选择公示栏目。"), "category"),
+}, kind=DomainError)

@@ -1,5 +1,9 @@
 """Notice operations: write, schedule, publish, take down, revise (keeping versions), attach files,
-and the queries behind the public pages. Other areas publish through publish_notice()."""
+and the queries behind the public pages. Other areas publish through publish_notice().
+
+Every write is one unit of work (``core.transaction``): called on its own it commits; called inside a
+caller's ``with transaction():`` (``ballots.tally.publish``, ...) it only flushes, so the caller's
+rows and the notice commit together or not at all."""
 from __future__ import annotations
 
 import io
@@ -11,10 +15,11 @@ from sqlalchemy import and_, bindparam, func, or_, select, text, union_all
 from sqlalchemy.orm import selectinload
 
 from ..core import audit
-from ..core.errors import DomainError, commit_or_refuse
+from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.pagecache import changes_at
 from ..core.timeutil import UTCDateTime, utcnow
+from ..core.transaction import transactional
 from .models import CATEGORIES, SCOPES, Notice, NoticeAttachment, NoticeVersion
 
 MAX_TITLE = 120
@@ -170,6 +175,7 @@ def _check(values: dict) -> dict:
     return values
 
 
+@transactional
 def create_notice(values: dict, actor=None, *, source: str | None = None, source_ref: str | None = None) -> Notice:
     values = _check(values)
     notice = Notice(**{k: values.get(k) for k in NOTICE_FIELDS}, created_by=actor, source=source,
@@ -178,10 +184,10 @@ def create_notice(values: dict, actor=None, *, source: str | None = None, source
     db.session.flush()
     audit.record("create", "notice", notice.id, f"新建公示《{notice.title}》", actor=actor,
                  changes={"status": [None, notice.status()]})
-    commit_or_refuse()
     return notice
 
 
+@transactional
 def update_notice(notice: Notice, values: dict, actor=None) -> Notice:
     """Edit a notice. Once it has been public, the earlier text is kept as a version and the notice
     shows 已更新; its publication time can no longer move."""
@@ -211,10 +217,10 @@ def update_notice(notice: Notice, values: dict, actor=None) -> Notice:
     if changes or text_changed:
         audit.record("update", "notice", notice.id, f"修改公示《{notice.title}》", actor=actor,
                      changes={k: v for k, v in changes.items() if v is not None})
-    commit_or_refuse()
     return notice
 
 
+@transactional
 def publish_now(notice: Notice, actor=None) -> None:
     now = utcnow()
     if notice.is_public(now):
@@ -225,35 +231,35 @@ def publish_now(notice: Notice, actor=None) -> None:
     if notice.take_down_at is not None and notice.take_down_at <= now:
         notice.take_down_at = None
     audit.record("publish", "notice", notice.id, f"发布公示《{notice.title}》", actor=actor)
-    commit_or_refuse()
 
 
+@transactional
 def take_down(notice: Notice, actor=None, reason: str | None = None) -> None:
     now = utcnow()
     if not notice.is_public(now):
         raise DomainError(_("只有正在发布的公示才能撤下。"))
     notice.take_down_at = now
     audit.record("take_down", "notice", notice.id, f"撤下公示《{notice.title}》", actor=actor, note=reason)
-    commit_or_refuse()
 
 
+@transactional
 def set_pinned(notice: Notice, pinned: bool, actor=None) -> None:
     if notice.pinned == pinned:
         return
     notice.pinned = pinned
     audit.record("update", "notice", notice.id, f"{'置顶' if pinned else '取消置顶'}公示《{notice.title}》",
                  actor=actor, changes={"pinned": [not pinned, pinned]})
-    commit_or_refuse()
 
 
+@transactional
 def delete_draft(notice: Notice, actor=None) -> None:
     if notice.publish_at is not None:
         raise DomainError(_("只有草稿可以删除；已发布或计划发布的公示只能撤下。"))
     audit.record("delete", "notice", notice.id, f"删除公示草稿《{notice.title}》", actor=actor)
     db.session.delete(notice)
-    commit_or_refuse()
 
 
+@transactional
 def publish_notice(category: str, title: str, body: str, *, scope: str = "county", area=None, station=None,
                    source: str | None = None, source_ref: str | None = None, pinned: bool = False,
                    publish_at: datetime | None = None, actor=None) -> Notice:
@@ -307,6 +313,7 @@ def _is_xlsx(data: bytes) -> bool:
     return "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
 
 
+@transactional
 def add_attachment(notice: Notice, filename: str, data: bytes, actor=None) -> NoticeAttachment:
     content_type = sniff_attachment(filename, data)
     if len(notice.attachments) >= MAX_ATTACHMENTS:
@@ -317,12 +324,11 @@ def add_attachment(notice: Notice, filename: str, data: bytes, actor=None) -> No
     db.session.add(attachment)
     db.session.flush()
     audit.record("update", "notice", notice.id, f"公示《{notice.title}》添加附件 {safe_name}", actor=actor)
-    commit_or_refuse()
     return attachment
 
 
+@transactional
 def remove_attachment(attachment: NoticeAttachment, actor=None) -> None:
     notice = attachment.notice
     audit.record("update", "notice", notice.id, f"公示《{notice.title}》删除附件 {attachment.filename}", actor=actor)
     db.session.delete(attachment)
-    commit_or_refuse()

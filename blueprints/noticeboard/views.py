@@ -1,19 +1,20 @@
-"""Public noticeboard pages (home, notices, history, Atom feed, attachments) and the staff pages that
-write, schedule, pin and take down notices."""
+"""Public noticeboard pages (notices, history, Atom feed, attachments) and the staff pages that
+write, schedule, pin and take down notices. The home page is the public site's (blueprints/site)."""
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..core.audit import ACTION_LABELS
+from ..core.downloads import download
 from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db
+from ..core.flow import run_form
 from ..core.htmx import render_page
 from ..core.models import Area, AuditEntry
 from ..core.pagecache import cached_public_page
@@ -43,28 +44,6 @@ def _townships():
 
 
 # ---- public ----------------------------------------------------------------------------------
-
-@bp.get("/")
-@cached_public_page
-def home():
-    from ..registry.models import Deputy, Station
-    from ..stations.calendar import todays_receptions
-    from ..stations.services import answered_this_year
-
-    now_local = datetime.now(LOCAL_TZ)
-    counts = {
-        "deputies": db.session.scalar(select(func.count()).select_from(Deputy).where(Deputy.ended_on.is_(None))),
-        "stations": db.session.scalar(select(func.count()).select_from(Station).where(Station.active)),
-        "answered": answered_this_year(),
-    }
-    stations = db.session.scalars(
-        select(Station).where(Station.active).options(selectinload(Station.area))
-        .order_by(Station.name).limit(6)
-    ).all()
-    return render_template("noticeboard/home.html", counts=counts, stations=stations, today_days=todays_receptions(),
-                           pinned=services.pinned_notices(), latest=services.latest_by_category(),
-                           CATEGORIES=CATEGORIES, year=now_local.year)
-
 
 @bp.get("/notices/")
 @cached_public_page
@@ -99,13 +78,9 @@ def notice_history(notice_id: int):
 
 
 def _send_attachment(attachment: NoticeAttachment) -> Response:
-    response = Response(attachment.data, mimetype=attachment.content_type)
-    disposition = "inline" if attachment.content_type in ("application/pdf", "image/png", "image/jpeg") \
-        else "attachment"
-    response.headers["Content-Disposition"] = (
-        f"{disposition}; filename=attachment; filename*=UTF-8''{quote(attachment.filename)}")
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
+    inline = attachment.content_type in ("application/pdf", "image/png", "image/jpeg")
+    return download(attachment.data, attachment.filename, attachment.content_type, inline=inline,
+                    cache="private, max-age=300")
 
 
 @bp.get("/notices/<int:notice_id>/files/<int:attachment_id>")
@@ -201,19 +176,18 @@ def notice_form(notice_id: int | None = None):
                 "publish_at": _local_input(item.publish_at), "take_down_at": _local_input(item.take_down_at)}
     form = NoticeForm(obj=item, data=data)
     _fill_choices(form)
-    if form.validate_on_submit():
-        actor = current_user._get_current_object()
-        try:
-            if item is None:
-                item = services.create_notice(_values(form, None), actor)
-            else:
-                services.update_notice(item, _values(form, item), actor)
-        except DomainError as exc:
-            attach_to_form(form, exc, "title")
-        else:
-            flash(_("公示已保存（%(s)s）。", s=STATUS_LABELS[item.status()]), "success")
-            return redirect(url_for("noticeboard.manage_notice", notice_id=item.id))
-    return render_template("noticeboard/notice_form.html", form=form, notice=item), 422 if form.errors else 200
+    actor = current_user._get_current_object()
+
+    def save(f):
+        if item is None:
+            return services.create_notice(_values(f, None), actor)
+        return services.update_notice(item, _values(f, item), actor)
+
+    return run_form(form, save, success=lambda saved: _("公示已保存（%(s)s）。", s=STATUS_LABELS[saved.status()]),
+                    redirect_to=lambda saved: url_for("noticeboard.manage_notice", notice_id=saved.id),
+                    render=lambda status: (render_template("noticeboard/notice_form.html", form=form, notice=item),
+                                           status),
+                    field="title")
 
 
 @bp.route("/noticeboard/<int:notice_id>", methods=["GET", "POST"])
@@ -256,8 +230,7 @@ def manage_notice(notice_id: int):
                 else:
                     abort(400)
                 return redirect(url_for("noticeboard.manage_notice", notice_id=item.id))
-        except DomainError as exc:
-            db.session.rollback()
+        except DomainError as exc:  # the service's transaction has rolled back
             if action == "attach":
                 attach_to_form(upload, exc, "file")
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.errors import DomainError, register_constraint_messages
 from ..core.extensions import db
 from ..core.pagecache import watch_tables
 from ..core.timeutil import UTCDateTime, utcnow
@@ -245,3 +247,16 @@ class DeputyPhoto(db.Model):
 
 watch_tables("areas", Deputy.__tablename__, DeputyGroup.__tablename__, GroupMembership.__tablename__,
              Station.__tablename__, HandlingUnit.__tablename__, DeputyPhoto.__tablename__)
+
+# What a user is told when a change breaks one of these constraints (core.errors.constraint_refusal):
+# services check what they can first; the database is the final word when two people save at once.
+# A taken name or code is invalid input on the form (422, shown next to its field).
+register_constraint_messages({
+    "uq_deputies_name_phone": (_l("已有同名且手机号相同的代表。"), "name"),
+    "uq_deputies_code": (_l("代表编号重复：已被其他代表使用。"), "code"),
+    "uq_deputy_groups_name": (_l("已有同名的代表小组。"), "name"),
+    "uq_group_memberships_group_id_deputy_id": (_l("该代表已在这个小组中。"), "deputy_id"),
+    "uq_group_memberships_one_leader": (_l("该小组已有组长，请先把现任组长改为组员。"), "role"),
+    "uq_stations_name": (_l("已有同名的联络站。"), "name"),
+    "uq_handling_units_name": (_l("已有同名的承办单位。"), "name"),
+}, kind=DomainError)

@@ -14,13 +14,13 @@ from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..core import audit
 from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.models import Area
+from ..core.transaction import transaction, transactional
 from .models import LEVEL_LABELS, Deputy, DeputyGroup, GroupMembership, Station
 from .services import normalize_phone
 
@@ -296,7 +296,13 @@ def import_roster(data: bytes, filename: str, *, create_missing: bool = False, a
     if not parsed and not problems:
         raise DomainError(_("表格中只有表头，没有代表数据。"))
     problems += _duplicates_in_file(parsed)
+    # The file is read; the checks against the registry and the writes are one unit of work (on
+    # SQLite the write lock is taken before the registry is read, so what was checked is what is written).
+    return _import_rows(parsed, problems, positions, body, filename, create_missing, actor, progress)
 
+
+@transactional
+def _import_rows(parsed, problems, positions, body, filename, create_missing, actor, progress) -> ImportResult:
     groups = {g.name: g for g in db.session.scalars(select(DeputyGroup))}
     stations = {s.name: s for s in db.session.scalars(select(Station))}
     townships = {a.name: a for a in db.session.scalars(select(Area).where(Area.kind == "township"))}
@@ -326,18 +332,14 @@ def import_roster(data: bytes, filename: str, *, create_missing: bool = False, a
 
     result = ImportResult(rows=len(parsed))
     try:
-        _write(parsed, matches, groups, stations, townships, result, progress)
-        db.session.flush()
-        audit.record("import", "roster", None, f"导入名册 {filename}：" + result.summary, actor=actor,
-                     changes={"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
-                              "updated_names": result.updated_names[:200]})
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("名册与现有数据冲突（可能有人同时修改了名册），未导入任何数据，请重试。")) from exc
-    except Exception:
-        db.session.rollback()
-        raise
+        with transaction():  # nested: a violated constraint surfaces here, and nothing is written
+            _write(parsed, matches, groups, stations, townships, result, progress)
+    except DomainError as exc:
+        raise DomainError(_("名册与现有数据冲突（可能有人同时修改了名册），未导入任何数据，请重试。%(why)s",
+                            why=exc.message)) from exc
+    audit.record("import", "roster", None, f"导入名册 {filename}：" + result.summary, actor=actor,
+                 changes={"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
+                          "updated_names": result.updated_names[:200]})
     return result
 
 

@@ -5,6 +5,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..core.downloads import XLSX, download
 from ..core.errors import DomainError
 from ..core.timeutil import local_today
 from . import roster, services
@@ -12,16 +13,9 @@ from .forms import RosterImportForm
 from .roster import REQUIRED_HEADERS
 from .views import _int_arg, bp
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def _download(data: bytes, filename: str) -> Response:
-    from urllib.parse import quote
-
-    response = Response(data, mimetype=XLSX_MIMETYPE)
-    # RFC 5987: Chinese file names survive every browser.
-    response.headers["Content-Disposition"] = f"attachment; filename=roster.xlsx; filename*=UTF-8''{quote(filename)}"
-    return response
+    return download(data, filename, XLSX)
 
 
 @bp.route("/deputies/import", methods=["GET", "POST"])

@@ -1,4 +1,6 @@
-"""Registry operations. Each public function is one transaction and raises DomainError on bad input."""
+"""Registry operations. Each public function is one unit of work (``core.transaction``: nested in the
+caller's when there is one) and raises DomainError on bad input. A duplicate that only the database
+can see is refused by its constraint, with the message registered in models.py."""
 from __future__ import annotations
 
 import re
@@ -6,14 +8,15 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core import audit
 from ..core.accounts import end_sessions
-from ..core.errors import DomainError, commit_or_refuse
+from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.models import AREA_KINDS, Area, User
+from ..core.timeutil import utcnow
+from ..core.transaction import transactional
 from .models import (
     END_REASONS,
     GROUP_KINDS,
@@ -22,6 +25,7 @@ from .models import (
     STATION_KINDS,
     Deputy,
     DeputyGroup,
+    DeputyPhoto,
     GroupMembership,
     HandlingUnit,
     Station,
@@ -132,22 +136,19 @@ def _set_regional_group(deputy: Deputy, group: DeputyGroup | None) -> None:
         deputy.memberships.append(GroupMembership(group=group, role="member"))
 
 
+@transactional
 def create_deputy(values: dict, group: DeputyGroup | None = None) -> Deputy:
     values = _check_deputy(values)
     deputy = Deputy(**{k: values.get(k) for k in DEPUTY_FIELDS if k in values})
     db.session.add(deputy)
     _set_regional_group(deputy, group)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("已有同名且手机号相同的代表，或代表编号重复。"), field="name") from exc
+    db.session.flush()
     audit.record("create", "deputy", deputy.id, f"新建代表 {deputy.name}",
                  changes=audit.diff({}, audit.snapshot(deputy, DEPUTY_FIELDS)))
-    commit_or_refuse(_("保存失败：数据与现有记录冲突。"))
     return deputy
 
 
+@transactional
 def update_deputy(deputy: Deputy, values: dict, group: DeputyGroup | None = None) -> Deputy:
     values = _check_deputy(values)
     before = audit.snapshot(deputy, DEPUTY_FIELDS)
@@ -156,20 +157,16 @@ def update_deputy(deputy: Deputy, values: dict, group: DeputyGroup | None = None
         if key in values and key not in ("ended_on", "end_reason", "end_note"):
             setattr(deputy, key, values[key])
     _set_regional_group(deputy, group)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("已有同名且手机号相同的代表，或代表编号重复。"), field="name") from exc
+    db.session.flush()
     changes = audit.diff(before, audit.snapshot(deputy, DEPUTY_FIELDS))
     if before_group != (group.name if group else None):
         changes["group"] = [before_group, group.name if group else None]
     if changes:
         audit.record("update", "deputy", deputy.id, f"修改代表 {deputy.name}", changes=changes)
-    commit_or_refuse(_("保存失败：数据与现有记录冲突。"))
     return deputy
 
 
+@transactional
 def end_deputy(deputy: Deputy, ended_on: date, reason: str, note: str | None = None) -> Deputy:
     """The exit mechanism: the record and its history stay; login and voting stop at once."""
     if not deputy.serving:
@@ -188,7 +185,6 @@ def end_deputy(deputy: Deputy, ended_on: date, reason: str, note: str | None = N
         end_sessions(deputy.user)
     audit.record("end", "deputy", deputy.id, f"终止代表资格 {deputy.name}",
                  changes={"ended_on": [None, ended_on.isoformat()], "end_reason": [None, reason]}, note=note)
-    commit_or_refuse(_("保存失败，请重试。"))
     return deputy
 
 
@@ -205,6 +201,7 @@ def _check_group(values: dict) -> dict:
     return values
 
 
+@transactional
 def save_group(group: DeputyGroup | None, values: dict) -> DeputyGroup:
     values = _check_group(values)
     creating = group is None
@@ -214,19 +211,15 @@ def save_group(group: DeputyGroup | None, values: dict) -> DeputyGroup:
         if key in values:
             setattr(group, key, values[key] or None if key != "kind" else values[key])
     db.session.add(group)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("已有同名的代表小组。"), field="name") from exc
+    db.session.flush()
     changes = audit.diff(before, audit.snapshot(group, GROUP_FIELDS))
     if changes:
         audit.record("create" if creating else "update", "group", group.id,
                      f"{'新建' if creating else '修改'}代表小组 {group.name}", changes=changes)
-    commit_or_refuse(_("已有同名的代表小组。"))
     return group
 
 
+@transactional
 def set_group_member(group: DeputyGroup, deputy: Deputy, role: str) -> GroupMembership:
     """Add a deputy to a group or change their role in it (one 组长 per group)."""
     if role not in GROUP_ROLES:
@@ -241,17 +234,13 @@ def set_group_member(group: DeputyGroup, deputy: Deputy, role: str) -> GroupMemb
         membership = GroupMembership(group=group, deputy=deputy, role=role)
         db.session.add(membership)
     membership.role = role
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(_("该小组已有组长，请先把现任组长改为组员。"), field="role") from exc
+    db.session.flush()
     audit.record("update", "group", group.id, f"代表小组 {group.name}：{deputy.name} 任{membership.role_label}",
                  changes={"member": [f"{deputy.name}:{old_role}" if old_role else None, f"{deputy.name}:{role}"]})
-    commit_or_refuse(_("该小组已有组长，请先把现任组长改为组员。"))
     return membership
 
 
+@transactional
 def remove_group_member(group: DeputyGroup, deputy: Deputy) -> None:
     membership = db.session.scalar(
         select(GroupMembership).where(GroupMembership.group_id == group.id, GroupMembership.deputy_id == deputy.id)
@@ -261,11 +250,11 @@ def remove_group_member(group: DeputyGroup, deputy: Deputy) -> None:
     db.session.delete(membership)
     audit.record("update", "group", group.id, f"代表小组 {group.name}：移出 {deputy.name}",
                  changes={"member": [f"{deputy.name}:{membership.role}", None]})
-    commit_or_refuse(_("保存失败，请重试。"))
 
 
 # ---- stations, units, areas ------------------------------------------------------------------
 
+@transactional
 def save_station(station: Station | None, values: dict) -> Station:
     values = dict(values)
     values["name"] = (values.get("name") or "").strip()
@@ -288,10 +277,10 @@ def save_station(station: Station | None, values: dict) -> Station:
         raise DomainError(_("纬度应在 -90 到 90 之间。"), field="latitude")
     if lon is not None and not (-180 <= lon <= 180):
         raise DomainError(_("经度应在 -180 到 180 之间。"), field="longitude")
-    return _save_simple(station or Station(), station is None, values, STATION_FIELDS, "station", "联络站",
-                        _("已有同名的联络站。"))
+    return _save_simple(station or Station(), station is None, values, STATION_FIELDS, "station", "联络站")
 
 
+@transactional
 def save_unit(unit: HandlingUnit | None, values: dict) -> HandlingUnit:
     values = dict(values)
     values["name"] = (values.get("name") or "").strip()
@@ -304,10 +293,10 @@ def save_unit(unit: HandlingUnit | None, values: dict) -> HandlingUnit:
         except DomainError as exc:
             exc.field = "contact_phone"
             raise
-    return _save_simple(unit or HandlingUnit(), unit is None, values, UNIT_FIELDS, "unit", "承办单位",
-                        _("已有同名的承办单位。"))
+    return _save_simple(unit or HandlingUnit(), unit is None, values, UNIT_FIELDS, "unit", "承办单位")
 
 
+@transactional
 def save_area(area: Area | None, values: dict) -> Area:
     values = dict(values)
     values["name"] = (values.get("name") or "").strip()
@@ -338,28 +327,61 @@ def save_area(area: Area | None, values: dict) -> Area:
             raise DomainError(_("已有同名的县(区)。"), field="name")
     values["code"] = (values.get("code") or "").strip() or None
     _check_lengths(Area, values, {"name": "名称", "code": "区划代码"})
-    return _save_simple(area or Area(), area is None, values, AREA_FIELDS, "area", "行政区划",
-                        _("同一上级下已有同名区划，或区划代码重复。"))
+    return _save_simple(area or Area(), area is None, values, AREA_FIELDS, "area", "行政区划")
 
 
-def _save_simple(obj, creating: bool, values: dict, fields: tuple, obj_type: str, label: str, conflict: str):
+def _save_simple(obj, creating: bool, values: dict, fields: tuple, obj_type: str, label: str):
     before = {} if creating else audit.snapshot(obj, fields)
     for key in fields:
         if key in values:
             value = values[key]
             setattr(obj, key, value.strip() or None if isinstance(value, str) and key != "name" else value)
     db.session.add(obj)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(conflict, field="name") from exc
+    db.session.flush()
     changes = audit.diff(before, audit.snapshot(obj, fields))
     if changes:
         audit.record("create" if creating else "update", obj_type, obj.id,
                      f"{'新建' if creating else '修改'}{label} {obj.name}", changes=changes)
-    commit_or_refuse(conflict)
     return obj
+
+
+# ---- photos (shown in the public directory) ---------------------------------------------------
+
+PHOTO_MAX_BYTES = 2 * 1024 * 1024
+PHOTO_TYPES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+
+
+def photo_type(data: bytes) -> str | None:
+    """The image type by content (magic bytes), whatever the file name or browser claims."""
+    for magic, content_type in PHOTO_TYPES:
+        if data.startswith(magic):
+            return content_type
+    return None
+
+
+@transactional
+def save_deputy_photo(deputy: Deputy, data: bytes) -> DeputyPhoto:
+    """Store a deputy's public photo (JPEG or PNG, at most 2 MB) with an audit row."""
+    if not data:
+        raise DomainError(_("请选择要上传的照片。"), field="photo")
+    if len(data) > PHOTO_MAX_BYTES:
+        raise DomainError(_("照片不能超过 %(n)d MB，请压缩后重新上传。", n=PHOTO_MAX_BYTES // (1024 * 1024)),
+                          field="photo")
+    content_type = photo_type(data)
+    if content_type is None:
+        raise DomainError(_("照片只能是 JPEG 或 PNG 格式的图片。"), field="photo")
+    photo = db.session.get(DeputyPhoto, deputy.id)
+    replacing = photo is not None
+    if photo is None:
+        photo = DeputyPhoto(deputy_id=deputy.id)
+        db.session.add(photo)
+    photo.content_type = content_type
+    photo.data = data
+    photo.updated_at = utcnow()
+    audit.record("update", "deputy", deputy.id,
+                 f"更换代表照片 {deputy.name}（{content_type}，{len(data) // 1024 or 1} KB）",
+                 changes={"photo": ["已有" if replacing else None, content_type]})
+    return photo
 
 
 def counts() -> dict:

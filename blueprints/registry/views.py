@@ -7,8 +7,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..core.audit import ACTION_LABELS
-from ..core.errors import DomainError, attach_to_form
+from ..core.errors import DomainError
 from ..core.extensions import db
+from ..core.flow import run_form
 from ..core.htmx import is_htmx, render_page
 from ..core.models import AREA_KIND_LABELS, Area, AuditEntry
 from ..core.pagination import int_arg, page_number, paginate, parse_positive_int
@@ -59,6 +60,16 @@ def _int_arg(name: str) -> int | None:
     return int_arg(name)
 
 
+def _form(form, action, *, success, redirect_to, template: str, field: str = "name", **context):
+    """The registry's form pages: core.flow.run_form, re-drawing ``template`` on a refusal."""
+    return run_form(form, action, success=success, redirect_to=redirect_to, field=field,
+                    render=lambda status: (render_template(template, form=form, **context), status))
+
+
+def _regional_group(group_id: int | None) -> DeputyGroup | None:
+    return db.session.get(DeputyGroup, group_id) if group_id else None
+
+
 # ---- deputies --------------------------------------------------------------------------------
 
 @bp.get("/")
@@ -101,17 +112,10 @@ def _deputy_values(form) -> dict:
 def deputy_new():
     form = DeputyForm()
     _choices(form, station=True, group=True)
-    if form.validate_on_submit():
-        try:
-            group = db.session.get(DeputyGroup, form.group_id.data) if form.group_id.data else None
-            deputy = services.create_deputy(_deputy_values(form), group=group)
-        except DomainError as exc:
-            attach_to_form(form, exc, "name")
-        else:
-            flash(_("代表 %(name)s 已添加。", name=deputy.name), "success")
-            return redirect(url_for("registry.deputy_detail", deputy_id=deputy.id))
-    status = 422 if form.errors else 200
-    return render_template("registry/deputy_form.html", form=form, deputy=None), status
+    return _form(form, lambda f: services.create_deputy(_deputy_values(f), group=_regional_group(f.group_id.data)),
+                 success=lambda deputy: _("代表 %(name)s 已添加。", name=deputy.name),
+                 redirect_to=lambda deputy: url_for("registry.deputy_detail", deputy_id=deputy.id),
+                 template="registry/deputy_form.html", deputy=None)
 
 
 def _get_deputy(deputy_id: int) -> Deputy:
@@ -134,36 +138,27 @@ def deputy_edit(deputy_id: int):
         "gender": deputy.gender or "",
     })
     _choices(form, station=True, group=True)
-    if form.validate_on_submit():
-        try:
-            new_group = db.session.get(DeputyGroup, form.group_id.data) if form.group_id.data else None
-            services.update_deputy(deputy, _deputy_values(form), group=new_group)
-        except DomainError as exc:
-            attach_to_form(form, exc, "name")
-        else:
-            flash(_("已保存。"), "success")
-            return redirect(url_for("registry.deputy_detail", deputy_id=deputy.id))
-    status = 422 if form.errors else 200
-    return render_template("registry/deputy_form.html", form=form, deputy=deputy), status
+    return _form(form, lambda f: services.update_deputy(deputy, _deputy_values(f),
+                                                        group=_regional_group(f.group_id.data)),
+                 success=_("已保存。"), redirect_to=url_for("registry.deputy_detail", deputy_id=deputy.id),
+                 template="registry/deputy_form.html", deputy=deputy)
 
 
 @bp.post("/deputies/<int:deputy_id>/end")
 def deputy_end(deputy_id: int):
     deputy = _get_deputy(deputy_id)
     form = EndDeputyForm()
-    if form.validate_on_submit():
-        try:
-            services.end_deputy(deputy, form.ended_on.data, form.reason.data, form.note.data)
-        except DomainError as exc:
-            flash(exc.message, "error")
-        else:
-            flash(_("%(name)s 的代表资格已终止，其账号已停用。", name=deputy.name), "success")
-            return redirect(url_for("registry.deputy_detail", deputy_id=deputy.id))
-    for errors in form.errors.values():
-        for message in errors:
-            flash(message, "error")
-    return render_template("registry/deputy_detail.html", deputy=deputy, history=_history("deputy", deputy.id),
-                           end_form=form, ACTION_LABELS=ACTION_LABELS), 422
+
+    def render(status):
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return render_template("registry/deputy_detail.html", deputy=deputy, history=_history("deputy", deputy.id),
+                               end_form=form, ACTION_LABELS=ACTION_LABELS), status
+
+    return run_form(form, lambda f: services.end_deputy(deputy, f.ended_on.data, f.reason.data, f.note.data),
+                    success=_("%(name)s 的代表资格已终止，其账号已停用。", name=deputy.name),
+                    redirect_to=url_for("registry.deputy_detail", deputy_id=deputy.id), render=render)
 
 
 # ---- groups ----------------------------------------------------------------------------------
@@ -208,15 +203,9 @@ def group_form(group_id: int | None = None):
     form = GroupForm(obj=group, data=None if request.method == "POST" or group is None else {
         "area_id": group.area_id or 0, "liaison_user_id": group.liaison_user_id or 0})
     _group_form_choices(form)
-    if form.validate_on_submit():
-        try:
-            group = services.save_group(group, _group_values(form))
-        except DomainError as exc:
-            attach_to_form(form, exc, "name")
-        else:
-            flash(_("代表小组已保存。"), "success")
-            return redirect(url_for("registry.group_detail", group_id=group.id))
-    return render_template("registry/group_form.html", form=form, group=group), 422 if form.errors else 200
+    return _form(form, lambda f: services.save_group(group, _group_values(f)), success=_("代表小组已保存。"),
+                 redirect_to=lambda saved: url_for("registry.group_detail", group_id=saved.id),
+                 template="registry/group_form.html", group=group)
 
 
 MEMBER_CANDIDATES = 200  # a city has 11,000 deputies: the add-member list shows a search's first matches
@@ -295,19 +284,15 @@ def station_form(station_id: int | None = None):
     form = StationForm(obj=station, data=None if request.method == "POST" or station is None else {
         "area_id": station.area_id or 0})
     _choices(form)
-    if form.validate_on_submit():
-        values = {field: getattr(form, field).data for field in services.STATION_FIELDS}
+
+    def save(f):
+        values = {field: getattr(f, field).data for field in services.STATION_FIELDS}
         values["area_id"] = values["area_id"] or None
-        try:
-            station = services.save_station(station, values)
-        except DomainError as exc:
-            attach_to_form(form, exc, "name")
-        else:
-            flash(_("联络站已保存。"), "success")
-            return redirect(url_for("registry.stations"))
+        return services.save_station(station, values)
+
     history = _history("station", station.id) if station else []
-    return render_template("registry/station_form.html", form=form, station=station, history=history,
-                           ACTION_LABELS=ACTION_LABELS), 422 if form.errors else 200
+    return _form(form, save, success=_("联络站已保存。"), redirect_to=url_for("registry.stations"),
+                 template="registry/station_form.html", station=station, history=history, ACTION_LABELS=ACTION_LABELS)
 
 
 # ---- handling units --------------------------------------------------------------------------
@@ -323,16 +308,9 @@ def units():
 def unit_form(unit_id: int | None = None):
     unit = db.session.get(HandlingUnit, unit_id) or abort(404) if unit_id else None
     form = UnitForm(obj=unit)
-    if form.validate_on_submit():
-        values = {field: getattr(form, field).data for field in services.UNIT_FIELDS}
-        try:
-            services.save_unit(unit, values)
-        except DomainError as exc:
-            attach_to_form(form, exc, "name")
-        else:
-            flash(_("承办单位已保存。"), "success")
-            return redirect(url_for("registry.units"))
-    return render_template("registry/unit_form.html", form=form, unit=unit), 422 if form.errors else 200
+    return _form(form, lambda f: services.save_unit(unit, {k: getattr(f, k).data for k in services.UNIT_FIELDS}),
+                 success=_("承办单位已保存。"), redirect_to=url_for("registry.units"),
+                 template="registry/unit_form.html", unit=unit)
 
 
 # ---- areas -----------------------------------------------------------------------------------
@@ -360,17 +338,10 @@ def area_form(area_id: int | None = None):
         (a.id, f"{a.full_name}（{a.kind_label}）") for a in db.session.scalars(
             select(Area).where(Area.kind != "village").order_by(Area.kind, Area.name))
     ]
-    if form.validate_on_submit():
-        values = {"name": form.name.data, "kind": form.kind.data, "code": form.code.data,
-                  "parent_id": form.parent_id.data or None}
-        try:
-            services.save_area(area, values)
-        except DomainError as exc:
-            attach_to_form(form, exc, "name")
-        else:
-            flash(_("行政区划已保存。"), "success")
-            return redirect(url_for("registry.areas"))
-    return render_template("registry/area_form.html", form=form, area=area), 422 if form.errors else 200
+    return _form(form, lambda f: services.save_area(area, {"name": f.name.data, "kind": f.kind.data,
+                                                          "code": f.code.data, "parent_id": f.parent_id.data or None}),
+                 success=_("行政区划已保存。"), redirect_to=url_for("registry.areas"),
+                 template="registry/area_form.html", area=area)
 
 
 from . import roster_views  # noqa: E402,F401  (registers the import/export routes on bp)

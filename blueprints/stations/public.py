@@ -7,7 +7,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -175,10 +174,9 @@ def rota_ics(station_id: int):
     today = local_today()
     days = cal.days_between(station.id, date(today.year, today.month, 1), date(today.year + 1, 12, 31))
     body = cal.ics_calendar(station, days, request.host)
-    response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'inline; filename="station-{station.id}.ics"'
-    response.headers["Cache-Control"] = "public, max-age=600"
-    return response
+    from ..core.downloads import download
+
+    return download(body, f"station-{station.id}.ics", "text/calendar", inline=True, cache="public, max-age=600")
 
 
 @bp.get("/stations/<int:station_id>/rota/print")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -329,9 +329,9 @@ def stats_xlsx():
     year, station_id, area_id = _stats_args()
     data = services.station_stats(year, station_id=station_id, area_id=area_id)
     body = services.stats_xlsx(data, _("%(y)d年联络站接待统计", y=year))
-    response = Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = f'attachment; filename="stations-{year}.xlsx"'
-    return response
+    from ..core.downloads import XLSX, download
+
+    return download(body, f"stations-{year}.xlsx", XLSX)
 
 
 @bp.post("/stats/publish")

@@ -1,1 +1,23 @@
 """Deputy suggestions (代表建议): drafting, co-signing, pre-review, registration, handling, rating, supervision."""
+from __future__ import annotations
+
+
+def register(app) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from ..core import areas
+    from .views import bp
+
+    areas.area(app, "suggestions")
+    app.register_blueprint(bp)
+    areas.menu_entry(app, _l("代表建议"), "suggestions.index", order=50)
+    areas.workspace_tile(app, _l("代表建议管理"), "suggestions.manage", order=40, visible=areas.has_role("staff"))
+    areas.workspace_tile(app, _l("我的建议"), "suggestions.mine", order=41, visible=areas.role_is("deputy"))
+    areas.workspace_tile(app, _l("交办本单位的代表建议"), "suggestions.inbox", order=42, visible=areas.role_is("unit"))
+    areas.demo_loader(app, _demo, order=50, name="suggestions")
+
+
+def _demo(ctx) -> None:
+    from .demo import demo
+
+    demo(ctx.rng)

@@ -4,9 +4,7 @@ allows (each action a POST to its own URL); the deputy's, the unit's and the off
 lists_views.py."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -135,9 +133,9 @@ def unit_statistics(unit_id: int):
 def export():
     session_id = int_arg("session_id")
     data = stats.export_register([session_id] if session_id else None)
-    name = quote("代表建议办理台账.xlsx")
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename=register.xlsx; filename*=UTF-8''{name}"})
+    from ..core.downloads import XLSX, download
+
+    return download(data, "代表建议办理台账.xlsx", XLSX)
 
 
 # ---- drafting --------------------------------------------------------------------------------
@@ -442,10 +440,9 @@ def letter(suggestion_id: int, answer_id: int):
         abort(404)
     if not services.can_read(current_user, item):
         abort(403)
-    response = Response(answer.letter_data, mimetype=answer.letter_content_type)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=letter; filename*=UTF-8''{quote(answer.letter_filename or 'letter')}")
-    return response
+    from ..core.downloads import download
+
+    return download(answer.letter_data, answer.letter_filename or "letter", answer.letter_content_type)
 
 
 from . import lists_views  # noqa: E402, F401  (registers the list pages on bp)

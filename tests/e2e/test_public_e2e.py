@@ -18,22 +18,26 @@ def seed_county(live_server):
     def create():
         from blueprints.core.extensions import db
         from blueprints.core.models import Area
+        from blueprints.core.transaction import transaction
         from blueprints.noticeboard.services import publish_notice
         from blueprints.registry.models import Station
         from tests.conftest import make_deputy_record
 
-        county = Area(name="青山县", kind="county")
-        town = Area(name="城关镇", kind="township", parent=county)
-        station = Station(name="城关镇人大代表之家", kind="home", area=town, address="城关镇人民路 8 号",
-                          opening_hours="每月 5 日、25 日 9:00–11:30")
-        db.session.add_all([county, town, station])
-        db.session.flush()
-        make_deputy_record(name="李建国", level="county", constituency="城关镇第1选区", station=station,
-                           phone="13905610001")
-        make_deputy_record(name="王海燕", level="township", constituency="城关镇第2选区", station=station)
-        publish_notice("reception", "城关镇人大代表之家十二月接待安排", "12 月 5 日上午由**李建国**代表接待选民。",
-                       scope="station", station=station)
-        publish_notice("notice", "关于征集 2027 年民生实事候选项目的公告", "欢迎群众提出建议。", pinned=True)
+        # One unit of work: publish_notice joins it (a service's own outermost transaction would
+        # start afresh and drop rows only flushed before it).
+        with transaction():
+            county = Area(name="青山县", kind="county")
+            town = Area(name="城关镇", kind="township", parent=county)
+            station = Station(name="城关镇人大代表之家", kind="home", area=town, address="城关镇人民路 8 号",
+                              opening_hours="每月 5 日、25 日 9:00–11:30")
+            db.session.add_all([county, town, station])
+            db.session.flush()
+            make_deputy_record(name="李建国", level="county", constituency="城关镇第1选区", station=station,
+                               phone="13905610001")
+            make_deputy_record(name="王海燕", level="township", constituency="城关镇第2选区", station=station)
+            publish_notice("reception", "城关镇人大代表之家十二月接待安排", "12 月 5 日上午由**李建国**代表接待选民。",
+                           scope="station", station=station)
+            publish_notice("notice", "关于征集 2027 年民生实事候选项目的公告", "欢迎群众提出建议。", pinned=True)
         return station.id
 
     return live_server.seed(create)

@@ -118,3 +118,53 @@ def test_wrong_password_gets_a_clear_chinese_message(page, live_server):
     expect(page.locator("#flashes")).to_contain_text("用户名或密码不正确")
     assert path_of(page).startswith("/login"), page.url
     expect(page.get_by_role("button", name="登录", exact=True)).to_be_visible()
+
+
+def test_refusals_of_the_registry_and_the_noticeboard_show_on_the_page(page, live_server):
+    """A taken group name, a second group leader and a draft with a take-down time: each refusal
+    shows its Chinese message on the page it came from, and nothing is saved."""
+    from blueprints.core.extensions import db
+    from blueprints.registry.models import DeputyGroup, GroupMembership
+    from tests.conftest import make_deputy_record
+
+    live_server.add_user("staff")
+
+    def seed():
+        group = DeputyGroup(name="城关镇第一代表小组", kind="regional")
+        db.session.add(group)
+        leader, other = make_deputy_record(name="王秀英"), make_deputy_record(name="李建国")
+        db.session.add(GroupMembership(group=group, deputy=leader, role="leader"))
+        db.session.flush()
+        return group.id, other.id
+
+    group_id, other_id = live_server.seed(seed)
+    log_in(page)
+
+    page.goto("/registry/groups/new")
+    page.get_by_label("小组名称").fill("城关镇第一代表小组")
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.locator(".field-error")).to_contain_text("已有同名的代表小组")
+    expect(page.locator("h1")).to_be_visible()
+
+    page.goto(f"/registry/groups/{group_id}")
+    page.locator("select[name=deputy_id]").select_option(str(other_id))
+    page.locator("select[name=role]").select_option("leader")
+    page.locator("form:has(select[name=role])").get_by_role("button").first.click()
+    expect(page.locator("#flashes")).to_contain_text("该小组已有组长")
+
+    page.goto("/noticeboard/new")
+    page.get_by_label("标题").fill("三月接待日安排")
+    page.get_by_label("撤下时间（可选）").fill("2030-03-31T18:00")
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.locator(".field-error")).to_contain_text("草稿不能设置撤下时间")
+
+    def counts():
+        from sqlalchemy import func, select
+
+        from blueprints.noticeboard.models import Notice
+
+        return (db.session.scalar(select(func.count()).select_from(DeputyGroup)),
+                db.session.scalar(select(func.count()).select_from(Notice)),
+                db.session.scalar(select(func.count()).select_from(GroupMembership)))
+
+    assert live_server.seed(counts) == (1, 0, 1)

@@ -1,4 +1,6 @@
 """The public directory: deputies and stations as constituents see them (never private fields).
+A composition of areas: the registry's deputies and stations, the duties' public summary, the
+stations' reception calendar and the noticeboard's station notices.
 
 Every page is public, answers GET, works without JavaScript and costs a fixed number of SQL queries
 whatever the data size. The only write is a staff upload of a deputy's photo.
@@ -6,34 +8,28 @@ whatever the data size. The only write is a staff upload of a deputy's photo.
 Stable addresses (printed QR codes point at them): /deputies/, /deputies/<id>, /stations/,
 /stations/<id>, /stations/<id>/qr.svg (and /deputies/<id>/qr.svg).
 
-``PUBLIC_BASE_URL`` (optional config, e.g. ``https://rd.example.gov.cn``) is the scheme and host the
-QR codes point at, so that codes printed from an office machine lead to the real public site; without
-it they use the host of the request.
+QR codes point at ``PUBLIC_BASE_URL`` when it is configured (``core.qr.public_url``).
 """
 from __future__ import annotations
 
-import io
 import zlib
 from itertools import groupby
-from urllib.parse import quote
 from xml.sax.saxutils import escape
 
-import segno
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from ..core import audit
-from ..core.errors import DomainError
 from ..core.extensions import db
+from ..core.flow import run_action
 from ..core.htmx import is_htmx, render_page
 from ..core.models import Area
 from ..core.pagecache import cached_public_page
 from ..core.pagination import MAX_ID, int_arg, page_number, paginate
 from ..core.permissions import role_required
-from ..core.timeutil import utcnow
+from ..core.qr import public_url, qr_response, svg_response
 from ..registry.models import (
     LEVEL_LABELS,
     STATION_KIND_LABELS,
@@ -43,12 +39,10 @@ from ..registry.models import (
     GroupMembership,
     Station,
 )
-
-bp = Blueprint("directory", __name__)
+from ..registry.services import PHOTO_MAX_BYTES, save_deputy_photo
+from .views import bp
 
 PER_PAGE = 20
-PHOTO_MAX_BYTES = 2 * 1024 * 1024
-PHOTO_TYPES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
 # Avatar backgrounds: white text on each is at least 4.5:1.
 AVATAR_COLOURS = ("#b3261e", "#0b4f8a", "#1e6b34", "#7a4b00", "#6a1b9a", "#00695c", "#4e342e", "#37474f")
 
@@ -63,14 +57,6 @@ def _check_id(value: int) -> int:
     if not 0 < value <= MAX_ID:
         abort(404)
     return value
-
-
-def _public_url(endpoint: str, **values) -> str:
-    """The absolute public address of a page, on PUBLIC_BASE_URL when it is configured."""
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").strip()
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
 
 
 def _townships() -> list[Area]:
@@ -89,38 +75,10 @@ def _active_station(station_id: int) -> Station:
 
 
 def _station_notices(station: Station) -> list:
-    """The station's public notices, from the noticeboard's service (absent until that module lands)."""
-    try:
-        from .services import public_notices_for_station
-    except ImportError as exc:
-        if exc.name != f"{__package__}.services":
-            raise  # the module exists but is broken: say so, do not hide it
-        return []
+    """The station's public notices, from the noticeboard's service (imported when called)."""
+    from ..noticeboard.services import public_notices_for_station
+
     return list(public_notices_for_station(station, limit=5))
-
-
-def _svg_response(svg: bytes | str, filename: str | None = None, max_age: int = 3600):
-    response = make_response(svg)
-    response.headers["Content-Type"] = "image/svg+xml; charset=utf-8"
-    response.headers["Cache-Control"] = f"public, max-age={max_age}"
-    if filename:
-        response.headers["Content-Disposition"] = _attachment(filename)
-    return response
-
-
-def _attachment(filename: str) -> str:
-    """RFC 6266 / 5987: an ASCII fallback name, and the Chinese one as filename*."""
-    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def _qr_svg(url: str) -> bytes:
-    """A QR code (error correction M) as SVG with a size and a viewBox, so that it scales on a page."""
-    qr = segno.make(url, error="m")
-    buffer = io.BytesIO()
-    qr.save(buffer, kind="svg", scale=8, border=4, light="#fff", title=url)
-    width, height = qr.symbol_size(scale=8, border=4)
-    return buffer.getvalue().replace(b"<svg ", f'<svg viewBox="0 0 {width} {height}" '.encode(), 1)
 
 
 # ---- deputies --------------------------------------------------------------------------------
@@ -188,7 +146,7 @@ def deputies():
         ]
         full = {"townships": townships, "group_options": group_options}
     return render_page(
-        "noticeboard/directory/deputies.html", "noticeboard/directory/_deputy_rows.html",
+        "site/directory/deputies.html", "site/directory/_deputy_rows.html",
         page=page, filters=filters, args=args, LEVEL_LABELS=LEVEL_LABELS, **full,
     )
 
@@ -205,13 +163,13 @@ def deputy(deputy_id: int):
     ) or abort(404)
     photo_at = db.session.scalar(select(DeputyPhoto.updated_at).where(DeputyPhoto.deputy_id == deputy.id))
     # The version in the address lets browsers keep a photo an hour and still see a new one at once.
-    photo_url = url_for("directory.deputy_photo", deputy_id=deputy.id,
+    photo_url = url_for("site.deputy_photo", deputy_id=deputy.id,
                         v=int(photo_at.timestamp()) if photo_at else None)
     memberships = sorted(deputy.memberships, key=lambda m: (m.group.kind != "regional", m.group.name))
     from ..duties.services import public_summary
 
     return render_template(
-        "noticeboard/directory/deputy.html", deputy=deputy, memberships=memberships,
+        "site/directory/deputy.html", deputy=deputy, memberships=memberships,
         duty_summary=public_summary(deputy.id),
         photo_url=photo_url, has_photo=photo_at is not None,
         can_upload=current_user.is_authenticated and current_user.has_role("staff"),
@@ -239,45 +197,12 @@ def deputy_photo(deputy_id: int):
     deputy = _get_deputy(deputy_id)
     photo = db.session.get(DeputyPhoto, deputy.id)
     if photo is None:
-        return _svg_response(avatar_svg(deputy))
+        return svg_response(avatar_svg(deputy))
     response = make_response(photo.data)
     response.headers["Content-Type"] = photo.content_type
     response.headers["Cache-Control"] = "public, max-age=3600"
     response.last_modified = photo.updated_at
     return response
-
-
-def photo_type(data: bytes) -> str | None:
-    """The image type by content (magic bytes), whatever the file name or browser claims."""
-    for magic, content_type in PHOTO_TYPES:
-        if data.startswith(magic):
-            return content_type
-    return None
-
-
-def save_deputy_photo(deputy: Deputy, data: bytes) -> DeputyPhoto:
-    """Store a deputy's public photo (JPEG or PNG, at most 2 MB) with an audit row; one transaction."""
-    if not data:
-        raise DomainError(_("请选择要上传的照片。"), field="photo")
-    if len(data) > PHOTO_MAX_BYTES:
-        raise DomainError(_("照片不能超过 %(n)d MB，请压缩后重新上传。", n=PHOTO_MAX_BYTES // (1024 * 1024)),
-                          field="photo")
-    content_type = photo_type(data)
-    if content_type is None:
-        raise DomainError(_("照片只能是 JPEG 或 PNG 格式的图片。"), field="photo")
-    photo = db.session.get(DeputyPhoto, deputy.id)
-    replacing = photo is not None
-    if photo is None:
-        photo = DeputyPhoto(deputy_id=deputy.id)
-        db.session.add(photo)
-    photo.content_type = content_type
-    photo.data = data
-    photo.updated_at = utcnow()
-    audit.record("update", "deputy", deputy.id,
-                 f"更换代表照片 {deputy.name}（{content_type}，{len(data) // 1024 or 1} KB）",
-                 changes={"photo": ["已有" if replacing else None, content_type]})
-    db.session.commit()
-    return photo
 
 
 @bp.post("/deputies/<int:deputy_id>/photo")
@@ -286,22 +211,19 @@ def deputy_photo_upload(deputy_id: int):
     deputy = _get_deputy(deputy_id)
     upload = request.files.get("photo")
     data = upload.stream.read(PHOTO_MAX_BYTES + 1) if upload else b""
-    try:
-        save_deputy_photo(deputy, data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    _result, error = run_action(lambda: save_deputy_photo(deputy, data))
+    if error is not None:
+        flash(error.message, "error")
     else:
         flash(_("照片已更新。"), "success")
-    return redirect(url_for("directory.deputy", deputy_id=deputy.id))
+    return redirect(url_for("site.deputy", deputy_id=deputy.id))
 
 
 @bp.get("/deputies/<int:deputy_id>/qr.svg")
 def deputy_qr(deputy_id: int):
     deputy = _get_deputy(deputy_id)
-    svg = _qr_svg(_public_url("directory.deputy", deputy_id=deputy.id))
     filename = _("代表二维码-%(name)s.svg", name=deputy.name) if request.args.get("download") == "1" else None
-    return _svg_response(svg, filename)
+    return qr_response(public_url("site.deputy", deputy_id=deputy.id), filename)
 
 
 # ---- stations --------------------------------------------------------------------------------
@@ -322,7 +244,7 @@ def stations():
         (area, list(items)) for area, items in groupby(rows, key=lambda s: s.area)
     ]
     return render_template(
-        "noticeboard/directory/stations.html", by_township=by_township, total=len(rows), deputy_counts=deputy_counts,
+        "site/directory/stations.html", by_township=by_township, total=len(rows), deputy_counts=deputy_counts,
         STATION_KIND_LABELS=STATION_KIND_LABELS,
     )
 
@@ -338,7 +260,7 @@ def station(station_id: int):
     from ..stations.calendar import upcoming_days
 
     return render_template(
-        "noticeboard/directory/station.html", station=station, deputies=serving, notices=_station_notices(station),
+        "site/directory/station.html", station=station, deputies=serving, notices=_station_notices(station),
         reception_days=upcoming_days(station.id, limit=8),
     )
 
@@ -346,6 +268,5 @@ def station(station_id: int):
 @bp.get("/stations/<int:station_id>/qr.svg")
 def station_qr(station_id: int):
     station = _active_station(station_id)
-    svg = _qr_svg(_public_url("directory.station", station_id=station.id))
     filename = _("联络站二维码-%(name)s.svg", name=station.name) if request.args.get("download") == "1" else None
-    return _svg_response(svg, filename)
+    return qr_response(public_url("site.station", station_id=station.id), filename)

@@ -1,0 +1,134 @@
+"""What core needs of the areas, registered by the areas themselves: core imports no area.
+
+Each area package (``blueprints/<area>/__init__.py``) has ``register(app)``; ``app.py`` calls them in
+order. An area registers its blueprints and CLI commands on the app, and tells core through these
+functions what core shows or runs on its behalf:
+
+    menu_entry(app, _l("公示"), "noticeboard.notices", order=10)              # the header's navigation
+    workspace_tile(app, _l("代表名册"), "registry.deputies", visible=is_staff)  # links on /workspace/
+    workspace_panel(app, "stations/_workspace.html")                         # a block below the tiles
+    demo_loader(app, load, order=20)                                         # python app.py --demo
+
+Public tables are declared with ``core.pagecache.watch_tables`` (their changes show at once on the
+cached public pages), constraint messages with ``core.errors.register_constraint_messages``.
+
+``visible`` is a function of the current user (``AnonymousUserMixin`` when nobody is signed in);
+None shows the entry to everyone. Registrations live on the app (``app.extensions["areas"]``), so
+several apps in one process (the tests) do not see each other's entries.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app, url_for
+
+
+@dataclass(frozen=True)
+class Link:
+    label: object  # a lazy string: translated when the page is drawn
+    endpoint: str
+    order: int = 100
+    visible: Callable[[object], bool] | None = None
+    values: tuple = ()  # url_for keyword arguments as (name, value) pairs
+
+    def url(self) -> str:
+        return url_for(self.endpoint, **dict(self.values))
+
+    def shown_to(self, user) -> bool:
+        return self.visible is None or bool(self.visible(user))
+
+
+@dataclass
+class DemoContext:
+    """Passed to every demo loader: the seed, and one random generator shared in loader order, so the
+    demo county is the same on every machine."""
+
+    seed: int
+    rng: random.Random
+
+
+@dataclass
+class Registry:
+    menu: list[Link] = field(default_factory=list)
+    tiles: list[Link] = field(default_factory=list)
+    panels: list[tuple[int, str]] = field(default_factory=list)
+    demo: list[tuple[int, str, Callable[[DemoContext], None]]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+
+def registry(app: Flask | None = None) -> Registry:
+    app = app or current_app
+    return app.extensions.setdefault("areas", Registry())
+
+
+# ---- predicates for ``visible`` ---------------------------------------------------------------
+
+def signed_in(user) -> bool:
+    return user.is_authenticated
+
+
+def has_role(*roles: str) -> Callable[[object], bool]:
+    """Signed in with one of ``roles`` (the administrator has every staff right, as in User.has_role)."""
+    def check(user) -> bool:
+        return user.is_authenticated and user.has_role(*roles)
+
+    return check
+
+
+def role_is(*roles: str) -> Callable[[object], bool]:
+    """Signed in with exactly one of ``roles`` (no administrator fallback)."""
+    def check(user) -> bool:
+        return user.is_authenticated and user.role in roles
+
+    return check
+
+
+# ---- registration ---------------------------------------------------------------------------
+
+def area(app: Flask, name: str) -> None:
+    """Note that an area is part of this app (in registration order)."""
+    registry(app).names.append(name)
+
+
+def menu_entry(app: Flask, label, endpoint: str, *, order: int = 100,
+               visible: Callable[[object], bool] | None = None, **values) -> None:
+    registry(app).menu.append(Link(label, endpoint, order, visible, tuple(values.items())))
+
+
+def workspace_tile(app: Flask, label, endpoint: str, *, order: int = 100,
+                   visible: Callable[[object], bool] | None = None, **values) -> None:
+    registry(app).tiles.append(Link(label, endpoint, order, visible, tuple(values.items())))
+
+
+def workspace_panel(app: Flask, template: str, *, order: int = 100) -> None:
+    """A template included below the workspace tiles (it decides itself whom it shows anything to)."""
+    registry(app).panels.append((order, template))
+
+
+def demo_loader(app: Flask, loader: Callable[[DemoContext], None], *, order: int = 100, name: str = "") -> None:
+    """``loader(ctx)`` adds an area's demo data; loaders run by ``order``, each in its own transaction."""
+    registry(app).demo.append((order, name or getattr(loader, "__qualname__", ""), loader))
+
+
+# ---- reading (templates and the demo) -------------------------------------------------------
+
+def links_for(links: list[Link], user) -> list[Link]:
+    return [link for link in sorted(links, key=lambda link: link.order) if link.shown_to(user)]
+
+
+def menu_for(user) -> list[Link]:
+    return links_for(registry().menu, user)
+
+
+def tiles_for(user) -> list[Link]:
+    return links_for(registry().tiles, user)
+
+
+def panels() -> list[str]:
+    return [template for _order, template in sorted(registry().panels, key=lambda p: p[0])]
+
+
+def demo_loaders() -> list[Callable[[DemoContext], None]]:
+    return [loader for _order, _name, loader in sorted(registry().demo, key=lambda d: d[0])]

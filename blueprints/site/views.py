@@ -1,0 +1,45 @@
+"""The public site: the home page, composed of what several areas show the public (the registry's
+counts and stations, the stations' reception days and answered messages, the noticeboard's pinned
+and latest notices). The public directory (``directory.py``) hangs on the same blueprint.
+
+No area imports this package: it is the one place that knows them all on the public side, so that
+``noticeboard`` need not import ``stations`` or ``duties``."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, render_template
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..core.extensions import db
+from ..core.pagecache import cached_public_page
+from ..core.timeutil import LOCAL_TZ
+from ..noticeboard import services as notices
+from ..noticeboard.models import CATEGORIES
+from ..registry.models import Deputy, Station
+from ..stations.calendar import todays_receptions
+from ..stations.services import answered_this_year
+
+bp = Blueprint("site", __name__)
+
+
+@bp.get("/")
+@cached_public_page
+def home():
+    now_local = datetime.now(LOCAL_TZ)
+    counts = {
+        "deputies": db.session.scalar(select(func.count()).select_from(Deputy).where(Deputy.ended_on.is_(None))),
+        "stations": db.session.scalar(select(func.count()).select_from(Station).where(Station.active)),
+        "answered": answered_this_year(),
+    }
+    stations = db.session.scalars(
+        select(Station).where(Station.active).options(selectinload(Station.area))
+        .order_by(Station.name).limit(6)
+    ).all()
+    return render_template("site/home.html", counts=counts, stations=stations, today_days=todays_receptions(),
+                           pinned=notices.pinned_notices(), latest=notices.latest_by_category(),
+                           CATEGORIES=CATEGORIES, year=now_local.year)
+
+
+from . import directory  # noqa: E402,F401  (registers the directory's routes on bp)
