@@ -159,16 +159,3 @@ def clean_text(value: str | None, label: str, limit: int, field: str, required: 
         raise DomainError(_("%(label)s不能超过 %(n)d 个字符。", label=label, n=limit), field=field)
     return value
 
-
-def commit_or_refuse(message: str | None = None, field: str | None = None) -> None:  # pragma: no cover
-    """TEMPORARY while the areas move to ``core.transaction``; removed before this change lands."""
-    from .transaction import in_transaction
-
-    if in_transaction():
-        db.session.flush()
-        return
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise DomainError(message or _("保存失败：数据与现有记录冲突，未做任何修改。"), field=field) from exc
