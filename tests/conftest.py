@@ -131,12 +131,6 @@ def _load_demo(url: str) -> None:
         load_demo_county()
 
 
-def _in_insert_order(tables: list[str]) -> list[str]:
-    """A referenced table before the tables that refer to it (the models' order; the models are imported)."""
-    order = {table.name: index for index, table in enumerate(db.metadata.sorted_tables)}
-    return sorted(tables, key=lambda name: (order.get(name, len(order)), name))
-
-
 @pytest.fixture(scope="session")
 def demo_template(database_template, tmp_path_factory):
     """The demo county, loaded once: a file path on SQLite; on PostgreSQL the schema holding its rows."""
@@ -158,11 +152,26 @@ def demo_template(database_template, tmp_path_factory):
 
 
 def _copy_demo_back(url: str) -> None:
-    """PostgreSQL: the demo's rows into the empty tables, and every id sequence past the highest id."""
+    """PostgreSQL: the demo's rows into the empty tables (a foreign key closing a cycle between two tables
+    is set once both are filled), and every id sequence past the highest id."""
+    from tests.data.demo_dump import insert_order
+
+    tables, deferred = insert_order(db.metadata)
     engine = create_engine(url)
     with engine.begin() as conn:
-        for table in _in_insert_order(_public_tables(conn)):
-            conn.execute(text(f'INSERT INTO public."{table}" SELECT * FROM {DEMO_SCHEMA}."{table}"'))
+        for table in tables:
+            late = [c.name for c in table.columns if (table.name, c.name) in deferred]
+            values = ", ".join("NULL" if c.name in late else f'"{c.name}"' for c in table.columns)
+            columns = ", ".join(f'"{c.name}"' for c in table.columns)
+            conn.execute(text(f'INSERT INTO public."{table.name}" ({columns}) '
+                              f'SELECT {values} FROM {DEMO_SCHEMA}."{table.name}"'))
+        for table in tables:
+            late = [c.name for c in table.columns if (table.name, c.name) in deferred]
+            if late:
+                key = " AND ".join(f't."{c.name}" = d."{c.name}"' for c in table.primary_key.columns)
+                values = ", ".join(f'"{name}" = d."{name}"' for name in late)
+                conn.execute(text(f'UPDATE public."{table.name}" AS t SET {values} '
+                                  f'FROM {DEMO_SCHEMA}."{table.name}" AS d WHERE {key}'))
         sequences = conn.execute(text(
             "SELECT t.relname, a.attname, pg_get_serial_sequence(quote_ident(t.relname), a.attname) "
             "FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = 'public' "

@@ -167,6 +167,22 @@ def _parents_first(table, rows: list[dict]) -> list[dict]:
     return ordered
 
 
+def insert_order(metadata: MetaData) -> tuple[list, set[tuple[str, str]]]:
+    """The tables, each after the tables it refers to, and the (table, column) foreign keys that must go
+    in as NULL and be set once every table is filled: those closing a cycle between tables (a ballot
+    item's project and the project's ballot item)."""
+    in_cycles = {fk for table, keys in sort_tables_and_constraints(metadata.tables.values()) if table is None
+                 for fk in keys}
+
+    def set_afterwards(fk):
+        return fk in in_cycles and all(column.nullable for column in fk.columns)
+
+    order = sort_tables_and_constraints(metadata.tables.values(), filter_fn=set_afterwards)
+    later = {fk for table, keys in order if table is None for fk in keys}
+    return ([table for table, _keys in order if table is not None],
+            {(fk.table.name, column.name) for fk in later for column in fk.columns})
+
+
 def insert_rows(connection, tables: dict[str, dict]) -> None:
     """The dumped rows into the tables of a freshly migrated database at the dump's revision, with their ids;
     on PostgreSQL every id sequence then continues after the highest id.
@@ -176,16 +192,7 @@ def insert_rows(connection, tables: dict[str, dict]) -> None:
     metadata = reflect(connection)
     missing = set(tables) - set(metadata.tables)
     assert not missing, f"the database lacks tables of the dump: {sorted(missing)}"
-    in_cycles = {fk for table, keys in sort_tables_and_constraints(metadata.tables.values()) if table is None
-                 for fk in keys}
-
-    def set_afterwards(fk):
-        return fk in in_cycles and all(column.nullable for column in fk.columns)
-
-    order = sort_tables_and_constraints(metadata.tables.values(), filter_fn=set_afterwards)
-    later = {fk for table, keys in order if table is None for fk in keys}
-    deferred = {(fk.table.name, column.name) for fk in later for column in fk.columns}
-    tables_in_order = [table for table, _keys in order if table is not None]
+    tables_in_order, deferred = insert_order(metadata)
     for table in reversed(tables_in_order):  # rows that a migration put in (e.g. a counter) are in the dump
         if table.name in tables and connection.execute(select(text("1")).select_from(table).limit(1)).first():
             connection.execute(table.delete())
