@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 
 import pytest
 from flask import g
@@ -111,23 +112,28 @@ def database_url(database_template, tmp_path):
         yield f"sqlite:///{path}"
 
 
-def _app_on(url: str):
+@contextmanager
+def app_on(url: str):
+    """The test app on ``url``, its app context pushed."""
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture
 def app(database_url):
-    yield from _app_on(database_url)
+    with app_on(database_url) as app:
+        yield app
 
 
 def _load_demo(url: str) -> None:
     from blueprints.core.demo import load_demo_county
 
-    for _app in _app_on(url):
+    with app_on(url):
         load_demo_county()
 
 
@@ -139,15 +145,17 @@ def demo_template(database_template, tmp_path_factory):
         shutil.copyfile(database_template, path)
         _load_demo(f"sqlite:///{path}")
         return str(path)
-    _load_demo(TEST_DATABASE_URL)  # the tables are empty between tests
-    engine = create_engine(TEST_DATABASE_URL)
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {DEMO_SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {DEMO_SCHEMA}"))
-        for table in _public_tables(conn):
-            conn.execute(text(f'CREATE TABLE {DEMO_SCHEMA}."{table}" AS TABLE public."{table}"'))
-    engine.dispose()
-    empty_postgres_tables(TEST_DATABASE_URL)
+    try:
+        _load_demo(TEST_DATABASE_URL)  # the tables are empty between tests
+        engine = create_engine(TEST_DATABASE_URL)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {DEMO_SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {DEMO_SCHEMA}"))
+            for table in _public_tables(conn):
+                conn.execute(text(f'CREATE TABLE {DEMO_SCHEMA}."{table}" AS TABLE public."{table}"'))
+        engine.dispose()
+    finally:
+        empty_postgres_tables(TEST_DATABASE_URL)
     return DEMO_SCHEMA
 
 
@@ -200,7 +208,8 @@ def demo_database_url(demo_template, tmp_path):
 @pytest.fixture
 def demo(demo_database_url):
     """The app on a fresh copy of the demo county (demo accounts' password: PASSWORD)."""
-    yield from _app_on(demo_database_url)
+    with app_on(demo_database_url) as app:
+        yield app
 
 
 @pytest.fixture
