@@ -17,7 +17,7 @@ Made once per release, from a checkout of that release (its code, its migrations
    does the same after the upgrade, so the recording also proves that the dump is complete.
 
 The pages are chosen to show stored data, not "today": what they show does not change with the date
-the test runs (checked by recording under faketime a year later, see tests/data/README.md).
+the test runs (checked under faketime up to a year later, see tests/data/README.md).
 """
 from __future__ import annotations
 
