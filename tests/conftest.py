@@ -3,13 +3,22 @@
 SQLite (default): the migrations run once into a template file, copied for each test.
 PostgreSQL (TEST_DATABASE_URL=postgresql+psycopg://...): the migrations run once into that database,
 and every table is truncated after each test.
+
+The demo county (``demo`` fixture, instead of ``app``) is loaded once per session as well: on SQLite into
+a second template file, copied for each test; on PostgreSQL into the database's tables, which are then
+copied into the schema ``demo_template`` and copied back (INSERT ... SELECT) for each test.
+
+Every fixture that more than one test file uses lives here; helper modules (tests/*_helpers.py) hold
+plain functions only.
 """
 from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 
 import pytest
+from flask import g
 from sqlalchemy import create_engine, text
 
 from app import create_app
@@ -57,43 +66,168 @@ def reset_postgres_schema(url: str) -> None:
     engine.dispose()
 
 
+DEMO_SCHEMA = "demo_template"  # PostgreSQL: the demo county's rows, copied back for each demo test
+
+
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
     """A migrated, empty database: a file path on SQLite, the URL itself on PostgreSQL."""
     if ON_POSTGRES:
         reset_postgres_schema(TEST_DATABASE_URL)
         _upgrade(TEST_DATABASE_URL)
-        return TEST_DATABASE_URL
+        yield TEST_DATABASE_URL
+        engine = create_engine(TEST_DATABASE_URL)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {DEMO_SCHEMA} CASCADE"))
+        engine.dispose()
+        return
     path = tmp_path_factory.mktemp("template") / "template.db"
     _upgrade(f"sqlite:///{path}")
-    return str(path)
+    yield str(path)
+
+
+def _public_tables(conn) -> list[str]:
+    return conn.execute(text(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+    )).scalars().all()
+
+
+def empty_postgres_tables(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = _public_tables(conn)
+        if tables:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture
 def database_url(database_template, tmp_path):
     if ON_POSTGRES:
         yield TEST_DATABASE_URL
-        engine = create_engine(TEST_DATABASE_URL)
-        with engine.begin() as conn:
-            tables = conn.execute(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-            )).scalars().all()
-            if tables:
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        empty_postgres_tables(TEST_DATABASE_URL)
     else:
         path = tmp_path / "test.db"
         shutil.copyfile(database_template, path)
         yield f"sqlite:///{path}"
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+@contextmanager
+def app_on(url: str):
+    """The test app on ``url``, its app context pushed."""
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    with app_on(database_url) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
+
+
+def _load_demo(url: str) -> None:
+    from blueprints.core.demo import load_demo_county
+
+    with app_on(url):
+        load_demo_county()
+
+
+@pytest.fixture(scope="session")
+def demo_template(database_template, tmp_path_factory):
+    """The demo county, loaded once: a file path on SQLite; on PostgreSQL the schema holding its rows."""
+    if not ON_POSTGRES:
+        path = tmp_path_factory.mktemp("demo") / "demo.db"
+        shutil.copyfile(database_template, path)
+        _load_demo(f"sqlite:///{path}")
+        return str(path)
+    try:
+        _load_demo(TEST_DATABASE_URL)  # the tables are empty between tests
+        engine = create_engine(TEST_DATABASE_URL)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {DEMO_SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {DEMO_SCHEMA}"))
+            for table in _public_tables(conn):
+                conn.execute(text(f'CREATE TABLE {DEMO_SCHEMA}."{table}" AS TABLE public."{table}"'))
+        engine.dispose()
+    finally:
+        empty_postgres_tables(TEST_DATABASE_URL)
+    return DEMO_SCHEMA
+
+
+def _copy_demo_back(url: str) -> None:
+    """PostgreSQL: the demo's rows into the empty tables (a foreign key closing a cycle between two tables
+    is set once both are filled), and every id sequence past the highest id."""
+    from tests.data.demo_dump import insert_order
+
+    tables, deferred = insert_order(db.metadata)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for table in tables:
+            late = [c.name for c in table.columns if (table.name, c.name) in deferred]
+            values = ", ".join("NULL" if c.name in late else f'"{c.name}"' for c in table.columns)
+            columns = ", ".join(f'"{c.name}"' for c in table.columns)
+            conn.execute(text(f'INSERT INTO public."{table.name}" ({columns}) '
+                              f'SELECT {values} FROM {DEMO_SCHEMA}."{table.name}"'))
+        for table in tables:
+            late = [c.name for c in table.columns if (table.name, c.name) in deferred]
+            if late:
+                key = " AND ".join(f't."{c.name}" = d."{c.name}"' for c in table.primary_key.columns)
+                values = ", ".join(f'"{name}" = d."{name}"' for name in late)
+                conn.execute(text(f'UPDATE public."{table.name}" AS t SET {values} '
+                                  f'FROM {DEMO_SCHEMA}."{table.name}" AS d WHERE {key}'))
+        sequences = conn.execute(text(
+            "SELECT t.relname, a.attname, pg_get_serial_sequence(quote_ident(t.relname), a.attname) "
+            "FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = 'public' "
+            "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped "
+            "WHERE t.relkind = 'r' AND pg_get_serial_sequence(quote_ident(t.relname), a.attname) IS NOT NULL"
+        )).all()
+        for table, column, sequence in sequences:
+            conn.execute(text(f"SELECT setval('{sequence}', COALESCE((SELECT MAX(\"{column}\") FROM "
+                              f"public.\"{table}\"), 0) + 1, false)"))
+    engine.dispose()
+
+
+@pytest.fixture
+def demo_database_url(demo_template, tmp_path):
+    """A fresh copy of the demo county for one test (use it, or ``demo``, instead of database_url/app)."""
+    if ON_POSTGRES:
+        _copy_demo_back(TEST_DATABASE_URL)
+        yield TEST_DATABASE_URL
+        empty_postgres_tables(TEST_DATABASE_URL)
+    else:
+        path = tmp_path / "demo.db"
+        shutil.copyfile(demo_template, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def demo(demo_database_url):
+    """The app on a fresh copy of the demo county (demo accounts' password: PASSWORD)."""
+    with app_on(demo_database_url) as app:
+        yield app
+
+
+@pytest.fixture
+def fresh_login_per_request(app):
+    """Each request starts with an empty ``flask.g``, as on a real server.
+
+    The ``app`` fixture keeps one app context open for the whole test and the test client's requests
+    reuse it, so ``flask.g`` — where Flask-Login caches ``current_user`` and Flask-WTF the CSRF token —
+    would outlive a request and even be shared between two clients. Without this, a rotated session token
+    or a copied cookie would be judged by the previous request's user. A test module turns it on for all
+    its tests with ``pytestmark = pytest.mark.usefixtures("fresh_login_per_request")``.
+    """
+
+    def fresh_globals():
+        for name in list(g):
+            g.pop(name, None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, fresh_globals)
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from blueprints.core.extensions import db
 from blueprints.core.models import AuditEntry, LoginAttempt, User
 from blueprints.core.timeutil import utcnow
 from tests.conftest import PASSWORD
-from tests.test_sessions import fresh_login_per_request  # noqa: F401  (autouse)
+
+pytestmark = pytest.mark.usefixtures("fresh_login_per_request")  # conftest: an empty flask.g per request
 
 PASSPHRASE = "correct horse battery staple"
 

@@ -11,7 +11,8 @@ from blueprints.core.errors import DomainError
 from blueprints.core.extensions import db
 from blueprints.core.models import AuditEntry, User
 from tests.conftest import PASSWORD
-from tests.test_sessions import fresh_login_per_request  # noqa: F401  (autouse)
+
+pytestmark = pytest.mark.usefixtures("fresh_login_per_request")  # conftest: an empty flask.g per request
 
 NEW_PASSWORD = "a long enough passphrase"
 TOKEN_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -15,7 +15,8 @@ from blueprints.core.extensions import db
 from blueprints.core.models import AuditEntry
 from blueprints.core.timeutil import local_today
 from blueprints.registry import services
-from tests.test_sessions import fresh_login_per_request  # noqa: F401  (autouse)
+
+pytestmark = pytest.mark.usefixtures("fresh_login_per_request")  # conftest: an empty flask.g per request
 
 
 @contextmanager

@@ -7,6 +7,8 @@ and image the pages render (one page per URL shape).
 - Bad input: every POST form the walk meets is sent empty, and then with one field at a time replaced by
   garbage (markup, a 20-digit number, full-width digits, an impossible date, 5,000 characters), and every
   query parameter of every page likewise. Nothing may answer a server error; each gets a page or message.
+
+The demo county is loaded once per session; each test gets a copy of it (conftest's ``demo`` fixture).
 """
 from __future__ import annotations
 
@@ -16,8 +18,6 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pytest
-
-from blueprints.core.demo import load_demo_county
 
 LINK = re.compile(r'(?:href|hx-get|src)="([^"]+)"')
 DIGITS = re.compile(r"\d+")
@@ -110,12 +110,6 @@ def _send(client, failures, what, method, url, **kwargs):
         return
     if status >= 500:
         failures.append((status, method, url, what))
-
-
-@pytest.fixture
-def demo(app):
-    load_demo_county()
-    return app
 
 
 @pytest.mark.parametrize(("username", "at_least"), ROLES)

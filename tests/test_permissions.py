@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from blueprints.core.extensions import db
 from blueprints.core.models import ROLES, User
 from blueprints.registry.models import Deputy
-from tests.test_sessions import fresh_login_per_request  # noqa: F401  (autouse)
+
+pytestmark = pytest.mark.usefixtures("fresh_login_per_request")  # conftest: an empty flask.g per request
 
 STAFF_URLS = ["/registry/deputies/", "/registry/groups/", "/registry/stations/", "/registry/units/",
               "/registry/areas/", "/audit/"]

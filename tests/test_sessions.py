@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from flask import g
 
 from blueprints.core import accounts
 from blueprints.core.errors import DomainError
@@ -16,22 +15,7 @@ from tests.conftest import PASSWORD
 COOKIE = "dp_session"
 
 
-@pytest.fixture(autouse=True)
-def fresh_login_per_request(app):
-    """Each request starts with an empty ``flask.g``, as on a real server.
-
-    conftest's ``app`` fixture keeps one app context open for the whole test and the test client's
-    requests reuse it, so ``flask.g`` — where Flask-Login caches ``current_user`` and Flask-WTF the CSRF
-    token — would outlive a request and even be shared between two clients. Without this, a rotated
-    session token or a copied cookie would be judged by the previous request's user. Other test
-    modules import this fixture.
-    """
-
-    def fresh_globals():
-        for name in list(g):
-            g.pop(name, None)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, fresh_globals)
+pytestmark = pytest.mark.usefixtures("fresh_login_per_request")  # conftest: an empty flask.g per request
 
 
 def copy_of_session(app, client):
