@@ -63,6 +63,7 @@ ACTION_LABELS = {
     "disable": "停用",
     "enable": "启用",
     "password": "重置密码",
+    "issue": "批量开通账号",
     "delete": "删除",
     "publish": "发布",
     "take_down": "撤下",
