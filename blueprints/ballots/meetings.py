@@ -89,9 +89,12 @@ def _record_attendance_duty(meeting: Meeting, deputy_id: int, actor) -> None:
                     source="ballots", source_ref=f"meeting:{meeting.id}", actor=actor)
 
 
-def self_check_in(meeting: Meeting, token: str, user) -> Attendance:
-    if not token or token != meeting.checkin_token:
-        raise DomainError(_("签到二维码无效，请扫描会场的签到二维码。"))
+def self_check_in(meeting: Meeting, user, *, by_pass_for: int | None) -> Attendance:
+    """A deputy checks in on their own phone only when signed in by their personal pass for this
+    meeting (``by_pass_for``: the meeting the session's pass is for; ballots/passes.py). The
+    meeting-wide QR token is gone: a shared code let anyone who saw it check in from anywhere."""
+    if by_pass_for != meeting.id:
+        raise DomainError(_("请扫描您本人的签到证二维码签到。"))
     if user.deputy_id is None:
         raise DomainError(_("只有代表本人可以扫码签到。"))
     return check_in(meeting, user.deputy_id, user, by_self=True)

@@ -64,6 +64,8 @@ ACTION_LABELS = {
     "enable": "启用",
     "password": "重置密码",
     "issue": "批量开通账号",
+    "pass_issue": "发放签到证",
+    "pass_revoke": "收回签到证",
     "delete": "删除",
     "publish": "发布",
     "take_down": "撤下",

@@ -11,6 +11,9 @@ Create Date: 2026-12-01
 - ``handling_units.code`` and ``stations.code``: an optional short code, unique, used as the username of
   the unit's or the station liaison's account.
 
+- ``meeting_passes``: a deputy's personal pass for one meeting (扫码签到): only the SHA-256 of its code
+  and of the phone's cookie that first used it are stored.
+
 Nothing here depends on the other round-2 migrations.
 """
 import sqlalchemy as sa
@@ -42,9 +45,27 @@ def upgrade():
     op.create_index('uq_handling_units_code', 'handling_units', ['code'], unique=True)
     op.add_column('stations', sa.Column('code', sa.String(length=32), nullable=True))
     op.create_index('uq_stations_code', 'stations', ['code'], unique=True)
+    op.create_table('meeting_passes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('deputy_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('device_hash', sa.String(length=64), nullable=True),
+    sa.Column('issued_at', sa.DateTime(), nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['deputy_id'], ['deputies.id'], name=op.f('fk_meeting_passes_deputy_id_deputies'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_meeting_passes_meeting_id_meetings'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_meeting_passes')),
+    sa.UniqueConstraint('code_hash', name=op.f('uq_meeting_passes_code_hash')),
+    sa.UniqueConstraint('meeting_id', 'deputy_id', name=op.f('uq_meeting_passes_meeting_id_deputy_id'))
+    )
+    op.create_index(op.f('ix_meeting_passes_deputy_id'), 'meeting_passes', ['deputy_id'], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f('ix_meeting_passes_deputy_id'), table_name='meeting_passes')
+    op.drop_table('meeting_passes')
     op.drop_index('uq_stations_code', table_name='stations')
     op.drop_column('stations', 'code')
     op.drop_index('uq_handling_units_code', table_name='handling_units')
