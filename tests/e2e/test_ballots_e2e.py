@@ -26,8 +26,8 @@ def seed_meeting(live_server):
     def build():
         from blueprints.ballots import meetings, passes, voting
         from blueprints.core.extensions import db
-        from blueprints.core.timeutil import local_today
         from blueprints.core.models import User
+        from blueprints.core.timeutil import local_today
         from blueprints.registry.models import Deputy
         from tests.conftest import PASSWORD_HASH
 
@@ -108,9 +108,8 @@ def test_meeting_day_check_in_vote_screen_close_publish(page, browser, live_serv
 def seed_refusals(live_server):
     """Three deputies, two checked in (the quorum), a ballot open with at most one yes vote."""
     def build():
-        from blueprints.ballots import meetings, passes, voting
+        from blueprints.ballots import meetings, voting
         from blueprints.core.extensions import db
-        from blueprints.core.timeutil import local_today
         from blueprints.core.models import User
         from blueprints.registry.models import Deputy
         from tests.conftest import PASSWORD_HASH
