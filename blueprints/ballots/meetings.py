@@ -114,3 +114,20 @@ def search_roll(meeting: Meeting, q: str, limit: int = 30):
     if q:
         stmt = stmt.where(Deputy.name.contains(q))
     return db.session.execute(stmt.order_by(Attendance.checked_in_at.is_not(None), Deputy.name).limit(limit)).all()
+
+
+def open_ballot_for(user):
+    """The workspace's big link: ballots open now that this deputy may still vote on (one query).
+    ``(number, {"meeting_id": id})`` for the first such meeting, or None when there is none."""
+    from .models import Ballot, BallotReceipt
+
+    if not user.deputy_id:
+        return None
+    row = db.session.execute(
+        select(Ballot.meeting_id, func.count(Ballot.id))
+        .where(Ballot.status == "open",
+               Ballot.meeting_id.in_(select(Attendance.meeting_id).where(Attendance.deputy_id == user.deputy_id)),
+               Ballot.id.not_in(select(BallotReceipt.ballot_id).where(BallotReceipt.deputy_id == user.deputy_id)))
+        .group_by(Ballot.meeting_id).order_by(Ballot.meeting_id).limit(1)
+    ).first()
+    return (row[1], {"meeting_id": row[0]}) if row else None
