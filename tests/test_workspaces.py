@@ -66,6 +66,8 @@ def test_deputy_sees_the_open_ballot_first(demo):
     waiting = _waiting(html)
     assert waiting["项表决正在进行，去投票"] == (1, "/meetings/2/vote")
     assert html.index("去投票") < html.index('class="tiles"')
+    assert waiting["待确认的附议邀请"][1] == "/my/suggestions/"
+    assert waiting["被退回待修改的履职活动"][1] == "/me/"
 
 
 @pytest.mark.parametrize("username, label", [("unit", "交办本单位待答复"), ("liaison", "待交办的群众诉求")])

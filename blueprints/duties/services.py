@@ -420,3 +420,9 @@ def public_summary(deputy_id: int) -> list[tuple[int, list[tuple[str, int]], int
 def waiting_to_verify(user) -> int:
     """The workspace count: activities waiting for this user's verification (one query)."""
     return db.session.scalar(select(func.count()).select_from(pending_queue(user).order_by(None).subquery()))
+
+
+def waiting_returned(user) -> int:
+    """A deputy's workspace: their activities returned for correction (one query)."""
+    return db.session.scalar(select(func.count(Activity.id)).where(
+        Activity.deputy_id == user.deputy_id, Activity.status == "returned"))

@@ -495,3 +495,11 @@ def waiting_for_staff(status: str):
         return db.session.scalar(select(func.count(Suggestion.id)).where(Suggestion.status == status))
 
     return count
+
+
+def waiting_cosign_invitations(user) -> int:
+    """A deputy's workspace: invitations to co-sign (附议) they have not answered yet (one query)."""
+    from .models import SuggestionCosigner
+
+    return db.session.scalar(select(func.count(SuggestionCosigner.id)).where(
+        SuggestionCosigner.deputy_id == user.deputy_id, SuggestionCosigner.state == "invited"))
