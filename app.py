@@ -60,6 +60,11 @@ class Config:
     KIOSK_POLL_SECONDS = 60
     HOLIDAYS: tuple = ()  # ISO dates; reception days falling on one move to the next working day
     ROSTER_IMPORT_MAX_ROWS = 50_000
+    # The office's phone, named on the 忘记密码 page and when a one-time password is refused.
+    OFFICE_PHONE = os.environ.get("OFFICE_PHONE", "")
+    # A deputy's username when accounts are issued: "phone" (手机号) or "code" (代表编号); the other one
+    # is used when a deputy has no phone (or no code). A deputy may sign in with either.
+    DEPUTY_USERNAME = os.environ.get("DEPUTY_USERNAME", "phone")
 
 
 def create_app(config: dict | None = None) -> Flask:

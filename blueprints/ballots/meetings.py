@@ -89,9 +89,12 @@ def _record_attendance_duty(meeting: Meeting, deputy_id: int, actor) -> None:
                     source="ballots", source_ref=f"meeting:{meeting.id}", actor=actor)
 
 
-def self_check_in(meeting: Meeting, token: str, user) -> Attendance:
-    if not token or token != meeting.checkin_token:
-        raise DomainError(_("签到二维码无效，请扫描会场的签到二维码。"))
+def self_check_in(meeting: Meeting, user, *, by_pass_for: int | None) -> Attendance:
+    """A deputy checks in on their own phone only when signed in by their personal pass for this
+    meeting (``by_pass_for``: the meeting the session's pass is for; ballots/passes.py). The
+    meeting-wide QR token is gone: a shared code let anyone who saw it check in from anywhere."""
+    if by_pass_for != meeting.id:
+        raise DomainError(_("请扫描您本人的签到证二维码签到。"))
     if user.deputy_id is None:
         raise DomainError(_("只有代表本人可以扫码签到。"))
     return check_in(meeting, user.deputy_id, user, by_self=True)
@@ -111,3 +114,20 @@ def search_roll(meeting: Meeting, q: str, limit: int = 30):
     if q:
         stmt = stmt.where(Deputy.name.contains(q))
     return db.session.execute(stmt.order_by(Attendance.checked_in_at.is_not(None), Deputy.name).limit(limit)).all()
+
+
+def open_ballot_for(user):
+    """The workspace's big link: ballots open now that this deputy may still vote on (one query).
+    ``(number, {"meeting_id": id})`` for the first such meeting, or None when there is none."""
+    from .models import Ballot, BallotReceipt
+
+    if not user.deputy_id:
+        return None
+    row = db.session.execute(
+        select(Ballot.meeting_id, func.count(Ballot.id))
+        .where(Ballot.status == "open",
+               Ballot.meeting_id.in_(select(Attendance.meeting_id).where(Attendance.deputy_id == user.deputy_id)),
+               Ballot.id.not_in(select(BallotReceipt.ballot_id).where(BallotReceipt.deputy_id == user.deputy_id)))
+        .group_by(Ballot.meeting_id).order_by(Ballot.meeting_id).limit(1)
+    ).first()
+    return (row[1], {"meeting_id": row[0]}) if row else None

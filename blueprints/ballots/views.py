@@ -143,16 +143,6 @@ def checkin_deputy(meeting_id: int):
     return redirect(url_for(".checkin", meeting_id=item.id, q=q), 303)
 
 
-@bp.get("/meetings/<int:meeting_id>/checkin-qr.svg")
-@role_required(*CLERKS)
-def checkin_qr(meeting_id: int):
-    from ..core.qr import qr_response
-
-    item = get_meeting(meeting_id)
-    url = url_for(".self_checkin", meeting_id=item.id, t=item.checkin_token, _external=True)
-    return qr_response(url, cache="no-store")
-
-
 # ---- ballots -----------------------------------------------------------------------------------
 
 def _ballot_page(ballot: Ballot, item_form=None, paper_form=None, status: int = 200):

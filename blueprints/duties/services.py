@@ -415,3 +415,14 @@ def public_summary(deputy_id: int) -> list[tuple[int, list[tuple[str, int]], int
         years.setdefault(year, []).append((code, n))
     return [(year, [(ACTIVITY_TYPES[c], n) for c, n in sorted(items, key=lambda i: order.index(i[0]))],
              sum(n for _c, n in items)) for year, items in sorted(years.items(), reverse=True)]
+
+
+def waiting_to_verify(user) -> int:
+    """The workspace count: activities waiting for this user's verification (one query)."""
+    return db.session.scalar(select(func.count()).select_from(pending_queue(user).order_by(None).subquery()))
+
+
+def waiting_returned(user) -> int:
+    """A deputy's workspace: their activities returned for correction (one query)."""
+    return db.session.scalar(select(func.count(Activity.id)).where(
+        Activity.deputy_id == user.deputy_id, Activity.status == "returned"))

@@ -485,3 +485,21 @@ def find_deputies(text: str | None) -> list:
             raise DomainError(_("找不到代表“%(n)s”。", n=token), field="deputies")
         found.append(deputy)
     return found
+
+
+def waiting_for_staff(status: str):
+    """The workspace count of suggestions in one state (待预审 submitted, 待交办 registered): one query."""
+    from .models import Suggestion
+
+    def count(user) -> int:
+        return db.session.scalar(select(func.count(Suggestion.id)).where(Suggestion.status == status))
+
+    return count
+
+
+def waiting_cosign_invitations(user) -> int:
+    """A deputy's workspace: invitations to co-sign (附议) they have not answered yet (one query)."""
+    from .models import SuggestionCosigner
+
+    return db.session.scalar(select(func.count(SuggestionCosigner.id)).where(
+        SuggestionCosigner.deputy_id == user.deputy_id, SuggestionCosigner.state == "invited"))

@@ -24,9 +24,10 @@ def log_in(page, username):
 
 def seed_meeting(live_server):
     def build():
-        from blueprints.ballots import meetings, voting
+        from blueprints.ballots import meetings, passes, voting
         from blueprints.core.extensions import db
         from blueprints.core.models import User
+        from blueprints.core.timeutil import local_today
         from blueprints.registry.models import Deputy
         from tests.conftest import PASSWORD_HASH
 
@@ -36,12 +37,13 @@ def seed_meeting(live_server):
         db.session.add(User(username="wangxy", display_name="王秀英", role="deputy", deputy_id=deputies[0].id,
                             password_hash=PASSWORD_HASH))
         db.session.commit()
-        meeting = meetings.create_meeting("青山县第十八届人民代表大会第二次会议", "county", "第十八届", None)
+        meeting = meetings.create_meeting("青山县第十八届人民代表大会第二次会议", "county", "第十八届", local_today())
         meetings.check_in(meeting, deputies[1].id)
+        code = next(c.code for c in passes.issue_passes(meeting) if c.deputy.name == "王秀英")
         ballot = voting.create_ballot(meeting, "2026年度民生实事项目票决", "approve", True, None, 1)
         voting.add_item(ballot, "城关镇老旧小区改造", "县住房和城乡建设局", 800, "2026年12月")
         voting.add_item(ballot, "临涣镇中心小学食堂", "县教育局", 300, "2026年9月")
-        return {"meeting": meeting.id, "token": meeting.checkin_token, "ballot": ballot.id}
+        return {"meeting": meeting.id, "pass": code, "ballot": ballot.id}
 
     return live_server.seed(build)
 
@@ -58,11 +60,12 @@ def test_meeting_day_check_in_vote_screen_close_publish(page, browser, live_serv
     phone.on("console", lambda msg: console.messages.append(f"phone {msg.type}: {msg.text}")
              if msg.type == "error" else None)
     try:
-        # The deputy scans the hall's QR code (its link) on their own phone and checks in.
-        log_in(phone, "wangxy")
-        phone.goto(f"/meetings/{meeting}/checkin/self?t={ids['token']}")
-        phone.get_by_role("button", name="我已到会，签到").click()
+        # The deputy scans their personal pass (its QR code's link) on their own phone: signed in for
+        # this meeting and checked in, with no password typed; the code never stays in the address.
+        phone.goto(f"/pass#{ids['pass']}")
+        expect(phone.locator("body")).to_contain_text("签到成功")
         expect(phone.locator("body")).to_contain_text("现在没有正在进行的表决")
+        assert "#" not in phone.url and ids["pass"] not in phone.url
 
         # Staff open the ballot; the projector shows turnout.
         log_in(page, "staff")
