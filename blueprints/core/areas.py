@@ -7,6 +7,7 @@ functions what core shows or runs on its behalf:
     menu_entry(app, _l("公示"), "noticeboard.notices", order=10)              # the header's navigation
     workspace_tile(app, _l("代表名册"), "registry.deputies", visible=is_staff)  # links on /workspace/
     workspace_panel(app, "stations/_workspace.html")                         # a block below the tiles
+    header_item(app, "notifications/_header.html")                          # a bit of the header (signed in)
     demo_loader(app, load, order=20)                                         # python app.py --demo
 
 Public tables are declared with ``core.pagecache.watch_tables`` (their changes show at once on the
@@ -54,6 +55,7 @@ class Registry:
     menu: list[Link] = field(default_factory=list)
     tiles: list[Link] = field(default_factory=list)
     panels: list[tuple[int, str]] = field(default_factory=list)
+    header: list[tuple[int, str]] = field(default_factory=list)
     demo: list[tuple[int, str, Callable[[DemoContext], None]]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
 
@@ -107,6 +109,11 @@ def workspace_panel(app: Flask, template: str, *, order: int = 100) -> None:
     registry(app).panels.append((order, template))
 
 
+def header_item(app: Flask, template: str, *, order: int = 100) -> None:
+    """A template included in the header next to the signed-in user's name (e.g. the unread count)."""
+    registry(app).header.append((order, template))
+
+
 def demo_loader(app: Flask, loader: Callable[[DemoContext], None], *, order: int = 100, name: str = "") -> None:
     """``loader(ctx)`` adds an area's demo data; loaders run by ``order``, each in its own transaction."""
     registry(app).demo.append((order, name or getattr(loader, "__qualname__", ""), loader))
@@ -128,6 +135,10 @@ def tiles_for(user) -> list[Link]:
 
 def panels() -> list[str]:
     return [template for _order, template in sorted(registry().panels, key=lambda p: p[0])]
+
+
+def header_items() -> list[str]:
+    return [template for _order, template in sorted(registry().header, key=lambda p: p[0])]
 
 
 def demo_loaders() -> list[Callable[[DemoContext], None]]:
