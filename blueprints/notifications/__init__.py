@@ -1,0 +1,46 @@
+"""Notifications (消息通知): the inbox, e-mail and SMS through a transactional outbox, preferences.
+
+Other areas call ``services.notify(...)`` inside their own transaction; ``flask notify deliver``
+sends what is due (blueprints/notifications/delivery.py)."""
+from __future__ import annotations
+
+
+def register(app) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from ..core import areas
+    from .cli import notify_cli
+    from .views import bp
+
+    areas.area(app, "notifications")
+    app.register_blueprint(bp)
+    app.cli.add_command(notify_cli)
+    for name in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD",
+                 "MAIL_DEFAULT_SENDER", "SMS_PROVIDER", "SMS_WEBHOOK_URL", "SMS_WEBHOOK_SECRET"):
+        app.config.setdefault(name, _env(name))
+    areas.header_item(app, "notifications/_header.html", order=10)
+    app.context_processor(lambda: {"notification_unread": _unread})
+    areas.workspace_tile(app, _l("消息"), "notifications.inbox", order=5, visible=areas.signed_in)
+    areas.workspace_tile(app, _l("默认消息设置"), "notifications.defaults", order=160,
+                         visible=areas.has_role("staff"))
+
+
+def _unread() -> int:
+    from flask_login import current_user
+
+    from .services import unread_count
+
+    return unread_count(current_user.id) if current_user.is_authenticated else 0
+
+
+def _env(name: str):
+    import os
+
+    value = os.environ.get(name)
+    if name == "MAIL_USE_TLS":
+        return (value or "").lower() in ("1", "true", "yes")
+    if name == "MAIL_PORT":
+        return int(value) if value else 25
+    if name == "SMS_PROVIDER":
+        return value or "log"
+    return value
