@@ -9,10 +9,12 @@ def register(app) -> None:
     from flask_babel import lazy_gettext as _l
 
     from ..core import areas
+    from . import reminders
     from .cli import notify_cli
     from .views import bp
 
     areas.area(app, "notifications")
+    reminders.listen()
     app.register_blueprint(bp)
     app.cli.add_command(notify_cli)
     for name in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD",
@@ -21,6 +23,8 @@ def register(app) -> None:
     areas.header_item(app, "notifications/_header.html", order=10)
     app.context_processor(lambda: {"notification_unread": _unread})
     areas.workspace_tile(app, _l("消息"), "notifications.inbox", order=5, visible=areas.signed_in)
+    areas.workspace_tile(app, _l("督办与催办"), "notifications.supervision", order=40,
+                         visible=lambda u: u.is_authenticated and (u.has_role("staff") or u.role == "deputy"))
     areas.workspace_tile(app, _l("默认消息设置"), "notifications.defaults", order=160,
                          visible=areas.has_role("staff"))
 

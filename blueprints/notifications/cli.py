@@ -31,3 +31,15 @@ def deliver_command(loop: bool, interval: float, limit: int | None):
         signal.signal(sig, lambda *_: stopping.append(True))
     click.echo(f"消息发送进程已启动，每 {interval:g} 秒检查一次（SIGTERM 结束）")
     delivery.run_worker(interval=interval, stop=lambda: bool(stopping))
+
+
+@notify_cli.command("remind")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="按哪一天计算（默认今天，北京时间）")
+@with_appcontext
+def remind_command(day):
+    """Queue the day's reminders (deadlines, overdue, 进度通报, staff digest); running twice adds nothing."""
+    from . import reminders
+
+    queued = reminders.remind(today=day.date() if day else None)
+    click.echo(f"已生成提醒 {queued} 条")

@@ -132,3 +132,49 @@ register_constraint_messages({
     "uq_notification_preferences_user_id_kind_channel": (_l("该消息类型与渠道的设置已存在。"), None),
     "uq_notification_preferences_default": (_l("该消息类型与渠道的默认设置已存在。"), None),
 }, kind=DomainError)
+
+
+class Reminder(db.Model):
+    """A scheduled reminder already queued (``notify remind`` is idempotent): one row per item and key,
+    e.g. ``due7:2026-12-08`` (7 days before that deadline), ``overdue:0`` (the first week),
+    ``progress:1`` (the first two months). The UNIQUE is the final word when two runs overlap."""
+
+    __tablename__ = "notification_reminders"
+    __table_args__ = (UniqueConstraint("about_type", "about_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    about_type: Mapped[str] = mapped_column(String(32))
+    about_id: Mapped[int]
+    key: Mapped[str] = mapped_column(String(48))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+CHASE_WEIGHTS = {"deputy": 1, "staff": 2, "leadership": 4}  # 代表 1, 代表工委 2, 领导 4
+CHASE_LABELS = {"deputy": _l("代表"), "staff": _l("代表工委"), "leadership": _l("领导")}
+
+
+class Chase(db.Model):
+    """催办: someone pressing a unit about one case or suggestion; ``weight`` by who sent it."""
+
+    __tablename__ = "notification_chases"
+    __table_args__ = (
+        CheckConstraint("sender IN ('deputy', 'staff', 'leadership')", name="sender"),
+        CheckConstraint("weight IN (1, 2, 4)", name="weight"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("handling_units.id", ondelete="CASCADE"), index=True)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    sender: Mapped[str] = mapped_column(String(12))
+    weight: Mapped[int]
+    note: Mapped[str] = mapped_column(String(500), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    by = relationship("User")
+
+
+register_constraint_messages({
+    "uq_notification_reminders_about_type_about_id_key": (_l("该提醒已经发送过。"), None),
+    "uq_notification_messages_user_id_digest_date": (_l("今天的汇总邮件已经生成。"), None),
+})

@@ -46,6 +46,8 @@ register_kind("deadline", _l("办理期限提醒"), ("inbox", "email", "sms"))
 register_kind("chase", _l("催办"), ("inbox", "email", "sms"))
 register_kind("deputy_step", _l("待代表处理的事项"), ("inbox", "email"))
 register_kind("meeting", _l("会议通知"), ("inbox", "email", "sms"))
+register_kind("extension", _l("延期申请与审批"), ("inbox", "email"))
+register_kind("overdue_digest", _l("超期件日报"), ("inbox", "email"))
 register_kind("digest", _l("每日汇总"), ("email",))
 
 
@@ -139,6 +141,15 @@ def notify(user_ids: Iterable[int] | None = None, kind: str = "general", subject
            now: datetime | None = None) -> list[int]:
     """Queue ``subject``/``body`` for each recipient on the channels they want, in the caller's
     transaction (or a new one). Returns the recipients' user ids."""
+    with transaction():
+        ids = queue(user_ids, kind, subject, body, link, unit_id=unit_id, about=about, now=now)
+        after_commit(_wake_worker)
+    return ids
+
+
+def queue(user_ids: Iterable[int] | None, kind: str, subject: str, body: str = "", link: str | None = None, *,
+          unit_id: int | None = None, about=None, now: datetime | None = None) -> list[int]:
+    """notify() without its own block: only adds rows to the session (for a flush listener)."""
     kind_of(kind)
     subject = str(subject).strip()[:200]
     if not subject:
@@ -148,22 +159,20 @@ def notify(user_ids: Iterable[int] | None = None, kind: str = "general", subject
     if about is not None:
         about_type, about_id = (about if isinstance(about, tuple)
                                 else (getattr(about, "__tablename__", type(about).__name__), about.id))
-    with transaction():
-        users = _recipients(user_ids, unit_id)
-        for user in users:
-            channels = wanted_channels(user.id, kind)
-            email, mobile, digest = contact_of(user)
-            common = dict(user_id=user.id, kind=kind, subject=subject, body=str(body), link=link,
-                          about_type=about_type, about_id=about_id)
-            if "inbox" in channels:
-                db.session.add(InboxItem(**common, created_at=now))
-            if "email" in channels and email:
-                db.session.add(OutboxMessage(**common, channel="email", address=email, due_at=now,
-                                             created_at=now, digest_pending=digest))
-            if "sms" in channels and mobile:
-                db.session.add(OutboxMessage(**common, channel="sms", address=mobile,
-                                             due_at=next_sms_time(now), created_at=now))
-        after_commit(_wake_worker)
+    users = _recipients(user_ids, unit_id)
+    for user in users:
+        channels = wanted_channels(user.id, kind)
+        email, mobile, digest = contact_of(user)
+        common = dict(user_id=user.id, kind=kind, subject=subject, body=str(body), link=link,
+                      about_type=about_type, about_id=about_id)
+        if "inbox" in channels:
+            db.session.add(InboxItem(**common, created_at=now))
+        if "email" in channels and email:
+            db.session.add(OutboxMessage(**common, channel="email", address=email, due_at=now,
+                                         created_at=now, digest_pending=digest))
+        if "sms" in channels and mobile:
+            db.session.add(OutboxMessage(**common, channel="sms", address=mobile,
+                                         due_at=next_sms_time(now), created_at=now))
     return [u.id for u in users]
 
 

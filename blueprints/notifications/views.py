@@ -1,19 +1,21 @@
 """/inbox/: every signed-in user's messages, their channels and contacts; staff set the defaults."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..core.extensions import db
 from ..core.flow import run_form
 from ..core.htmx import render_page
-from ..core.pagination import page_number, paginate
+from ..core.pagination import Page, page_number, paginate
 from ..core.permissions import role_required
+from ..core.timeutil import local_today
 from . import services
 from .forms import ContactForm
 from .models import CHANNEL_LABELS, CHANNELS, InboxItem, NotificationContact, NotificationPreference
+from .reminders import case_link
 
 bp = Blueprint("notifications", __name__, url_prefix="/inbox", cli_group=None)
 
@@ -107,3 +109,42 @@ def defaults():
         return render(200)
     return run_form(None, lambda _f: _save_choices(None, choices), success=_("默认消息设置已保存。"),
                     redirect_to=url_for(".defaults"), render=render)
+
+
+# ---- 催办 and the supervision list ----------------------------------------------------------------
+
+def _may_supervise(user) -> bool:
+    return user.has_role("staff") or (user.role == "deputy" and user.deputy_id is not None)
+
+
+@bp.get("/supervision")
+@login_required
+def supervision():
+    from .chases import supervision as supervision_query
+
+    if not _may_supervise(current_user):
+        abort(403)
+    sort = request.args.get("sort", "pressure")
+    if sort not in ("pressure", "deadline"):
+        abort(404)
+    deputy_id = None if current_user.has_role("staff") else current_user.deputy_id
+    query, number, per_page = supervision_query(deputy_id=deputy_id, sort=sort), page_number(), 30
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if number > max(1, -(-total // per_page)):
+        abort(404)
+    rows = db.session.execute(query.limit(per_page).offset((number - 1) * per_page)).all()
+    page = Page(items=rows, page=number, per_page=per_page, total=total)
+    return render_template("notifications/supervision.html", page=page, sort=sort, today=local_today(),
+                           case_link=case_link)
+
+
+@bp.post("/supervision/<int:case_id>/chase")
+@login_required
+def chase(case_id: int):
+    from .chases import chase as chase_case
+
+    sort = request.form.get("sort") if request.form.get("sort") in ("pressure", "deadline") else "pressure"
+    return run_form(None, lambda _f: chase_case(case_id, by=current_user, note=request.form.get("note"),
+                                                as_leadership=request.form.get("leadership") == "1"),
+                    success=_("已催办，承办单位将收到通知。"), redirect_to=url_for(".supervision", sort=sort),
+                    render=lambda status: (redirect(url_for(".supervision", sort=sort), 303)))

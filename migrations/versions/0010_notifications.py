@@ -1,4 +1,5 @@
-"""Notifications (消息通知): inbox, outbox of e-mails and SMS, delivery attempts, contacts, preferences.
+"""Notifications (消息通知): inbox, outbox of e-mails and SMS, delivery attempts, contacts, preferences,
+reminders already queued, and 催办 (chases).
 
 Only new tables: users' e-mail and mobile live in notification_contacts (one row per user, deleted
 with the user), so the users table is not altered. Times are naive UTC like everywhere else.
@@ -112,7 +113,45 @@ def upgrade():
     with op.batch_alter_table('notification_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notification_attempts_message_id'), ['message_id'], unique=False)
 
+    # Scheduled reminders already queued: `notify remind` is idempotent (the UNIQUE decides).
+    op.create_table('notification_reminders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('about_type', sa.String(length=32), nullable=False),
+    sa.Column('about_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=48), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_reminders')),
+    sa.UniqueConstraint('about_type', 'about_id', 'key', name=op.f('uq_notification_reminders_about_type_about_id_key'))
+    )
+    # 催办: who pressed which unit about which case, weighted (deputy 1, 代表工委 2, leadership 4).
+    op.create_table('notification_chases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('by_id', sa.Integer(), nullable=True),
+    sa.Column('sender', sa.String(length=12), nullable=False),
+    sa.Column('weight', sa.Integer(), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("sender IN ('deputy', 'staff', 'leadership')", name=op.f('ck_notification_chases_sender')),
+    sa.CheckConstraint('weight IN (1, 2, 4)', name=op.f('ck_notification_chases_weight')),
+    sa.ForeignKeyConstraint(['by_id'], ['users.id'], name=op.f('fk_notification_chases_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_notification_chases_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['unit_id'], ['handling_units.id'], name=op.f('fk_notification_chases_unit_id_handling_units'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_chases'))
+    )
+    with op.batch_alter_table('notification_chases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notification_chases_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notification_chases_unit_id'), ['unit_id'], unique=False)
+
+
 def downgrade():
+    with op.batch_alter_table('notification_chases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notification_chases_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_notification_chases_case_id'))
+
+    op.drop_table('notification_chases')
+    op.drop_table('notification_reminders')
     with op.batch_alter_table('notification_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_attempts_message_id'))
 
