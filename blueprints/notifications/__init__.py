@@ -25,8 +25,15 @@ def register(app) -> None:
     areas.workspace_tile(app, _l("消息"), "notifications.inbox", order=5, visible=areas.signed_in)
     areas.workspace_tile(app, _l("督办与催办"), "notifications.supervision", order=40,
                          visible=lambda u: u.is_authenticated and (u.has_role("staff") or u.role == "deputy"))
+    areas.demo_loader(app, _demo, order=90, name="notifications")
     areas.workspace_tile(app, _l("默认消息设置"), "notifications.defaults", order=160,
                          visible=areas.has_role("staff"))
+
+
+def _demo(ctx) -> None:
+    from .demo import load
+
+    load(ctx)
 
 
 def _unread() -> int:
