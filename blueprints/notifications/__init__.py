@@ -21,7 +21,6 @@ def register(app) -> None:
                  "MAIL_DEFAULT_SENDER", "SMS_PROVIDER", "SMS_WEBHOOK_URL", "SMS_WEBHOOK_SECRET"):
         app.config.setdefault(name, _env(name))
     areas.header_item(app, "notifications/_header.html", order=10)
-    app.context_processor(lambda: {"notification_unread": _unread})
     areas.workspace_tile(app, _l("消息"), "notifications.inbox", order=5, visible=areas.signed_in)
     areas.workspace_tile(app, _l("督办与催办"), "notifications.supervision", order=40,
                          visible=lambda u: u.is_authenticated and (u.has_role("staff") or u.role == "deputy"))
@@ -34,14 +33,6 @@ def _demo(ctx) -> None:
     from .demo import load
 
     load(ctx)
-
-
-def _unread() -> int:
-    from flask_login import current_user
-
-    from .services import unread_count
-
-    return unread_count(current_user.id) if current_user.is_authenticated else 0
 
 
 def _env(name: str):

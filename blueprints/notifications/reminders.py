@@ -5,6 +5,8 @@ Units, for every pending assignment of a case or suggestion (core.cases.CaseAssi
 - overdue, then once a week (``overdue:<week>``);
 - every two months from assignment a 进度通报 reminder until answered (``progress:<n>``).
 Staff: one daily digest of overdue items (``staff-overdue``, keyed by the day).
+Deputies: tomorrow's duty day (``tomorrow`` per duty assignment); from the 20th, this month's 社情民意
+not yet filed (``sqmy:<YYYY-MM>`` per deputy: once a month).
 
 Each reminder is recorded in ``notification_reminders`` in the transaction that queues it, so a second
 run the same day (or a run after a crash) queues nothing more; a missed day is caught up on the next run
@@ -17,7 +19,7 @@ deputy who raised it (with a reminder to rate it); 催办 → the unit.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session
 from ..core.cases import Case, CaseAssignment, CaseStep
 from ..core.extensions import db
 from ..core.models import User
+from ..core.timeutil import LOCAL_TZ as LOCAL
 from ..core.timeutil import add_months, local_today, to_local, utcnow
 from ..core.transaction import transaction
 from . import services
@@ -93,6 +96,60 @@ def remind(today: date | None = None, now: datetime | None = None) -> int:
                                 link=case_link(item.case), about=("cases", case_id), now=now)
                 queued += 1
     queued += _staff_overdue_digest(today, now)
+    queued += _duty_tomorrow(today, now)
+    queued += _monthly_sqmy(today, now)
+    return queued
+
+
+def _duty_tomorrow(today: date, now: datetime) -> int:
+    """Deputies on duty at a reception day tomorrow (a cancelled day is not reminded)."""
+    from datetime import timedelta
+
+    from ..stations.models import DutyAssignment, ReceptionDay
+
+    tomorrow = today + timedelta(days=1)
+    rows = db.session.execute(
+        select(DutyAssignment.id, DutyAssignment.deputy_id, ReceptionDay)
+        .join(ReceptionDay, ReceptionDay.id == DutyAssignment.reception_day_id)
+        .where(DutyAssignment.day == tomorrow, ReceptionDay.status == "scheduled")
+        .order_by(DutyAssignment.id)).all()
+    queued = 0
+    for duty_id, deputy_id, day in rows:
+        with transaction():
+            if _already("duty_assignments", duty_id, "tomorrow"):
+                continue
+            db.session.add(Reminder(about_type="duty_assignments", about_id=duty_id, key="tomorrow", created_at=now))
+            services.notify(_deputy_user_ids_of(deputy_id), "duty",
+                            _("明天接待：%(s)s", s=day.station.name),
+                            _("您明天（%(d)s %(h)s）在%(s)s值班接待选民。", d=tomorrow.isoformat(), h=day.hours,
+                              s=day.station.name), link="/workspace/", about=("duty_assignments", duty_id), now=now)
+            queued += 1
+    return queued
+
+
+def _monthly_sqmy(today: date, now: datetime) -> int:
+    """From the 20th: deputies (with an account) who filed no 社情民意 this month, once a month."""
+    if today.day < 20:
+        return 0
+    month_start = datetime(today.year, today.month, 1, tzinfo=LOCAL).astimezone(UTC)
+    filed = select(Case.deputy_id).where(Case.source == "deputy", Case.created_at >= month_start,
+                                         Case.deputy_id.is_not(None))
+    users = db.session.execute(select(User.id, User.deputy_id).where(
+        User.role == "deputy", User.active.is_(True), User.deputy_id.is_not(None),
+        User.deputy_id.not_in(filed)).order_by(User.id)).all()
+    key = f"sqmy:{today:%Y-%m}"
+    done = set(db.session.scalars(select(Reminder.about_id).where(Reminder.about_type == "deputies",
+                                                                  Reminder.key == key)))
+    queued = 0
+    with transaction():
+        for user_id, deputy_id in users:
+            if deputy_id in done:
+                continue
+            db.session.add(Reminder(about_type="deputies", about_id=deputy_id, key=key, created_at=now))
+            services.queue([user_id], "deputy_step", _("本月社情民意尚未报送"),
+                           _("您本月（%(m)s）还没有报送社情民意，请在月底前通过工作台报送。", m=f"{today:%Y年%m月}"),
+                           link="/workspace/", about=("deputies", deputy_id), now=now)
+            queued += 1
     return queued
 
 
@@ -116,6 +173,10 @@ def _staff_overdue_digest(today: date, now: datetime) -> int:
 
 
 # ---- events: the case steps ---------------------------------------------------------------------
+
+def _deputy_user_ids_of(deputy_id: int) -> list[int]:
+    return list(db.session.scalars(select(User.id).where(User.deputy_id == deputy_id, User.active.is_(True))))
+
 
 def _deputy_user_ids(case: Case) -> list[int]:
     if case.deputy_id is None:

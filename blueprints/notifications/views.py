@@ -38,6 +38,13 @@ def inbox():
                        kinds=services.KINDS, safe_link=_safe_link)
 
 
+@bp.get("/count")
+@login_required
+def count():
+    """The header's link with the unread count (fetched by HTMX after the page has loaded)."""
+    return render_template("notifications/_count.html", unread=services.unread_count(current_user.id))
+
+
 @bp.post("/<int:item_id>/read")
 @login_required
 def read(item_id: int):
