@@ -298,15 +298,15 @@ with app.app_context():
 
 def run_crashing(database_url, smtp, after: int, where: str):
     child = subprocess.run([sys.executable, "-c", CRASH, str(after), where], cwd=ROOT, timeout=120,
-                           env=child_env(database_url, smtp, NOTIFY_BATCH_SIZE=8, NOTIFY_LEASE_SECONDS=1),
+                           env=child_env(database_url, smtp, NOTIFY_BATCH_SIZE=8, NOTIFY_LEASE_SECONDS=3),
                            capture_output=True, text=True)
     assert child.returncode == -9, child.stderr
 
 
 def deliver_after_lease(database_url, smtp):
-    time.sleep(1.2)  # the dead deliverer's lease (NOTIFY_LEASE_SECONDS=1) runs out
+    time.sleep(3.2)  # the dead deliverer's lease (NOTIFY_LEASE_SECONDS=3) runs out
     child = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "notify", "deliver"], cwd=ROOT,
-                           env=child_env(database_url, smtp, NOTIFY_LEASE_SECONDS=1), timeout=120,
+                           env=child_env(database_url, smtp, NOTIFY_LEASE_SECONDS=3), timeout=120,
                            capture_output=True, text=True)
     assert child.returncode == 0, child.stderr
     return child
@@ -337,6 +337,16 @@ def test_killed_between_send_and_record_resends_only_that_one_with_the_same_mess
     assert len(set(ids)) == 10 and len(ids) == 11
     [repeated] = [i for i in set(ids) if ids.count(i) == 2]
     assert repeated == ids[2]  # the third message, the one in flight, under the same Message-ID
+
+
+def test_a_pass_that_outlives_its_lease_leaves_the_rest(app, smtp, unit_user, monkeypatch):
+    services.set_preference(None, "case_assigned", "sms", False)
+    queue(unit_user, n=4)
+    app.config["NOTIFY_LEASE_SECONDS"] = 10
+    clock = iter([0.0, 1.0, 6.0, 6.0, 6.0])
+    monkeypatch.setattr(delivery, "_clock", lambda: next(clock))
+    assert delivery.deliver(now=NOON, batch_size=4).sent == 1  # the second send would start past the margin
+    assert list(statuses().values()).count("sending") == 3  # taken again once their lease has run out
 
 
 def test_cli_once_and_the_log_names_no_address(database_url, smtp, unit_user):

@@ -64,6 +64,9 @@ class Result:
                       self.digests + other.digests)
 
 
+_clock = time.monotonic  # how long a pass has held its claim (replaced in a test)
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
@@ -127,8 +130,15 @@ def mark_error(item: Claimed, worker: str, error: DeliveryError, now: datetime) 
 
 def deliver_batch(worker: str, channels: dict, limit: int, now: datetime) -> tuple[Result, int]:
     result = Result()
+    claimed_at = _clock()
     batch = claim(worker, limit, now)
+    lease = _setting("NOTIFY_LEASE_SECONDS", 300)
     for item in batch:
+        if _clock() - claimed_at >= lease - min(5, lease / 2):
+            # This pass has run past its lease: another deliverer may have claimed the rest. Leave
+            # them (they are sent by whoever holds them now, or by the next run).
+            log.warning("lease ran out after %s of %s claimed messages; leaving the rest", result.sent, len(batch))
+            break
         try:
             if item.channel not in channels:
                 channels[item.channel] = CHANNELS[item.channel](current_app.config)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -209,8 +209,8 @@ def messages_for_step(step: CaseStep):
 
 
 def _on_flush(session, flush_context, instances):
-    if "notifications" not in current_app.extensions.get("areas").names:  # pragma: no cover
-        return
+    if not has_app_context() or "notifications" not in getattr(current_app.extensions.get("areas"), "names", ()):
+        return  # a script without the app, or an app without this area
     steps = [obj for obj in session.new if isinstance(obj, CaseStep)]
     for step in steps:
         found = messages_for_step(step)
