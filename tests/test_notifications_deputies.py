@@ -2,13 +2,14 @@
 activity (with the reason), tomorrow's duty day, this month's 社情民意 not yet filed (from the 20th, once)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from blueprints.core.extensions import db
 from blueprints.core.models import User
+from blueprints.core.timeutil import local_today
 from blueprints.notifications import reminders
 from blueprints.notifications.models import InboxItem
 from tests import suggestions_helpers as sh
@@ -75,7 +76,7 @@ def test_tomorrows_duty_day_once(demo):
 def test_monthly_sqmy_from_the_20th_once(env):
     from blueprints.core import cases
 
-    today = date.today()
+    today = local_today()
     cases.open_case("deputy", "村里缺少路灯", "反映群众意见。", by=env["staff"], deputy=env["other"].deputy)
     reminders.remind(today=today.replace(day=19))
     assert "本月社情民意尚未报送" not in subjects(env["lead"].id)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from blueprints.core import cases
 from blueprints.core.errors import Conflict, Forbidden
 from blueprints.core.extensions import db
-from blueprints.core.timeutil import add_months, local_today
+from blueprints.core.timeutil import add_months, local_today, utcnow
 from blueprints.core.transaction import transaction
 from blueprints.notifications import chases, reminders
 from blueprints.notifications.models import Chase, InboxItem, Reminder
@@ -60,35 +60,40 @@ def test_a_refused_assignment_notifies_nobody(users, make_user):
 
 def test_deadline_reminders_with_the_clock_moved(assigned):
     deadline, unit_user = assigned["deadline"], assigned["unit_user"]
-    assert reminders.remind(today=deadline - timedelta(days=8)) == 0
-    assert reminders.remind(today=deadline - timedelta(days=7)) == 1
-    assert reminders.remind(today=deadline - timedelta(days=7)) == 0  # twice: nothing more
-    assert reminders.remind(today=deadline - timedelta(days=5)) == 0  # the 7-day one is already sent
-    assert reminders.remind(today=deadline - timedelta(days=1)) == 1
-    assert reminders.remind(today=deadline) == 0
+    units = reminders.remind_units
+    assert units(deadline - timedelta(days=8)) == 0
+    assert units(deadline - timedelta(days=7)) == 1
+    assert units(deadline - timedelta(days=7)) == 0  # twice: nothing more
+    assert units(deadline - timedelta(days=5)) == 0  # the 7-day one is already sent
+    assert units(deadline - timedelta(days=1)) == 1
+    assert units(deadline) == 0
     assert "明天到期：关于修缮村道的建议" in inbox_subjects(unit_user)
-    assert reminders.remind(today=deadline + timedelta(days=1)) == 2  # overdue + the staff digest
-    assert reminders.remind(today=deadline + timedelta(days=1)) == 0
-    assert reminders.remind(today=deadline + timedelta(days=5)) == 1  # only that day's staff digest
-    assert reminders.remind(today=deadline + timedelta(days=8)) == 2  # a week later, again
+    assert units(deadline + timedelta(days=1)) == 1  # overdue
+    assert units(deadline + timedelta(days=1)) == 0
+    assert units(deadline + timedelta(days=5)) == 0
+    assert units(deadline + timedelta(days=8)) == 1  # a week later, again
+    assert reminders.staff_overdue_digest(deadline - timedelta(days=1), utcnow()) == 0  # nothing overdue yet
+    assert reminders.staff_overdue_digest(deadline + timedelta(days=1), utcnow()) == 1
+    assert reminders.staff_overdue_digest(deadline + timedelta(days=1), utcnow()) == 0  # once a day
+    assert reminders.remind(today=deadline + timedelta(days=2)) >= 1  # the whole run: that day's digest
     assert keys() == {f"due7:{deadline}", f"due1:{deadline}", f"overdue:{deadline}:0", f"overdue:{deadline}:1"}
     staff = assigned["users"]["staff"]
     assert any(s.startswith("超期件日报：共 1 件") for s in inbox_subjects(staff))
 
 
 def test_a_missed_cron_day_is_caught_up(assigned):
-    assert reminders.remind(today=assigned["deadline"] - timedelta(days=6)) == 1  # the 7-day reminder, late
+    assert reminders.remind_units(assigned["deadline"] - timedelta(days=6)) == 1  # the 7-day reminder, late
 
 
 def test_progress_reminder_every_two_months_until_answered(assigned):
     start = local_today()
-    assert reminders.remind(today=add_months(start, 2) - timedelta(days=1)) == 2  # overdue + staff digest
+    assert reminders.remind_units(add_months(start, 2) - timedelta(days=1)) == 1  # overdue
     assert "progress:1" not in keys()
     reminders.remind(today=add_months(start, 2))
     assert "progress:1" in keys()
     assert any(s.startswith("进度通报提醒") for s in inbox_subjects(assigned["unit_user"]))
     cases.reply_case(assigned["case"], "已安排施工。", by=assigned["unit_user"])
-    assert reminders.remind(today=add_months(start, 4)) == 0  # answered: no more reminders
+    assert reminders.remind_units(add_months(start, 4)) == 0  # answered: no more reminders
 
 
 def test_an_extension_request_and_decision(assigned):
@@ -98,7 +103,7 @@ def test_an_extension_request_and_decision(assigned):
     cases.decide_extension(case, True, by=staff)
     assert "延期已同意：关于修缮村道的建议" in inbox_subjects(unit_user)
     new_deadline = assigned["deadline"] + timedelta(days=30)
-    assert reminders.remind(today=new_deadline - timedelta(days=7)) == 1
+    assert reminders.remind_units(new_deadline - timedelta(days=7)) == 1
     assert f"due7:{new_deadline}" in keys()
 
 

@@ -81,6 +81,13 @@ def remind(today: date | None = None, now: datetime | None = None) -> int:
     """Queue the reminders due today that were not queued before; returns how many were queued."""
     today = today or local_today()
     now = now or utcnow()
+    return (remind_units(today, now) + staff_overdue_digest(today, now) + duty_tomorrow(today, now)
+            + monthly_sqmy(today, now))
+
+
+def remind_units(today: date, now: datetime | None = None) -> int:
+    """The units' reminders for every pending assignment (deadlines, overdue, 进度通报)."""
+    now = now or utcnow()
     items = db.session.scalars(
         select(CaseAssignment).join(Case).where(CaseAssignment.state == "pending", Case.status == "assigned")
         .order_by(CaseAssignment.id)).all()
@@ -95,13 +102,10 @@ def remind(today: date | None = None, now: datetime | None = None) -> int:
                 services.notify(unit_id=unit_id, kind=kind, subject=subject, body=body,
                                 link=case_link(item.case), about=("cases", case_id), now=now)
                 queued += 1
-    queued += _staff_overdue_digest(today, now)
-    queued += _duty_tomorrow(today, now)
-    queued += _monthly_sqmy(today, now)
     return queued
 
 
-def _duty_tomorrow(today: date, now: datetime) -> int:
+def duty_tomorrow(today: date, now: datetime) -> int:
     """Deputies on duty at a reception day tomorrow (a cancelled day is not reminded)."""
     from datetime import timedelta
 
@@ -127,7 +131,7 @@ def _duty_tomorrow(today: date, now: datetime) -> int:
     return queued
 
 
-def _monthly_sqmy(today: date, now: datetime) -> int:
+def monthly_sqmy(today: date, now: datetime) -> int:
     """From the 20th: deputies (with an account) who filed no 社情民意 this month, once a month."""
     if today.day < 20:
         return 0
@@ -153,7 +157,7 @@ def _monthly_sqmy(today: date, now: datetime) -> int:
     return queued
 
 
-def _staff_overdue_digest(today: date, now: datetime) -> int:
+def staff_overdue_digest(today: date, now: datetime) -> int:
     from ..core.cases import overdue_query
 
     with transaction():
