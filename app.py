@@ -13,7 +13,8 @@ from flask import Flask
 BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_INSTANCE = BASE_DIR / "instance"
 # The areas, in the order their blueprints register; "site" composes the public home and directory.
-AREAS = ("registry", "noticeboard", "site", "stations", "kiosk", "duties", "ballots", "suggestions")
+AREAS = ("registry", "noticeboard", "site", "stations", "kiosk", "duties", "ballots", "suggestions",
+         "notifications")
 
 
 def _secret_key(instance_path: Path) -> str:

@@ -8,6 +8,7 @@ functions what core shows or runs on its behalf:
     workspace_tile(app, _l("代表名册"), "registry.deputies", visible=is_staff)  # links on /workspace/
     workspace_panel(app, "stations/_workspace.html")                         # a block below the tiles
     workspace_count(app, _l("待核实的履职活动"), "duties.queue", count_fn, visible=is_staff)  # what waits
+    header_item(app, "notifications/_header.html")                          # a bit of the header (signed in)
     demo_loader(app, load, order=20)                                         # python app.py --demo
 
 Public tables are declared with ``core.pagecache.watch_tables`` (their changes show at once on the
@@ -66,6 +67,7 @@ class Registry:
     tiles: list[Link] = field(default_factory=list)
     panels: list[tuple[int, str]] = field(default_factory=list)
     counts: list[Count] = field(default_factory=list)
+    header: list[tuple[int, str]] = field(default_factory=list)
     demo: list[tuple[int, str, Callable[[DemoContext], None]]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
 
@@ -126,6 +128,11 @@ def workspace_panel(app: Flask, template: str, *, order: int = 100) -> None:
     registry(app).panels.append((order, template))
 
 
+def header_item(app: Flask, template: str, *, order: int = 100) -> None:
+    """A template included in the header next to the signed-in user's name (e.g. the unread count)."""
+    registry(app).header.append((order, template))
+
+
 def demo_loader(app: Flask, loader: Callable[[DemoContext], None], *, order: int = 100, name: str = "") -> None:
     """``loader(ctx)`` adds an area's demo data; loaders run by ``order``, each in its own transaction."""
     registry(app).demo.append((order, name or getattr(loader, "__qualname__", ""), loader))
@@ -170,6 +177,10 @@ def counts_for(user) -> list[Waiting]:
 
 def panels() -> list[str]:
     return [template for _order, template in sorted(registry().panels, key=lambda p: p[0])]
+
+
+def header_items() -> list[str]:
+    return [template for _order, template in sorted(registry().header, key=lambda p: p[0])]
 
 
 def demo_loaders() -> list[Callable[[DemoContext], None]]:

@@ -123,7 +123,8 @@ def init_app(app: Flask) -> None:
 
         return {"csrf_token": generate_csrf, "ROLE_LABELS": ROLE_LABELS, "is_htmx": is_htmx,
                 "htmx_config": HTMX_CONFIG, "area_menu": areas.menu_for, "workspace_tiles": areas.tiles_for,
-                "workspace_panels": areas.panels, "workspace_counts": areas.counts_for}
+                "workspace_panels": areas.panels, "workspace_counts": areas.counts_for,
+                "header_items": areas.header_items}
 
     @app.template_filter("localtime")
     def localtime(value, fmt="%Y-%m-%d %H:%M"):

@@ -21,6 +21,7 @@ from ..core.errors import DomainError, Forbidden
 from ..core.extensions import db
 from ..core.timeutil import local_today, to_local, utcnow
 from ..core.transaction import transactional
+from ..notifications import events as notification_events
 from ..registry.models import Deputy, DeputyGroup, GroupMembership
 from .models import (
     ACTIVITY_TYPES,
@@ -288,6 +289,7 @@ def return_activity(activity: Activity, actor, reason: str) -> None:
         raise DomainError(_("退回原因不能超过 255 个字。"), field="reason")
     _check_verifier(activity, actor)
     activity.status, activity.return_reason = "returned", reason
+    notification_events.activity_returned(activity, reason)
     audit.record("return", "activity", activity.id, f"退回《{activity.title}》", actor=actor,
                  changes={"status": ["pending", "returned"]}, note=reason)
 

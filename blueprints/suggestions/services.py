@@ -21,6 +21,7 @@ from ..core.errors import Conflict, DomainError, Forbidden, clean_text
 from ..core.extensions import db
 from ..core.timeutil import local_today, utcnow
 from ..core.transaction import transactional
+from ..notifications import events as notification_events
 from .models import (
     CATEGORIES,
     CongressSession,
@@ -261,6 +262,7 @@ def invite_cosigners(suggestion: Suggestion, deputies: list, *, by) -> list[Sugg
         seen.add(deputy.id)
     rows = [SuggestionCosigner(suggestion=suggestion, deputy_id=d.id, state="invited") for d in deputies]
     db.session.add_all(rows)
+    notification_events.cosign_invited(suggestion, [d.id for d in deputies])
     return rows
 
 
@@ -322,6 +324,7 @@ def review(suggestion: Suggestion, decision: str, comment: str | None, *, by) ->
     db.session.add(row)
     if decision == "return":
         suggestion.status = "returned"
+        notification_events.suggestion_returned(suggestion, comment)
     audit.record("review", "suggestion", suggestion.id,
                  f"预审{'退回' if decision == 'return' else '通过'}建议《{suggestion.title}》", actor=by, note=comment)
     return row
