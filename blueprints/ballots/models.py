@@ -12,7 +12,17 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.errors import Conflict, register_constraint_messages
@@ -144,6 +154,9 @@ class Ballot(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The ballot box (sealing.py): made at the open; the wrapped private key is erased at the close.
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    wrapped_private_key: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     meeting: Mapped[Meeting] = relationship(back_populates="ballots")
     items: Mapped[list[BallotItem]] = relationship(back_populates="ballot", order_by="BallotItem.position",
@@ -193,12 +206,27 @@ class BallotReceipt(db.Model):
     channel: Mapped[str] = mapped_column(String(16), default="electronic")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # 选票核验码 of an electronic vote: a hash of its sealed box (never of the choices themselves).
+    tracker: Mapped[str | None] = mapped_column(String(16))
+
+
+class SealedVote(db.Model):
+    """One electronic vote while the ballot is open: the whole ballot paper in one sealed box
+    (sealing.py). No deputy, no item, no choice; a random id (SQLite: no rowid). Opened, checked and
+    deleted when the ballot closes, which writes the plaintext choices (BallotChoice) instead."""
+
+    __tablename__ = "ballot_sealed_votes"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id", ondelete="RESTRICT"), index=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class BallotChoice(db.Model):
-    """WHAT was chosen: no deputy, no timestamp, a random id. Nor an insertion order to read back: on
-    SQLite the table has no rowid (rows are stored in random-id order); elsewhere closing the ballot
-    rewrites its rows in random-id order (voting.close_ballot)."""
+    """WHAT was chosen, written only when the ballot closes (voting.close_ballot), in shuffled order
+    and in one statement, from the sealed votes: no deputy, no timestamp, a random id, no rowid on
+    SQLite. While the ballot is open this table holds nothing of it."""
 
     __tablename__ = "ballot_choices"
     __table_args__ = (

@@ -13,14 +13,11 @@ from ..core.errors import DomainError, NotFound
 from ..core.extensions import db
 from ..core.timeutil import utcnow
 from ..core.transaction import transactional
+from .errors import CountMismatch
 from .models import CHOICE_LABELS, METHOD_CHOICES, Ballot, BallotChoice, BallotItem, PaperCount
 from .voting import VoteRefused, _ballot_or_404, turnout
 
 log = logging.getLogger(__name__)
-
-
-class CountMismatch(RuntimeError):
-    """The counts do not add up. Never shown as a result: publication stops and the error is logged."""
 
 
 @dataclass

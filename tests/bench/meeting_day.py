@@ -220,13 +220,13 @@ def main(argv: list[str] | None = None) -> int:
             process.wait(20)
 
         from blueprints.ballots import tally, voting
-        from blueprints.ballots.models import Ballot, BallotChoice, BallotReceipt
+        from blueprints.ballots.models import Ballot, BallotReceipt, SealedVote
 
         with app.app_context():
             receipts = db.session.scalar(select(func.count()).select_from(BallotReceipt)
                                          .where(BallotReceipt.ballot_id == ballot["id"]))
-            choices = db.session.scalar(select(func.count()).select_from(BallotChoice)
-                                        .where(BallotChoice.ballot_id == ballot["id"]))
+            sealed = db.session.scalar(select(func.count()).select_from(SealedVote)
+                                       .where(SealedVote.ballot_id == ballot["id"]))
             begin = time.perf_counter()
             voting.close_ballot(ballot["id"])
             tally.verify(db.session.get(Ballot, ballot["id"]))
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nMeeting day, {backend}, gunicorn -w {args.workers}, {args.deputies} deputies ({args.clients} at once), "
           f"{args.items} items, {args.screens} screens polling every 2 s")
     print(f"votes accepted {accepted}; lost {max(0, accepted - receipts)}; duplicated {max(0, receipts - accepted)}; "
-          f"choices {choices} (expected {accepted * args.items}); second votes {len(second)}, "
+          f"sealed votes {sealed} (expected {accepted}); second votes {len(second)}, "
           f"all 409: {all(s == 409 for s in second)}; errors {len(errors)}{' ' + errors[0] if errors else ''}")
     print(f"login retries (500 from the spine's login on SQLite): {len(login_retries)}")
     print(f"log in + check in for all {arrived - start:.1f} s; voting for all {vote_wall:.1f} s; "
