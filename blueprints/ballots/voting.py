@@ -383,3 +383,21 @@ def turnout(ballot_id: int) -> dict:
     by = dict(rows)
     return {"electronic": by.get("electronic", 0), "paper": by.get("paper", 0),
             "voted": by.get("electronic", 0) + by.get("paper", 0)}
+
+
+def tracker_of(ballot_id: int, deputy_id: int) -> str | None:
+    """The deputy's own 选票核验码 for this ballot (electronic votes only)."""
+    return db.session.scalar(select(BallotReceipt.tracker).where(BallotReceipt.ballot_id == ballot_id,
+                                                                 BallotReceipt.deputy_id == deputy_id))
+
+
+def trackers(ballot_id: int) -> list[str]:
+    """Every tracker of the ballot, sorted (so their order says nothing about the voting order)."""
+    return list(db.session.scalars(select(BallotReceipt.tracker).where(
+        BallotReceipt.ballot_id == ballot_id, BallotReceipt.tracker.is_not(None)).order_by(BallotReceipt.tracker)))
+
+
+def normalise_tracker(raw: str | None) -> str:
+    """What a deputy types (any case, with or without the hyphen or spaces) as XXXX-XXXX, or ''."""
+    code = "".join(ch for ch in (raw or "").upper() if ch.isascii() and ch.isalnum())[:16]
+    return f"{code[:4]}-{code[4:]}" if len(code) == 8 else ""
