@@ -102,15 +102,19 @@ class Proposal(db.Model):
 
 class Meeting(db.Model):
     __tablename__ = "meetings"
+    __table_args__ = (CheckConstraint("area_id IS NULL OR level = 'township'", name="township_area"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(120))
     level: Mapped[str] = mapped_column(String(16), default="county")
     term: Mapped[str | None] = mapped_column(String(32))  # 届次; empty: every serving deputy of the level
+    # A township congress (乡镇人代会): its township; the roll is that township's deputies only.
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"), index=True)
     held_on: Mapped[date | None]
     checkin_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_urlsafe(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    area = relationship("Area")
     attendance: Mapped[list[Attendance]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
     ballots: Mapped[list[Ballot]] = relationship(back_populates="meeting", order_by="Ballot.id")
 
@@ -350,6 +354,7 @@ class ProjectInspection(db.Model):
 # mark) arriving in the same instant both pass the check, and the database refuses the second.
 # Any other violation says which rule it broke; it never claims the deputy has voted.
 register_constraint_messages({"uq_ballot_receipts_ballot_id_deputy_id": _l("您已投票")}, kind=VoteRefused)
+register_constraint_messages({"ck_meetings_township_area": (_l("只有乡镇人代会可以选择乡镇。"), "area_id")})
 register_constraint_messages({
     "uq_livelihood_project_inspections_project_id_activity_id": (_l("所选活动已经关联到本项目。"), "activity_ids"),
 }, kind=Conflict)

@@ -1,4 +1,5 @@
-"""The ballot box: sealed votes while a ballot is open, the ballot's key pair, trackers on receipts.
+"""The ballot box: sealed votes while a ballot is open, the ballot's key pair, trackers on receipts;
+a township congress's township (meetings.area_id).
 
 A vote is now one sealed box (blueprints/ballots/sealing.py) in ballot_sealed_votes; the plaintext
 choices are written when the ballot closes. Closed and published ballots keep their choices, receipts
@@ -31,6 +32,16 @@ def upgrade():
             "moved into the sealed ballot box halfway through a vote."
         )
 
+    # A township congress names its township (its roll is that township's deputies). Existing meetings
+    # keep NULL: their rolls were fixed when they were created and stay as they are.
+    with op.batch_alter_table('meetings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('area_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_meetings_area_id'), ['area_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_meetings_area_id_areas'), 'areas', ['area_id'], ['id'],
+                                    ondelete='RESTRICT')
+        batch_op.create_check_constraint(batch_op.f('ck_meetings_township_area'),
+                                         "area_id IS NULL OR level = 'township'")
+
     with op.batch_alter_table('ballots', schema=None) as batch_op:
         batch_op.add_column(sa.Column('public_key', sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column('wrapped_private_key', sa.LargeBinary(), nullable=True))
@@ -61,3 +72,8 @@ def downgrade():
     with op.batch_alter_table('ballots', schema=None) as batch_op:
         batch_op.drop_column('wrapped_private_key')
         batch_op.drop_column('public_key')
+    with op.batch_alter_table('meetings', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_meetings_township_area'), type_='check')
+        batch_op.drop_constraint(batch_op.f('fk_meetings_area_id_areas'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_meetings_area_id'))
+        batch_op.drop_column('area_id')
