@@ -341,7 +341,7 @@ def result_xlsx(ballot_id: int):
     sheet.append(["序号", "项目", "责任单位", *[CHOICE_LABELS[c] for c in choices], "名次", "结果"])
     for r in tally.tally(item):
         sheet.append([r.item.position, r.item.title, r.item.unit_name or "", *[r.total[c] for c in choices],
-                      r.rank or "", r.outcome_label if item.method == "approve" else
+                      r.rank or "", r.outcome_label if item.rules.uses_yes_limit else
                       (f"{r.satisfaction:.1%}" if r.satisfaction is not None else "")])
     from ..core.downloads import XLSX, download
 

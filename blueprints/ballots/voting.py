@@ -25,7 +25,7 @@ from ..core.errors import DomainError, Forbidden, NotFound
 from ..core.extensions import db
 from ..core.timeutil import utcnow
 from ..core.transaction import after_commit, transactional
-from . import sealing
+from . import methods, sealing
 from .errors import BadVote, CountMismatch, VoteRefused  # callers also know them as voting.BadVote, voting.VoteRefused
 from .meetings import counts as meeting_counts
 from .models import (
@@ -87,8 +87,7 @@ def create_ballot(meeting, title: str, method: str, secret: bool, max_yes=None, 
         raise DomainError(_("请选择表决方式。"), field="method")
     max_yes = _positive_or_none(max_yes, "max_yes", _("赞成票上限"))
     places = _positive_or_none(places, "places", _("入选名额"))
-    if method == "rating":
-        max_yes = places = None
+    max_yes, places = methods.get(method).settings(max_yes, places)
     ballot = Ballot(meeting_id=meeting.id, title=title, method=method, secret=bool(secret),
                     max_yes=max_yes, places=places)
     db.session.add(ballot)
@@ -182,8 +181,10 @@ def open_ballot_box(ballot: Ballot) -> list[dict[int, str]]:
             raise CountMismatch(f"ballot {ballot.id}: a sealed vote cannot be opened ({exc})") from exc
         if set(paper) != item_ids or not set(paper.values()) <= allowed:
             raise CountMismatch(f"ballot {ballot.id}: a sealed vote does not match the ballot's items")
-        if ballot.method == "approve" and ballot.max_yes and sum(c == "yes" for c in paper.values()) > ballot.max_yes:
-            raise CountMismatch(f"ballot {ballot.id}: a sealed vote has too many yes")
+        try:
+            ballot.rules.validate(ballot, paper)
+        except BadVote as exc:
+            raise CountMismatch(f"ballot {ballot.id}: a sealed vote breaks the method's rule") from exc
         papers.append(paper)
     electronic = db.session.scalar(select(func.count()).select_from(BallotReceipt).where(
         BallotReceipt.ballot_id == ballot.id, BallotReceipt.channel == "electronic"))
@@ -298,10 +299,7 @@ def parse_choices(ballot: Ballot, form: Mapping[str, str]) -> dict[int, str]:
     if missing:
         raise BadVote(_("请对每个项目作出选择（未选：%(t)s）。", t="、".join(i.title for i in missing[:3])),
                       field=f"item-{missing[0].id}")
-    if ballot.method == "approve" and ballot.max_yes:
-        yes = sum(1 for c in chosen.values() if c == "yes")
-        if yes > ballot.max_yes:
-            raise BadVote(_("赞成票不能超过 %(n)d 个（您选了 %(y)d 个）。", n=ballot.max_yes, y=yes), field="ballot")
+    ballot.rules.validate(ballot, chosen)
     return chosen
 
 
