@@ -30,6 +30,24 @@ def _secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _private_database_files(uri: str) -> None:
+    """A SQLite database file (and its -wal and -shm, which SQLite creates with the database file's
+    mode) readable by the owner only, like secret_key: it holds who voted and, until a ballot closes,
+    the sealed votes. Created empty here if absent, so that it never exists with the umask's mode."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or \
+            url.database.startswith("file:"):
+        return
+    path = Path(url.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists():
+            file.chmod(0o600)
+
+
 class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{DEFAULT_INSTANCE / 'platform.db'}"
@@ -80,6 +98,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
+    _private_database_files(app.config["SQLALCHEMY_DATABASE_URI"])
 
     if os.environ.get("HTTPS") == "1" or app.config.get("BEHIND_PROXY"):
         from werkzeug.middleware.proxy_fix import ProxyFix

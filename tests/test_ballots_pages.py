@@ -6,9 +6,16 @@ import pytest
 from sqlalchemy import func, select
 
 from blueprints.ballots import voting
-from blueprints.ballots.models import Ballot, BallotChoice, BallotReceipt, PaperCount, Project, Proposal
+from blueprints.ballots.models import Ballot, BallotChoice, BallotReceipt, PaperCount, Project, Proposal, SealedVote
 from blueprints.core.extensions import db
-from tests.ballots_helpers import form_for, make_ballot, make_meeting
+from tests.ballots_helpers import (
+    few_secret_votes_close,  # noqa: F401 (a fixture)
+    form_for,
+    make_ballot,
+    make_meeting,
+)
+
+pytestmark = pytest.mark.usefixtures("few_secret_votes_close")
 
 
 def count(model, *where):
@@ -35,12 +42,12 @@ def test_vote_contract_success_then_409(client, auth, hall):
     assert page.status_code == 200 and f'name="item-{ballot.items[0].id}"' in page.text and "赞成" in page.text
     response = client.post(f"/meetings/{meeting.id}/vote", data=vote_data(ballot, ["yes", "no", "abstain"]))
     assert response.status_code in (200, 303)
-    assert count(BallotReceipt) == 1 and count(BallotChoice) == 3
+    assert count(BallotReceipt) == 1 and count(SealedVote) == 1 and count(BallotChoice) == 0
     done = client.get(response.headers["Location"])
     assert "已投票" in done.text
     again = client.post(f"/meetings/{meeting.id}/vote", data=vote_data(ballot, ["no", "no", "no"]))
     assert again.status_code == 409 and "您已投票" in again.text
-    assert count(BallotReceipt) == 1 and count(BallotChoice) == 3
+    assert count(BallotReceipt) == 1 and count(SealedVote) == 1
     assert "已投票" in client.get(f"/meetings/{meeting.id}/vote").text
 
 

@@ -112,7 +112,12 @@ def vote_done(meeting_id: int):
     deputy_id = _deputy_id()
     ballots, voted = _ballot_state(meeting, deputy_id)
     pending = [b for b in ballots if b.id not in voted]
-    return render_template("ballots/vote_done.html", meeting=meeting, pending=pending)
+    ballot_id = int_arg("ballot")
+    ballot = db.session.get(Ballot, ballot_id) if ballot_id else None
+    if ballot is not None and ballot.meeting_id != meeting.id:
+        ballot = None
+    code = voting.tracker_of(ballot.id, deputy_id) if ballot is not None else None
+    return render_template("ballots/vote_done.html", meeting=meeting, pending=pending, ballot=ballot, tracker=code)
 
 
 @bp.route("/meetings/<int:meeting_id>/checkin/self", methods=["GET", "POST"])

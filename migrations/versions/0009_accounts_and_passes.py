@@ -2,7 +2,7 @@
 units and stations (their accounts' usernames).
 
 Revision ID: 0009_accounts_and_passes
-Revises: 0007_project_inspections
+Revises: 0008_ballot_box
 Create Date: 2026-12-01
 
 - ``users.password_state``: ``chosen`` (the user chose it: every existing account), ``one_time`` (an
@@ -21,7 +21,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0009_accounts_and_passes'
-down_revision = '0007_project_inspections'
+down_revision = '0008_ballot_box'
 branch_labels = None
 depends_on = None
 
