@@ -180,11 +180,15 @@ def _copy_demo_back(url: str) -> None:
                 values = ", ".join(f'"{name}" = d."{name}"' for name in late)
                 conn.execute(text(f'UPDATE public."{table.name}" AS t SET {values} '
                                   f'FROM {DEMO_SCHEMA}."{table.name}" AS d WHERE {key}'))
+        # The table name is schema-qualified: the planner may call pg_get_serial_sequence on rows of other
+        # schemas before the join drops them, and a bare name such as information_schema's sql_features
+        # then fails with "relation does not exist" (seen now and then).
         sequences = conn.execute(text(
-            "SELECT t.relname, a.attname, pg_get_serial_sequence(quote_ident(t.relname), a.attname) "
+            "SELECT t.relname, a.attname, pg_get_serial_sequence(format('%I.%I', n.nspname, t.relname), a.attname) "
             "FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = 'public' "
             "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped "
-            "WHERE t.relkind = 'r' AND pg_get_serial_sequence(quote_ident(t.relname), a.attname) IS NOT NULL"
+            "WHERE t.relkind = 'r' "
+            "AND pg_get_serial_sequence(format('%I.%I', n.nspname, t.relname), a.attname) IS NOT NULL"
         )).all()
         for table, column, sequence in sequences:
             conn.execute(text(f"SELECT setval('{sequence}', COALESCE((SELECT MAX(\"{column}\") FROM "
