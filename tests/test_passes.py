@@ -140,3 +140,12 @@ def test_the_pass_page_keeps_the_code_out_of_addresses(app, hall):
     page = app.test_client().get("/pass")
     assert page.headers["Referrer-Policy"] == "no-referrer" and "js/pass.js" in page.text
     assert 'method="post"' in page.text
+
+
+def test_a_phone_on_a_pass_sees_no_inbox_in_the_header_and_may_open_public_results(app, hall):
+    phone = _phone(app)
+    assert _scan(phone, hall["codes"][hall["deputies"][0].id]).status_code == 303
+    page = phone.get(f"/meetings/{hall['meeting'].id}/vote").get_data(as_text=True)
+    assert "/inbox/count" not in page  # it would answer 403 into the header
+    assert phone.get("/livelihood/results/999999").status_code == 404  # public pages answer as to anyone
+    assert phone.get("/workspace/").status_code == 403

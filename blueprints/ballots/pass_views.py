@@ -28,7 +28,9 @@ bp = Blueprint("passes", __name__)
 DEVICE_COOKIE = "dp_device"
 # What a pass opens (plus logging out); the meeting's own id must be in the address.
 SCOPED_ENDPOINTS = frozenset({"ballots.vote", "ballots.vote_confirm", "ballots.vote_done", "ballots.self_checkin"})
-ALWAYS_OPEN = frozenset({"passes.scan", "core.logout", "core.healthz", "static"})
+# The public result page (with its ballot trackers) is open to everyone, so a deputy on a pass may check
+# that their tracker is in the count without signing in again.
+ALWAYS_OPEN = frozenset({"passes.scan", "core.logout", "core.healthz", "static", "ballots.public_result"})
 
 
 def enforce_pass_scope():

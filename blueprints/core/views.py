@@ -78,10 +78,10 @@ def require_new_password():
     if request.endpoint in OPEN_WHILE_ONE_TIME:
         return None
     flash(_("请先设置您自己的新密码，之后才能使用其他功能。"), "warning")
-    response = redirect(url_for("core.change_password"), code=303)
     if request.headers.get("HX-Request"):
-        response.headers["HX-Redirect"] = url_for("core.change_password")
-    return response
+        # A redirect would be followed inside the XHR and the whole page swapped into a fragment.
+        return "", 200, {"HX-Redirect": url_for("core.change_password")}
+    return redirect(url_for("core.change_password"), code=303)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
