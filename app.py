@@ -13,7 +13,8 @@ from flask import Flask
 BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_INSTANCE = BASE_DIR / "instance"
 # The areas, in the order their blueprints register; "site" composes the public home and directory.
-AREAS = ("registry", "noticeboard", "site", "stations", "kiosk", "duties", "ballots", "suggestions")
+AREAS = ("registry", "noticeboard", "site", "stations", "kiosk", "duties", "ballots", "suggestions",
+         "notifications")
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -27,6 +28,24 @@ def _secret_key(instance_path: Path) -> str:
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def _private_database_files(uri: str) -> None:
+    """A SQLite database file (and its -wal and -shm, which SQLite creates with the database file's
+    mode) readable by the owner only, like secret_key: it holds who voted and, until a ballot closes,
+    the sealed votes. Created empty here if absent, so that it never exists with the umask's mode."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or \
+            url.database.startswith("file:"):
+        return
+    path = Path(url.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists():
+            file.chmod(0o600)
 
 
 class Config:
@@ -60,6 +79,11 @@ class Config:
     KIOSK_POLL_SECONDS = 60
     HOLIDAYS: tuple = ()  # ISO dates; reception days falling on one move to the next working day
     ROSTER_IMPORT_MAX_ROWS = 50_000
+    # The office's phone, named on the 忘记密码 page and when a one-time password is refused.
+    OFFICE_PHONE = os.environ.get("OFFICE_PHONE", "")
+    # A deputy's username when accounts are issued: "phone" (手机号) or "code" (代表编号); the other one
+    # is used when a deputy has no phone (or no code). A deputy may sign in with either.
+    DEPUTY_USERNAME = os.environ.get("DEPUTY_USERNAME", "phone")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -74,6 +98,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
+    _private_database_files(app.config["SQLALCHEMY_DATABASE_URI"])
 
     if os.environ.get("HTTPS") == "1" or app.config.get("BEHIND_PROXY"):
         from werkzeug.middleware.proxy_fix import ProxyFix

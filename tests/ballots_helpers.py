@@ -1,6 +1,8 @@
 """Shared builders for the ballots tests (kept out of conftest.py)."""
 from __future__ import annotations
 
+import pytest
+
 from blueprints.core.extensions import db
 from blueprints.core.timeutil import utcnow
 
@@ -45,3 +47,12 @@ def make_ballot(meeting, n_items: int = 3, *, method: str = "approve", secret: b
 def form_for(ballot, choice: str | list[str] = "yes") -> dict:
     choices = choice if isinstance(choice, list) else [choice] * len(ballot.items)
     return {f"item-{item.id}": c for item, c in zip(ballot.items, choices, strict=True)}
+
+
+@pytest.fixture
+def few_secret_votes_close(app):
+    """Tests of other rules vote with three deputies: let a secret ballot close with fewer than the
+    5 electronic votes production requires (voting.MIN_SECRET_ELECTRONIC_VOTES, tested on its own)."""
+    app.config["BALLOT_MIN_SECRET_VOTES"] = 1
+    yield
+    app.config.pop("BALLOT_MIN_SECRET_VOTES", None)

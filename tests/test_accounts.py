@@ -266,3 +266,18 @@ def test_authenticate_service_raises_clear_errors(app, users):
     with pytest.raises(DomainError, match="用户名或密码不正确"):
         accounts.authenticate("ghost", PASSWORD, "127.0.0.1")
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 2
+
+
+def test_an_htmx_request_before_the_new_password_navigates_instead_of_swapping_a_page(app, client, make_user):
+    from blueprints.core.models import PasswordState
+
+    user = make_user("staff", "newclerk")
+    user.password_state = PasswordState.ONE_TIME
+    db.session.commit()
+    assert client.post("/login", data={"username": "newclerk", "password": PASSWORD}).status_code in (302, 303)
+    assert db.session.get(User, user.id).password_state == PasswordState.ONE_TIME_USED
+    page = client.get("/workspace/", follow_redirects=True).get_data(as_text=True)
+    assert "/inbox/count" not in page  # no header items until the password is chosen
+    fragment = client.get("/inbox/count", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and fragment.headers["HX-Redirect"].endswith("/password")
+    assert fragment.get_data(as_text=True) == ""

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from blueprints.ballots import meetings, tally, voting
-from blueprints.ballots.models import Attendance, Ballot, BallotChoice, BallotReceipt
+from blueprints.ballots.models import Attendance, Ballot, BallotChoice, BallotReceipt, SealedVote
 from blueprints.core.errors import DomainError
 from blueprints.core.extensions import db
-from tests.ballots_helpers import form_for, make_ballot, make_meeting
+from tests.ballots_helpers import (
+    few_secret_votes_close,  # noqa: F401 (a fixture)
+    form_for,
+    make_ballot,
+    make_meeting,
+)
+
+pytestmark = pytest.mark.usefixtures("few_secret_votes_close")
 
 
 def run_threads(app, jobs):
@@ -42,9 +50,11 @@ def run_threads(app, jobs):
 def totals(ballot_id):
     receipts = db.session.scalar(select(func.count()).select_from(BallotReceipt)
                                  .where(BallotReceipt.ballot_id == ballot_id))
+    sealed = db.session.scalar(select(func.count()).select_from(SealedVote)
+                               .where(SealedVote.ballot_id == ballot_id))
     choices = db.session.scalar(select(func.count()).select_from(BallotChoice)
                                 .where(BallotChoice.ballot_id == ballot_id))
-    return receipts, choices
+    return receipts, sealed, choices
 
 
 def test_many_deputies_at_once(app):
@@ -55,7 +65,7 @@ def test_many_deputies_at_once(app):
                                  for d in deputies])
     assert [o[0] for o in outcomes] == ["ok"] * 24, outcomes
     db.session.rollback()  # a fresh snapshot: see what the threads committed
-    assert totals(ballot.id) == (24, 120)
+    assert totals(ballot.id) == (24, 24, 0)  # one sealed vote each, no plaintext until the close
 
 
 def test_one_deputy_many_times_at_once_counts_once(app):
@@ -68,7 +78,7 @@ def test_one_deputy_many_times_at_once_counts_once(app):
     assert kinds == ["ok"] + ["refused"] * 11, outcomes
     assert all(o[1] == "您已投票" for o in outcomes if o[0] == "refused")
     db.session.rollback()  # a fresh snapshot: see what the threads committed
-    assert totals(ballot.id) == (1, 4)
+    assert totals(ballot.id) == (1, 1, 0)
 
 
 def test_close_racing_votes_each_vote_counted_or_refused(app):
@@ -83,7 +93,7 @@ def test_close_racing_votes_each_vote_counted_or_refused(app):
     assert all(o[0] == "ok" or o == ("refused", "投票已截止。") for o in votes), votes
     accepted = sum(1 for o in votes if o[0] == "ok")
     db.session.rollback()  # a fresh snapshot: see what the threads committed
-    assert totals(ballot.id) == (accepted, accepted * 3)
+    assert totals(ballot.id) == (accepted, 0, accepted * 3)  # every accepted vote opened at the close
     closed = db.session.get(Ballot, ballot.id)
     assert closed.status == "closed"
     late = db.session.scalar(select(func.count()).select_from(BallotReceipt)
@@ -107,8 +117,8 @@ def test_paper_marking_and_voting_for_the_same_deputy_at_once(app, users):
     outcomes = run_threads(app, [mark, lambda: voting.cast_vote(ballot.id, deputy_id, form, meeting.id)] * 4)
     assert sorted(o[0] for o in outcomes) == ["ok"] + ["refused"] * 7, outcomes
     db.session.rollback()  # a fresh snapshot: see what the threads committed
-    receipts, choices = totals(ballot.id)
-    assert receipts == 1 and choices in (0, 2)
+    receipts, sealed, choices = totals(ballot.id)
+    assert receipts == 1 and sealed in (0, 1) and choices == 0
 
 
 def test_two_desks_checking_in_the_same_deputy_at_once(app):

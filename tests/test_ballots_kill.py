@@ -1,4 +1,4 @@
-"""A worker process killed mid-vote (SIGKILL between the receipt and the choices): the vote is absent,
+"""A worker process killed mid-vote (SIGKILL between the receipt and the sealed vote): the vote is absent,
 nothing stays locked, and the deputy can then vote normally."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from blueprints.ballots import voting
-from blueprints.ballots.models import BallotChoice, BallotReceipt
+from blueprints.ballots.models import BallotChoice, BallotReceipt, SealedVote
 from blueprints.core.extensions import db
 from tests.ballots_helpers import form_for, make_ballot, make_meeting
 
@@ -25,10 +25,10 @@ from tests.conftest import BASE_CONFIG
 args = json.loads(sys.argv[1])
 app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": args["url"]})
 with app.app_context():
-    def hang(rows):
-        print("receipt written, choices pending", flush=True)
+    def hang(**row):
+        print("receipt written, sealed vote pending", flush=True)
         time.sleep(60)
-    voting._shuffle = hang
+    voting.SealedVote = hang
     voting.cast_vote(args["ballot"], args["deputy"], args["form"], args["meeting"])
 """
 
@@ -50,5 +50,6 @@ def test_killed_worker_leaves_no_half_vote(app, database_url):
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(BallotReceipt)) == 0
     assert db.session.scalar(select(func.count()).select_from(BallotChoice)) == 0
+    assert db.session.scalar(select(func.count()).select_from(SealedVote)) == 0
     voting.cast_vote(ballot.id, deputies[0].id, form, meeting.id)  # nothing left locked
-    assert db.session.scalar(select(func.count()).select_from(BallotChoice)) == 3
+    assert db.session.scalar(select(func.count()).select_from(SealedVote)) == 1

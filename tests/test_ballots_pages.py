@@ -6,9 +6,16 @@ import pytest
 from sqlalchemy import func, select
 
 from blueprints.ballots import voting
-from blueprints.ballots.models import Ballot, BallotChoice, BallotReceipt, PaperCount, Project, Proposal
+from blueprints.ballots.models import Ballot, BallotChoice, BallotReceipt, PaperCount, Project, Proposal, SealedVote
 from blueprints.core.extensions import db
-from tests.ballots_helpers import form_for, make_ballot, make_meeting
+from tests.ballots_helpers import (
+    few_secret_votes_close,  # noqa: F401 (a fixture)
+    form_for,
+    make_ballot,
+    make_meeting,
+)
+
+pytestmark = pytest.mark.usefixtures("few_secret_votes_close")
 
 
 def count(model, *where):
@@ -35,12 +42,12 @@ def test_vote_contract_success_then_409(client, auth, hall):
     assert page.status_code == 200 and f'name="item-{ballot.items[0].id}"' in page.text and "赞成" in page.text
     response = client.post(f"/meetings/{meeting.id}/vote", data=vote_data(ballot, ["yes", "no", "abstain"]))
     assert response.status_code in (200, 303)
-    assert count(BallotReceipt) == 1 and count(BallotChoice) == 3
+    assert count(BallotReceipt) == 1 and count(SealedVote) == 1 and count(BallotChoice) == 0
     done = client.get(response.headers["Location"])
     assert "已投票" in done.text
     again = client.post(f"/meetings/{meeting.id}/vote", data=vote_data(ballot, ["no", "no", "no"]))
     assert again.status_code == 409 and "您已投票" in again.text
-    assert count(BallotReceipt) == 1 and count(BallotChoice) == 3
+    assert count(BallotReceipt) == 1 and count(SealedVote) == 1
     assert "已投票" in client.get(f"/meetings/{meeting.id}/vote").text
 
 
@@ -86,16 +93,13 @@ def test_vote_before_open_and_after_close_is_409(client, auth, hall):
     assert count(BallotReceipt) == 0
 
 
-def test_self_check_in_by_qr_token(client, auth, hall):
+def test_self_check_in_needs_the_deputys_own_pass(client, auth, hall):
+    """The meeting-wide QR token is gone (tests/test_passes.py covers check-in by personal pass)."""
     meeting = hall["meeting"]
     auth.login("d5")
-    bad = client.post(f"/meetings/{meeting.id}/checkin/self", data={"t": "wrong"})
-    assert bad.status_code == 422 and "签到二维码无效" in bad.text
-    ok = client.post(f"/meetings/{meeting.id}/checkin/self", data={"t": meeting.checkin_token})
-    assert ok.status_code == 303
-    assert "您已签到" in client.get(f"/meetings/{meeting.id}/checkin/self").text
-    again = client.post(f"/meetings/{meeting.id}/checkin/self", data={"t": meeting.checkin_token})
-    assert again.status_code == 409 and "您已签到。" in again.text and "去投票" in again.text
+    bad = client.post(f"/meetings/{meeting.id}/checkin/self", data={"t": "anything"})
+    assert bad.status_code == 422 and "请扫描您本人的签到证二维码签到" in bad.text
+    assert "请用手机扫描您本人签到证" in client.get(f"/meetings/{meeting.id}/checkin/self").text
 
 
 def test_screen_shows_turnout_while_open_and_results_after_close(client, auth, users, hall):

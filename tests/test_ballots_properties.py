@@ -10,13 +10,19 @@ from collections import Counter
 # Hypothesis keeps its cache outside the worktree (a .hypothesis directory there makes pytest warn).
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "hypothesis-ballots"))
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from blueprints.ballots import tally, voting
 from blueprints.ballots.models import Ballot
 from blueprints.core.extensions import db
-from tests.ballots_helpers import form_for, make_ballot, make_meeting
+from tests.ballots_helpers import (
+    few_secret_votes_close,  # noqa: F401 (a fixture)
+    form_for,
+    make_ballot,
+    make_meeting,
+)
 
 
 @settings(database=None)  # no .hypothesis directory in the worktree
@@ -45,6 +51,7 @@ CHOICES = st.sampled_from(["yes", "no", "abstain"])
 TERMS = itertools.count(100)
 
 
+@pytest.mark.usefixtures("few_secret_votes_close")
 @settings(max_examples=12, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_tally_equals_a_recount(app, data):

@@ -14,11 +14,19 @@ from blueprints.ballots.models import (
     NamedVote,
     PaperCount,
     Project,
+    SealedVote,
 )
 from blueprints.core.errors import Conflict, DomainError, Forbidden, NotFound
 from blueprints.core.extensions import db
 from blueprints.core.models import AuditEntry
-from tests.ballots_helpers import form_for, make_ballot, make_meeting
+from tests.ballots_helpers import (
+    few_secret_votes_close,  # noqa: F401 (a fixture)
+    form_for,
+    make_ballot,
+    make_meeting,
+)
+
+pytestmark = pytest.mark.usefixtures("few_secret_votes_close")
 
 
 def count(model, *where):
@@ -26,7 +34,8 @@ def count(model, *where):
 
 
 def vote_rows():
-    return count(BallotReceipt), count(BallotChoice), count(NamedVote)
+    """Receipts, sealed votes (one per electronic vote) and named votes."""
+    return count(BallotReceipt), count(SealedVote), count(NamedVote)
 
 
 def test_roll_has_serving_deputies_only_and_quorum_is_two_thirds(app):
@@ -76,11 +85,11 @@ def test_vote_records_receipt_and_choices_once(app):
     meeting, deputies = make_meeting(3)
     ballot = make_ballot(meeting, 3)
     voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot, ["yes", "no", "abstain"]), meeting.id)
-    assert vote_rows() == (1, 3, 0)
+    assert vote_rows() == (1, 1, 0) and count(BallotChoice) == 0  # one sealed box, no plaintext choice
     with pytest.raises(voting.VoteRefused, match="您已投票") as refused:
         voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot, "no"), meeting.id)
     assert refused.value.status == 409
-    assert vote_rows() == (1, 3, 0)
+    assert vote_rows() == (1, 1, 0)
 
 
 @pytest.mark.parametrize("case, kind, status, message", [
@@ -135,7 +144,7 @@ def test_more_yes_than_the_limit_is_refused(app):
         voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot, "yes"), meeting.id)
     assert vote_rows() == (0, 0, 0)
     voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot, ["yes", "yes", "no"]), meeting.id)
-    assert vote_rows() == (1, 3, 0)
+    assert vote_rows() == (1, 1, 0)
 
 
 def test_rating_ballot_accepts_only_rating_values(app):
@@ -157,7 +166,14 @@ def test_secret_ballot_keeps_no_link_between_choice_and_deputy(app):
         voting.cast_vote(ballot.id, deputy.id, form_for(ballot, ["yes", "no"]), meeting.id)
     columns = {c["name"] for c in inspect(db.engine).get_columns("ballot_choices")}
     assert columns == {"id", "ballot_id", "item_id", "choice"}  # no deputy, no time
-    assert count(NamedVote) == 0
+    assert {c["name"] for c in inspect(db.engine).get_columns("ballot_sealed_votes")} == {
+        "id", "ballot_id", "ciphertext"}
+    assert count(NamedVote) == 0 and count(BallotChoice) == 0 and count(SealedVote) == 5
+    lengths = {len(c) for c in db.session.scalars(select(SealedVote.ciphertext))}
+    assert len(lengths) == 1  # every vote the same size
+    voting.close_ballot(ballot.id)
+    assert count(SealedVote) == 0
+    assert db.session.get(Ballot, ballot.id).wrapped_private_key is None  # the box cannot be reopened
     ids = db.session.scalars(select(BallotChoice.id)).all()
     assert len(set(ids)) == 10 and all(len(i) == 32 for i in ids)
     receipt_columns = {c["name"] for c in inspect(db.engine).get_columns("ballot_receipts")}
@@ -174,7 +190,6 @@ def test_stored_order_of_secret_choices_is_their_random_id_order_not_voting_orde
         choices = ["yes", "no", "abstain"] if index % 2 else ["no", "yes", "yes"]
         voting.cast_vote(ballot.id, deputy.id, form_for(ballot, choices), meeting.id)
     ballot_id = ballot.id
-    before = tally.tally(db.session.get(Ballot, ballot_id))
     voting.close_ballot(ballot_id)
     db.session.remove()
     if db.engine.dialect.name == "sqlite":
@@ -185,7 +200,8 @@ def test_stored_order_of_secret_choices_is_their_random_id_order_not_voting_orde
         stored = db.session.scalars(text("SELECT id FROM ballot_choices ORDER BY ctid")).all()
     assert len(stored) == 36 and stored == sorted(stored)
     after = tally.tally(db.session.get(Ballot, ballot_id))
-    assert [r.total for r in after] == [r.total for r in before]  # rewriting changed no vote
+    assert [r.total for r in after] == [{"yes": 6, "no": 6, "abstain": 0}, {"yes": 6, "no": 6, "abstain": 0},
+                                        {"yes": 6, "no": 0, "abstain": 6}]
     assert count(BallotReceipt) == 12
 
 
@@ -195,18 +211,18 @@ def test_named_ballot_also_records_who_chose_what(app):
     voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot, ["yes", "no"]), meeting.id)
     named = db.session.scalars(select(NamedVote).order_by(NamedVote.item_id)).all()
     assert [(n.deputy_id, n.choice) for n in named] == [(deputies[0].id, "yes"), (deputies[0].id, "no")]
-    assert vote_rows() == (1, 2, 2)
+    assert vote_rows() == (1, 1, 2)  # a named ballot's named votes are public by design (plaintext)
 
 
 def test_a_failure_mid_vote_leaves_nothing(app, monkeypatch):
-    """A worker dying between the receipt and the choices: the transaction never commits."""
+    """A worker dying between the receipt and the sealed vote: the transaction never commits."""
     meeting, deputies = make_meeting(3)
     ballot = make_ballot(meeting, 2)
 
-    def boom(rows):
+    def boom(**row):
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(voting, "_shuffle", boom)
+    monkeypatch.setattr(voting, "SealedVote", boom)
     with pytest.raises(RuntimeError):
         voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot), meeting.id)
     assert vote_rows() == (0, 0, 0)
@@ -392,23 +408,23 @@ def test_a_twin_receipt_is_refused_by_its_unique_constraint_as_already_voted(app
     assert isinstance(refused.value.__cause__, IntegrityError) and refused.value.status == 409
     with pytest.raises(voting.VoteRefused, match="^您已投票$"):
         voting.mark_paper(ballot.id, deputies[0].id)
-    assert vote_rows() == (1, 2, 0)
+    assert vote_rows() == (1, 1, 0)
 
 
-def test_another_violation_says_which_rule_it_broke_not_already_voted(app, monkeypatch):
-    """A choice the CHECK on ballot_choices refuses (forced past the form check) is not 'already voted'."""
-    from sqlalchemy.exc import IntegrityError
-
+def test_a_forged_paper_in_the_box_stops_the_close(app, monkeypatch):
+    """A choice no form allows, sealed past the form check, is found when the box is opened: the
+    close is refused with a message, the ballot stays open and its box untouched."""
     meeting, deputies = make_meeting(3)
     ballot = make_ballot(meeting, 2)
+    voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot), meeting.id)
     forged = {item.id: "maybe" for item in ballot.items}
     monkeypatch.setattr(voting, "parse_choices", lambda ballot, form: forged)
-    with pytest.raises(DomainError) as refused:
-        voting.cast_vote(ballot.id, deputies[0].id, form_for(ballot), meeting.id)
-    assert isinstance(refused.value.__cause__, IntegrityError)
-    assert "您已投票" not in refused.value.message and not isinstance(refused.value, voting.VoteRefused)
-    assert "ck_ballot_choices_choice" in refused.value.message and refused.value.status == 422
-    assert vote_rows() == (0, 0, 0)  # the receipt written before the choices went with them
+    voting.cast_vote(ballot.id, deputies[1].id, form_for(ballot), meeting.id)
+    with pytest.raises(DomainError, match="票箱核对不一致") as refused:
+        voting.close_ballot(ballot.id)
+    assert refused.value.status == 422
+    assert db.session.get(Ballot, ballot.id).status == "open"
+    assert vote_rows() == (2, 2, 0) and count(BallotChoice) == 0
 
 
 def _winning_ballot():

@@ -29,14 +29,14 @@ def test_every_area_registers_itself_once_per_app(app):
     assert areas.registry(other) is not registry
     assert len(areas.registry(other).menu) == len(registry.menu)  # nothing doubled across apps
     assert [name for _order, name, _loader in sorted(registry.demo, key=lambda d: d[0])] == [
-        "registry", "stations", "duties", "ballots", "suggestions"]
+        "registry", "stations", "duties", "ballots", "suggestions", "notifications"]
 
 
 def test_the_menu_is_what_the_areas_registered(client, auth, users):
     public = client.get("/").get_data(as_text=True)
     for href, label in (("/notices/", "公示"), ("/deputies/", "找代表"), ("/stations/", "联络站")):
         assert f'<a href="{href}">{label}</a>' in public
-    assert "代表名册" not in public and "工作人员登录" in public
+    assert "代表名册" not in public and '<a href="/login">登录</a>' in public
     auth.login("staff")
     page = client.get("/workspace/").get_data(as_text=True)
     nav = page[page.index('<nav class="main-nav"'):page.index("</nav>")]

@@ -33,7 +33,27 @@ PREVIOUS_RELEASE_HEAD = "0007_project_inspections"
 UPGRADE_SCHEMA = "upgrade_from_previous_release"
 # table -> why its rows or columns may differ after the upgrade (a migration that moves data says so here
 # and adds its own checks of where the data went).
-CHANGED_BY_MIGRATIONS: dict[str, str] = {}
+CHANGED_BY_MIGRATIONS: dict[str, str] = {
+    "ballot_paper_counts": "0008_ballot_box moves count_a/b/c into ballot_paper_count_values rows "
+                           "(checked by tests/test_ballots_methods.py::test_the_upgrade_keeps_every_paper_count)",
+}
+# What the operator does before an upgrade, because a migration requires it (0008_ballot_box refuses a
+# ballot open for voting: its votes were stored in plaintext). Applied to the dumped rows before they go
+# in, so the row comparison still checks every value.
+CLOSED_AT = "2026-12-01T20:00:00"
+
+
+def close_open_ballots(tables: dict) -> dict:
+    """The dump's tables with every open ballot closed, as the previous release's 投票截止 would."""
+    ballots = tables["ballots"]
+    status, closed_at = ballots["columns"].index("status"), ballots["columns"].index("closed_at")
+    rows = []
+    for row in ballots["rows"]:
+        row = list(row)
+        if row[status] == "open":
+            row[status], row[closed_at] = "closed", CLOSED_AT
+        rows.append(row)
+    return {**tables, "ballots": {**ballots, "rows": rows}}
 DIGIT = re.compile(r"\d")
 
 
@@ -100,6 +120,7 @@ def test_the_dump_is_the_previous_release(dump):
 def upgrade_the_previous_release(dump, tmp_path, damage=None) -> tuple[list[str], list[str]]:
     """Dumped rows in at the previous head, upgrade to head (then ``damage(connection)``, to prove the
     checks): the tables whose rows changed, and what each page no longer shows."""
+    dump = {**dump, "tables": close_open_ballots(dump["tables"])}
     with empty_database(tmp_path) as url:
         app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():

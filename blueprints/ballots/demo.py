@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..core.extensions import db
 from ..core.models import User
@@ -131,6 +131,50 @@ def _demo(seed: int) -> None:
 
     rating = create_rating_ballot(evaluation, today.year, staff)
     voting.open_ballot(rating.id, staff)
+    _demo_township_session(staff, clerk, today, rng)
+
+
+TOWNSHIP_CANDIDATES = [
+    ("镇区文化广场提升", 180, "2026年10月底前"),
+    ("老街排水管网改造", 260, "2026年9月底前"),
+    ("和美乡村示范点建设", 320, "2026年11月底前"),
+    ("村级养老服务站", 90, "2026年8月底前"),
+]
+
+
+def _demo_township_session(staff, clerk, today, rng) -> None:
+    """镇人代会: the township with the most township deputies holds its own session and chooses its own
+    livelihood projects; the roll is its deputies only (not every township deputy of the county)."""
+    from ..core.models import Area
+    from ..registry.models import Deputy
+    from . import meetings, tally, voting
+    from .models import Attendance
+
+    township_id, _count = db.session.execute(
+        select(Deputy.area_id, func.count()).join(Area, Area.id == Deputy.area_id)
+        .where(Deputy.level == "township", Deputy.ended_on.is_(None), Area.kind == "township")
+        .group_by(Deputy.area_id).order_by(func.count().desc(), Deputy.area_id).limit(1)).one()
+    township = db.session.get(Area, township_id)
+    meeting = meetings.create_meeting(f"{township.name}第十九届人民代表大会第五次会议", "township", "第十九届",
+                                      date(today.year, 1, 8), staff, area_id=township.id)
+    db.session.execute(Attendance.__table__.update().where(Attendance.meeting_id == meeting.id)
+                       .values(checked_in_at=utcnow(), checked_in_by_id=clerk.id))
+    db.session.flush()
+    ballot = voting.create_ballot(meeting, f"{today.year}年度{township.name}民生实事项目票决", "approve", True,
+                                  None, 2, staff)
+    for title, cost, timeline in TOWNSHIP_CANDIDATES:
+        voting.add_item(ballot, f"{township.name}{title}", f"{township.name}人民政府", cost, timeline, actor=staff)
+    voting.open_ballot(ballot.id, staff)
+    db.session.refresh(ballot)
+    popularity = [0.9, 0.8, 0.6, 0.3]
+    roll = db.session.scalars(select(Attendance.deputy_id).where(Attendance.meeting_id == meeting.id)
+                              .order_by(Attendance.deputy_id)).all()
+    for deputy_id in roll:
+        plan = {f"item-{item.id}": "yes" if rng.random() < p else rng.choice(["no", "abstain"])
+                for item, p in zip(ballot.items, popularity, strict=True)}
+        voting.cast_vote(ballot.id, deputy_id, plan, meeting.id)
+    voting.close_ballot(ballot.id, staff)
+    tally.publish(ballot.id, staff)
 
 
 def _demo_inspection(staff, today) -> None:

@@ -17,3 +17,8 @@ class VoteRefused(Conflict):
 
 class BadVote(DomainError):
     """The form was incomplete or named things not on the ballot: 422, nothing recorded."""
+
+
+class CountMismatch(RuntimeError):
+    """The counts or the ballot box do not add up. Never shown as a result: closing or publication
+    stops and the error is logged."""

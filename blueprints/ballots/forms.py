@@ -14,6 +14,7 @@ class MeetingForm(FlaskForm):
     title = StringField(_l("会议名称"), validators=_title,
                         render_kw={"placeholder": "青山县第十八届人民代表大会第二次会议"})
     level = SelectField(_l("人大层级"), choices=list(LEVEL_LABELS.items()), default="county")
+    area_id = SelectField(_l("乡镇（乡镇人代会必选）"), coerce=int, choices=[], validate_choice=False)
     term = StringField(_l("届次（留空则为该层级全部在任代表）"), validators=[Length(max=32)])
     held_on = DateField(_l("会议日期"), validators=[Optional()])
 

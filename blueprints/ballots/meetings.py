@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 
 from ..core import audit
 from ..core.errors import Conflict, DomainError
 from ..core.extensions import db
+from ..core.models import Area
 from ..core.timeutil import utcnow
 from ..core.transaction import transactional
 from ..registry.models import LEVELS, Deputy
@@ -20,15 +21,27 @@ def quorum_met(present: int, total: int) -> bool:
     return total > 0 and present * 3 >= total * 2
 
 
-def roll_query(level: str, term: str | None):
+def roll_query(level: str, term: str | None, area_id: int | None = None):
+    """Serving deputies of the level (and term); for a township congress, of its township only (the
+    deputy's area is the township or one of its villages)."""
     stmt = select(Deputy.id).where(Deputy.level == level, Deputy.ended_on.is_(None))
     if term:
         stmt = stmt.where(Deputy.term == term)
+    if area_id is not None:
+        villages = select(Area.id).where(Area.parent_id == area_id)
+        stmt = stmt.where(or_(Deputy.area_id == area_id, Deputy.area_id.in_(villages)))
     return stmt
 
 
+def townships() -> list[Area]:
+    return list(db.session.scalars(select(Area).where(Area.kind == "township").order_by(Area.name)))
+
+
 @transactional
-def create_meeting(title: str, level: str, term: str | None, held_on: date | None, actor=None) -> Meeting:
+def create_meeting(title: str, level: str, term: str | None, held_on: date | None, actor=None,
+                   area_id: int | None = None) -> Meeting:
+    """A meeting and its roll. A township congress (level township) names its township: its roll,
+    quorum and passing rule are that township's deputies, not every township deputy of the county."""
     title = (title or "").strip()
     term = (term or "").strip() or None
     if not title:
@@ -37,10 +50,17 @@ def create_meeting(title: str, level: str, term: str | None, held_on: date | Non
         raise DomainError(_("会议名称不能超过 120 个字符。"), field="title")
     if level not in LEVELS:
         raise DomainError(_("请选择人大层级。"), field="level")
-    deputy_ids = db.session.scalars(roll_query(level, term)).all()
+    if level == "township":
+        area = db.session.get(Area, area_id) if area_id else None
+        if area is None or area.kind != "township":
+            raise DomainError(_("乡镇人代会请选择所属乡镇。"), field="area_id")
+    elif area_id:
+        raise DomainError(_("只有乡镇人代会可以选择乡镇。"), field="area_id")
+    deputy_ids = db.session.scalars(roll_query(level, term, area_id if level == "township" else None)).all()
     if not deputy_ids:
         raise DomainError(_("没有符合条件的在任代表，无法建立会议名单。"), field="term")
-    meeting = Meeting(title=title, level=level, term=term, held_on=held_on)
+    meeting = Meeting(title=title, level=level, term=term, held_on=held_on,
+                      area_id=area_id if level == "township" else None)
     db.session.add(meeting)
     db.session.flush()
     db.session.add_all(Attendance(meeting_id=meeting.id, deputy_id=d) for d in deputy_ids)
@@ -89,9 +109,12 @@ def _record_attendance_duty(meeting: Meeting, deputy_id: int, actor) -> None:
                     source="ballots", source_ref=f"meeting:{meeting.id}", actor=actor)
 
 
-def self_check_in(meeting: Meeting, token: str, user) -> Attendance:
-    if not token or token != meeting.checkin_token:
-        raise DomainError(_("签到二维码无效，请扫描会场的签到二维码。"))
+def self_check_in(meeting: Meeting, user, *, by_pass_for: int | None) -> Attendance:
+    """A deputy checks in on their own phone only when signed in by their personal pass for this
+    meeting (``by_pass_for``: the meeting the session's pass is for; ballots/passes.py). The
+    meeting-wide QR token is gone: a shared code let anyone who saw it check in from anywhere."""
+    if by_pass_for != meeting.id:
+        raise DomainError(_("请扫描您本人的签到证二维码签到。"))
     if user.deputy_id is None:
         raise DomainError(_("只有代表本人可以扫码签到。"))
     return check_in(meeting, user.deputy_id, user, by_self=True)
@@ -111,3 +134,20 @@ def search_roll(meeting: Meeting, q: str, limit: int = 30):
     if q:
         stmt = stmt.where(Deputy.name.contains(q))
     return db.session.execute(stmt.order_by(Attendance.checked_in_at.is_not(None), Deputy.name).limit(limit)).all()
+
+
+def open_ballot_for(user):
+    """The workspace's big link: ballots open now that this deputy may still vote on (one query).
+    ``(number, {"meeting_id": id})`` for the first such meeting, or None when there is none."""
+    from .models import Ballot, BallotReceipt
+
+    if not user.deputy_id:
+        return None
+    row = db.session.execute(
+        select(Ballot.meeting_id, func.count(Ballot.id))
+        .where(Ballot.status == "open",
+               Ballot.meeting_id.in_(select(Attendance.meeting_id).where(Attendance.deputy_id == user.deputy_id)),
+               Ballot.id.not_in(select(BallotReceipt.ballot_id).where(BallotReceipt.deputy_id == user.deputy_id)))
+        .group_by(Ballot.meeting_id).order_by(Ballot.meeting_id).limit(1)
+    ).first()
+    return (row[1], {"meeting_id": row[0]}) if row else None

@@ -12,23 +12,31 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.errors import Conflict, register_constraint_messages
 from ..core.extensions import db
 from ..core.timeutil import UTCDateTime, utcnow
+from . import methods
 from .errors import VoteRefused
 
 PROPOSAL_STATUSES = {"pending": "待审查", "accepted": "列入候选", "merged": "已合并", "rejected": "未采纳"}
 PROPOSAL_SOURCES = {"public": "群众", "department": "部门"}
-METHODS = {"approve": "赞成/反对/弃权", "rating": "满意度测评"}
-METHOD_CHOICES = {
-    "approve": ("yes", "no", "abstain"),
-    "rating": ("satisfied", "basic", "unsatisfied"),
-}
-CHOICE_LABELS = {"yes": "赞成", "no": "反对", "abstain": "弃权",
-                 "satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+# Derived from the methods' registry (methods.py): their keys, choices and labels.
+METHODS = {key: method.label for key, method in methods.REGISTRY.items()}
+METHOD_CHOICES = {key: method.choices for key, method in methods.REGISTRY.items()}
+CHOICE_LABELS = {c: label for method in methods.REGISTRY.values() for c, label in method.labels.items()}
 BALLOT_STATUSES = {"draft": "草稿", "open": "投票中", "closed": "已截止", "published": "已公布"}
 PROJECT_STATUSES = {"planned": "未开工", "in_progress": "实施中", "done": "已完成"}
 
@@ -92,15 +100,19 @@ class Proposal(db.Model):
 
 class Meeting(db.Model):
     __tablename__ = "meetings"
+    __table_args__ = (CheckConstraint("area_id IS NULL OR level = 'township'", name="township_area"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(120))
     level: Mapped[str] = mapped_column(String(16), default="county")
     term: Mapped[str | None] = mapped_column(String(32))  # 届次; empty: every serving deputy of the level
+    # A township congress (乡镇人代会): its township; the roll is that township's deputies only.
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"), index=True)
     held_on: Mapped[date | None]
     checkin_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_urlsafe(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    area = relationship("Area")
     attendance: Mapped[list[Attendance]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
     ballots: Mapped[list[Ballot]] = relationship(back_populates="meeting", order_by="Ballot.id")
 
@@ -124,7 +136,7 @@ class Attendance(db.Model):
 class Ballot(db.Model):
     __tablename__ = "ballots"
     __table_args__ = (
-        CheckConstraint("method IN ('approve', 'rating')", name="method"),
+        CheckConstraint(methods.sql_in("method", methods.REGISTRY), name="method"),
         CheckConstraint("status IN ('draft', 'open', 'closed', 'published')", name="status"),
         CheckConstraint("max_yes IS NULL OR max_yes > 0", name="max_yes"),
         CheckConstraint("places IS NULL OR places > 0", name="places"),
@@ -144,10 +156,18 @@ class Ballot(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The ballot box (sealing.py): made at the open; the wrapped private key is erased at the close.
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    wrapped_private_key: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     meeting: Mapped[Meeting] = relationship(back_populates="ballots")
     items: Mapped[list[BallotItem]] = relationship(back_populates="ballot", order_by="BallotItem.position",
                                                    cascade="all, delete-orphan")
+
+    @property
+    def rules(self) -> methods.BallotMethod:
+        """The ballot's method (methods.py): choices, validation, passing rule, result columns."""
+        return methods.get(self.method)
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -193,18 +213,31 @@ class BallotReceipt(db.Model):
     channel: Mapped[str] = mapped_column(String(16), default="electronic")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # 选票核验码 of an electronic vote: a hash of its sealed box (never of the choices themselves).
+    tracker: Mapped[str | None] = mapped_column(String(16))
+
+
+class SealedVote(db.Model):
+    """One electronic vote while the ballot is open: the whole ballot paper in one sealed box
+    (sealing.py). No deputy, no item, no choice; a random id (SQLite: no rowid). Opened, checked and
+    deleted when the ballot closes, which writes the plaintext choices (BallotChoice) instead."""
+
+    __tablename__ = "ballot_sealed_votes"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id", ondelete="RESTRICT"), index=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class BallotChoice(db.Model):
-    """WHAT was chosen: no deputy, no timestamp, a random id. Nor an insertion order to read back: on
-    SQLite the table has no rowid (rows are stored in random-id order); elsewhere closing the ballot
-    rewrites its rows in random-id order (voting.close_ballot)."""
+    """WHAT was chosen, written only when the ballot closes (voting.close_ballot), in shuffled order
+    and in one statement, from the sealed votes: no deputy, no timestamp, a random id, no rowid on
+    SQLite. While the ballot is open this table holds nothing of it."""
 
     __tablename__ = "ballot_choices"
     __table_args__ = (
-        CheckConstraint(
-            "choice IN ('yes', 'no', 'abstain', 'satisfied', 'basic', 'unsatisfied')", name="choice"
-        ),
+        CheckConstraint(methods.sql_in("choice", methods.all_choices()), name="choice"),
         {"sqlite_with_rowid": False},
     )
 
@@ -229,21 +262,15 @@ class NamedVote(db.Model):
 
 class PaperCount(db.Model):
     """Tellers' count of paper ballots for one item; append-only, a correction refers to the row it
-    replaces (each row can be replaced once, so the current count is the row nobody replaced)."""
+    replaces (each row can be replaced once, so the current count is the row nobody replaced). Its
+    numbers are one PaperCountValue row per choice of the ballot's method."""
 
     __tablename__ = "ballot_paper_counts"
-    __table_args__ = (
-        UniqueConstraint("corrects_id"),
-        CheckConstraint("count_a >= 0 AND count_b >= 0 AND count_c >= 0", name="non_negative"),
-    )
+    __table_args__ = (UniqueConstraint("corrects_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id", ondelete="RESTRICT"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("ballot_items.id", ondelete="RESTRICT"))
-    # The method's three choices in order: yes/no/abstain or satisfied/basic/unsatisfied.
-    count_a: Mapped[int] = mapped_column(Integer)
-    count_b: Mapped[int] = mapped_column(Integer)
-    count_c: Mapped[int] = mapped_column(Integer)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("ballot_paper_counts.id", ondelete="RESTRICT"))
     note: Mapped[str | None] = mapped_column(String(255))
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -251,6 +278,30 @@ class PaperCount(db.Model):
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     item = relationship("BallotItem")
+    values: Mapped[list[PaperCountValue]] = relationship(back_populates="entry", cascade="all",
+                                                         order_by="PaperCountValue.id")
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {v.choice: v.count for v in self.values}
+
+
+class PaperCountValue(db.Model):
+    """(item, choice, count): one number of a paper-count entry (the entry names the item)."""
+
+    __tablename__ = "ballot_paper_count_values"
+    __table_args__ = (
+        UniqueConstraint("count_id", "choice"),
+        CheckConstraint("count >= 0", name="non_negative"),
+        CheckConstraint(methods.sql_in("choice", methods.all_choices()), name="choice"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    count_id: Mapped[int] = mapped_column(ForeignKey("ballot_paper_counts.id", ondelete="RESTRICT"), index=True)
+    choice: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int] = mapped_column(Integer)
+
+    entry: Mapped[PaperCount] = relationship(back_populates="values")
 
 
 class Project(db.Model):
@@ -322,6 +373,7 @@ class ProjectInspection(db.Model):
 # mark) arriving in the same instant both pass the check, and the database refuses the second.
 # Any other violation says which rule it broke; it never claims the deputy has voted.
 register_constraint_messages({"uq_ballot_receipts_ballot_id_deputy_id": _l("您已投票")}, kind=VoteRefused)
+register_constraint_messages({"ck_meetings_township_area": (_l("只有乡镇人代会可以选择乡镇。"), "area_id")})
 register_constraint_messages({
     "uq_livelihood_project_inspections_project_id_activity_id": (_l("所选活动已经关联到本项目。"), "activity_ids"),
 }, kind=Conflict)

@@ -7,20 +7,18 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..core import audit
 from ..core.errors import DomainError, NotFound
 from ..core.extensions import db
 from ..core.timeutil import utcnow
 from ..core.transaction import transactional
-from .models import CHOICE_LABELS, METHOD_CHOICES, Ballot, BallotChoice, BallotItem, PaperCount
+from .errors import CountMismatch
+from .models import CHOICE_LABELS, METHOD_CHOICES, Ballot, BallotChoice, BallotItem, PaperCount, PaperCountValue
 from .voting import VoteRefused, _ballot_or_404, turnout
 
 log = logging.getLogger(__name__)
-
-
-class CountMismatch(RuntimeError):
-    """The counts do not add up. Never shown as a result: publication stops and the error is logged."""
 
 
 @dataclass
@@ -59,16 +57,18 @@ def current_paper_counts(ballot_id: int) -> dict[int, PaperCount]:
     replaced = select(PaperCount.corrects_id).where(PaperCount.ballot_id == ballot_id,
                                                     PaperCount.corrects_id.is_not(None))
     rows = db.session.scalars(select(PaperCount).where(PaperCount.ballot_id == ballot_id,
-                                                       PaperCount.id.not_in(replaced))).all()
+                                                       PaperCount.id.not_in(replaced))
+                              .options(selectinload(PaperCount.values))).all()
     return {row.item_id: row for row in rows}
 
 
 def paper_log(ballot_id: int) -> list[PaperCount]:
     return db.session.scalars(select(PaperCount).where(PaperCount.ballot_id == ballot_id)
-                              .order_by(PaperCount.id)).all()
+                              .options(selectinload(PaperCount.values)).order_by(PaperCount.id)).all()
 
 
-# The three counts of a paper entry, in the method's choice order, are the form fields count_a/b/c.
+# The paper-count form's fields count_a/b/c are the method's choices in order (stored as one
+# PaperCountValue row per choice).
 COUNT_FIELDS = ("count_a", "count_b", "count_c")
 
 
@@ -98,10 +98,11 @@ def enter_paper_count(ballot_id: int, item_id: int, values: list, actor, note: s
         raise DomainError(_("票数合计 %(s)d 超过纸质投票代表人数 %(n)d。", s=sum(numbers), n=paper_voters),
                           field=COUNT_FIELDS[0])
     previous = current_paper_counts(ballot.id).get(item.id)
-    row = PaperCount(ballot_id=ballot.id, item_id=item.id, count_a=numbers[0], count_b=numbers[1],
-                     count_c=numbers[2], corrects_id=previous.id if previous else None,
+    row = PaperCount(ballot_id=ballot.id, item_id=item.id, corrects_id=previous.id if previous else None,
                      note=(note or "").strip()[:255] or None, entered_by_id=actor.id if actor else None,
                      entered_by_name=actor.username if actor else "system")
+    row.values = [PaperCountValue(choice=c, count=n) for c, n in zip(METHOD_CHOICES[ballot.method], numbers,
+                                                                      strict=True)]
     db.session.add(row)
     db.session.flush()
     labels = "，".join(f"{CHOICE_LABELS[c]} {n}" for c, n in zip(METHOD_CHOICES[ballot.method], numbers,
@@ -124,11 +125,11 @@ def tally(ballot: Ballot) -> list[ItemResult]:
     results = []
     for item in ballot.items:
         row = paper_rows.get(item.id)
-        paper = dict(zip(choices, (row.count_a, row.count_b, row.count_c) if row else (0, 0, 0), strict=True))
+        counts = row.counts if row else {}
+        paper = {c: counts.get(c, 0) for c in choices}
         total = {c: electronic[item.id][c] + paper[c] for c in choices}
         results.append(ItemResult(item=item, electronic=electronic[item.id], paper=paper, total=total))
-    if ballot.method == "approve":
-        rank_and_select(results, ballot.eligible_count or 0, ballot.places)
+    ballot.rules.decide(ballot, results)
     return results
 
 
@@ -181,13 +182,12 @@ def result_markdown(ballot: Ballot, results: list[ItemResult], figures: dict, pr
     lines = [f"会议：{ballot.meeting.title}", "",
              f"应到代表 {ballot.eligible_count} 名，实到 {present} 名；参加表决 {figures['voted']} 名"
              f"（电子表决 {figures['electronic']} 名，纸质选票 {figures['paper']} 名）。", ""]
-    if ballot.method == "approve":
+    if ballot.rules.uses_yes_limit:
         lines += [f"通过规则：赞成票超过全体代表的半数（即不少于 {(ballot.eligible_count or 0) // 2 + 1} 票）"
                   + (f"，按赞成票多少排序，前 {ballot.places} 个项目入选。" if ballot.places else "。"), ""]
     for r in results:
         counts = "，".join(f"{CHOICE_LABELS[c]} {r.total[c]}" for c in choices)
-        extra = f"（第 {r.rank} 名，{r.outcome_label}）" if ballot.method == "approve" and r.passed else (
-            f"（{r.outcome_label}）" if ballot.method == "approve" else "")
+        extra = ballot.rules.outcome_text(r)
         lines.append(f"- **{r.item.title}**：{counts}{extra}")
     return "\n".join(lines)
 
@@ -217,7 +217,7 @@ def publish(ballot_id: int, actor=None) -> Ballot:
     present = meeting_counts(ballot.meeting_id)["present"]
     ballot.status = "published"
     ballot.published_at = utcnow()
-    created = projects_from_results(ballot, results) if ballot.method == "approve" else []
+    created = projects_from_results(ballot, results) if ballot.rules.creates_projects else []
     audit.record("publish", "ballot", ballot.id,
                  f"公布表决《{ballot.title}》结果" + (f"，{len(created)} 个项目列入民生实事" if created else ""),
                  actor=actor)

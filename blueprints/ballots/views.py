@@ -58,6 +58,7 @@ def _posted_id(name: str, message: str) -> int:
 @role_required(*CLERKS)
 def meetings():
     form = MeetingForm()
+    form.area_id.choices = [(0, _("（县级及以上会议不选）"))] + [(a.id, a.name) for a in meeting_services.townships()]
     if request.method == "POST" and not current_user.has_role(*STAFF):
         raise Forbidden(_("只有代表工委工作人员可以新建会议。"))
 
@@ -66,7 +67,8 @@ def meetings():
         return render_template("ballots/meetings.html", meetings=rows, form=form), status
 
     return run_form(form, lambda f: meeting_services.create_meeting(f.title.data, f.level.data, f.term.data,
-                                                                     f.held_on.data, current_user),
+                                                                     f.held_on.data, current_user,
+                                                                     area_id=f.area_id.data or None),
                     success=lambda m: _("会议已建立，名单共 %(n)d 名代表。", n=len(m.attendance)),
                     redirect_to=lambda m: url_for(".meeting", meeting_id=m.id), render=render, field="title")
 
@@ -141,16 +143,6 @@ def checkin_deputy(meeting_id: int):
         return _checkin_answer(item, q, error)
     flash(_("已签到。"), "success")
     return redirect(url_for(".checkin", meeting_id=item.id, q=q), 303)
-
-
-@bp.get("/meetings/<int:meeting_id>/checkin-qr.svg")
-@role_required(*CLERKS)
-def checkin_qr(meeting_id: int):
-    from ..core.qr import qr_response
-
-    item = get_meeting(meeting_id)
-    url = url_for(".self_checkin", meeting_id=item.id, t=item.checkin_token, _external=True)
-    return qr_response(url, cache="no-store")
 
 
 # ---- ballots -----------------------------------------------------------------------------------
@@ -339,7 +331,7 @@ def result_xlsx(ballot_id: int):
     sheet.append(["序号", "项目", "责任单位", *[CHOICE_LABELS[c] for c in choices], "名次", "结果"])
     for r in tally.tally(item):
         sheet.append([r.item.position, r.item.title, r.item.unit_name or "", *[r.total[c] for c in choices],
-                      r.rank or "", r.outcome_label if item.method == "approve" else
+                      r.rank or "", r.outcome_label if item.rules.uses_yes_limit else
                       (f"{r.satisfaction:.1%}" if r.satisfaction is not None else "")])
     from ..core.downloads import XLSX, download
 

@@ -1,7 +1,7 @@
 """The deputy's phone pages (self check-in, ballot, confirmation, done) and the projector screen."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -112,24 +112,30 @@ def vote_done(meeting_id: int):
     deputy_id = _deputy_id()
     ballots, voted = _ballot_state(meeting, deputy_id)
     pending = [b for b in ballots if b.id not in voted]
-    return render_template("ballots/vote_done.html", meeting=meeting, pending=pending)
+    ballot_id = int_arg("ballot")
+    ballot = db.session.get(Ballot, ballot_id) if ballot_id else None
+    if ballot is not None and ballot.meeting_id != meeting.id:
+        ballot = None
+    code = voting.tracker_of(ballot.id, deputy_id) if ballot is not None else None
+    return render_template("ballots/vote_done.html", meeting=meeting, pending=pending, ballot=ballot, tracker=code)
 
 
 @bp.route("/meetings/<int:meeting_id>/checkin/self", methods=["GET", "POST"])
 @role_required("deputy")
 def self_checkin(meeting_id: int):
     meeting = get_meeting(meeting_id)
-    token = request.values.get("t", "")
+    scope = session.get("scope") or {}
 
     def render(status: int):
         attendance = meeting_services.attendance_of(meeting.id, current_user.deputy_id)
-        return render_template("ballots/self_checkin.html", meeting=meeting, token=token,
-                               attendance=attendance), status
+        return render_template("ballots/self_checkin.html", meeting=meeting, attendance=attendance,
+                               by_pass=scope.get("meeting") == meeting.id), status
 
     if request.method == "GET":
         return render(200)
     # A refusal (a wrong QR code 422, checked in already 409) is flashed above the page.
-    return run_form(None, lambda _form: meeting_services.self_check_in(meeting, token, current_user),
+    return run_form(None, lambda _form: meeting_services.self_check_in(meeting, current_user,
+                                                                       by_pass_for=scope.get("meeting")),
                     success=_("签到成功。"), redirect_to=url_for(".vote", meeting_id=meeting.id), render=render)
 
 

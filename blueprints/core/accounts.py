@@ -1,19 +1,26 @@
-"""Accounts: password policy, login with throttling, sessions that really end."""
+"""Accounts: password policy, login with throttling, sessions that really end, one-time passwords.
+
+A one-time password (an issued slip, ``registry/issuing.py``, or an admin reset) is random and
+readable (``ONE_TIME_ALPHABET``: no 0/O/1/l/I). It signs in once: the account's ``password_state``
+goes ``one_time`` → ``one_time_used`` at that sign-in, every page but choosing a new password answers
+with a redirect to it (``core.views``), and a second sign-in with the same password is refused.
+"""
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit
 from .errors import DomainError
 from .extensions import db
-from .models import ROLES, LoginAttempt, User, new_session_token
+from .models import ROLES, LoginAttempt, PasswordState, User, new_session_token
 from .timeutil import utcnow
 from .transaction import transaction, transactional
 
@@ -46,6 +53,59 @@ def password_problem(password: str, username: str | None = None) -> str | None:
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
+
+
+# Readable on a printed slip and typed on a phone: no 0/O, 1/l/I.
+ONE_TIME_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ONE_TIME_LENGTH = 10  # 56 symbols ** 10 ≈ 2**58
+# A one-time password is random (58 bits) and lives until its first sign-in, so it does not need
+# scrypt's deliberate slowness, which would make issuing 11,000 accounts take a quarter of an hour.
+ONE_TIME_HASH_METHOD = "pbkdf2:sha256:20000"
+
+
+def new_one_time_password() -> str:
+    return "".join(secrets.choice(ONE_TIME_ALPHABET) for _ in range(ONE_TIME_LENGTH))
+
+
+def hash_one_time_password(password: str) -> str:
+    return generate_password_hash(password, method=ONE_TIME_HASH_METHOD)
+
+
+def set_one_time_password(user: User) -> str:
+    """Give ``user`` a new one-time password (inside the caller's transaction) and return it. The
+    caller shows it once (a slip, a workbook) and keeps it nowhere; every session of the account ends."""
+    password = new_one_time_password()
+    user.password_hash = hash_one_time_password(password)
+    user.password_state = PasswordState.ONE_TIME
+    user.failed_logins = 0
+    user.locked_until = None
+    end_sessions(user)
+    return password
+
+
+def office_phone_hint() -> str:
+    phone = (current_app.config.get("OFFICE_PHONE") or "").strip()
+    if phone:
+        return _("请联系代表工委（电话 %(phone)s）。", phone=phone)
+    return _("请联系代表工委工作人员。")
+
+
+def find_login_user(login: str) -> User | None:
+    """The account a typed login names: a username, or a deputy's phone number or 代表编号 (when exactly
+    one account matches). Core imports no area: the deputy model is reached through User.deputy."""
+    login = login.strip()
+    if not login:
+        return None
+    user = db.session.scalar(select(User).where(User.username == login))
+    if user is not None:
+        return user
+    deputy_model = User.deputy.property.mapper.class_
+    compact = "".join(ch for ch in login if ch not in " -")
+    matches = db.session.scalars(
+        select(User).join(deputy_model, User.deputy_id == deputy_model.id)
+        .where(or_(deputy_model.phone == compact, deputy_model.code == login)).limit(2)
+    ).all()
+    return matches[0] if len(matches) == 1 else None
 
 
 @transactional
@@ -97,7 +157,7 @@ def authenticate(username: str, password: str, address: str) -> User:
             _("此网络地址登录失败次数过多，请 %(m)d 分钟后再试。", m=config["LOGIN_LOCK_MINUTES"])
         )
 
-    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    user = find_login_user(username)
     if user is not None and user.locked_until is not None and user.locked_until > now:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         raise DomainError(_("该账号因多次密码错误已被临时锁定，请 %(m)d 分钟后再试。", m=minutes))
@@ -107,8 +167,12 @@ def authenticate(username: str, password: str, address: str) -> User:
     # IMMEDIATE), so another worker's write meanwhile makes this one wait, not fail.
     user_id = user.id if user is not None else None
     refusal = None
+    one_time = user is not None and user.password_state != PasswordState.CHOSEN
     with transaction():
-        user = db.session.get(User, user_id) if user_id is not None else None
+        # A one-time password is read again under a row lock: two phones typing it at the same moment
+        # cannot both sign in with it (on SQLite BEGIN IMMEDIATE already serialises the two).
+        user = (db.session.get(User, user_id, with_for_update=one_time, populate_existing=one_time)
+                if user_id is not None else None)
         if not valid or user is None:
             db.session.add(LoginAttempt(address=address, username=username[:64]))
             refusal = _("用户名或密码不正确。")
@@ -124,6 +188,12 @@ def authenticate(username: str, password: str, address: str) -> User:
                 raise DomainError(_("该代表的代表资格已终止，不能再登录。"))
             if not user.active:
                 raise DomainError(_("该账号已停用，请联系代表工委。"))
+            if user.password_state == PasswordState.ONE_TIME_USED:
+                # The initial password has signed in once already: it is not a password any more.
+                raise DomainError(_("这个初始密码已经用过一次，不能再次登录。") + office_phone_hint()
+                                  + _("工作人员会为您重新发放初始密码。"))
+            if user.password_state == PasswordState.ONE_TIME:
+                user.password_state = PasswordState.ONE_TIME_USED
             user.failed_logins = 0
             user.locked_until = None
             user.last_login_at = now
@@ -149,7 +219,10 @@ def change_password(user: User, current: str, new: str) -> None:
     problem = password_problem(new, user.username)
     if problem:
         raise DomainError(problem, field="new")
+    if new == current:
+        raise DomainError(_("新密码不能与当前密码相同。"), field="new")
     user.password_hash = hash_password(new)
+    user.password_state = PasswordState.CHOSEN
     end_sessions(user)
 
 
@@ -159,6 +232,7 @@ def reset_password(user: User, new: str, actor: User) -> None:
     if problem:
         raise DomainError(problem, field="password")
     user.password_hash = hash_password(new)
+    user.password_state = PasswordState.ONE_TIME  # the next sign-in leads straight to choosing a new password
     user.failed_logins = 0
     user.locked_until = None
     end_sessions(user)

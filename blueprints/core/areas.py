@@ -7,6 +7,8 @@ functions what core shows or runs on its behalf:
     menu_entry(app, _l("公示"), "noticeboard.notices", order=10)              # the header's navigation
     workspace_tile(app, _l("代表名册"), "registry.deputies", visible=is_staff)  # links on /workspace/
     workspace_panel(app, "stations/_workspace.html")                         # a block below the tiles
+    workspace_count(app, _l("待核实的履职活动"), "duties.queue", count_fn, visible=is_staff)  # what waits
+    header_item(app, "notifications/_header.html")                          # a bit of the header (signed in)
     demo_loader(app, load, order=20)                                         # python app.py --demo
 
 Public tables are declared with ``core.pagecache.watch_tables`` (their changes show at once on the
@@ -49,11 +51,23 @@ class DemoContext:
     rng: random.Random
 
 
+@dataclass(frozen=True)
+class Count:
+    """What waits for someone: ``count(user)`` is a number (0 shows greyed, None hides it) or a
+    ``(number, {url_for values})`` pair when the link depends on the user (a deputy's open ballot)."""
+
+    link: Link
+    count: Callable[[object], object]
+    big: bool = False
+
+
 @dataclass
 class Registry:
     menu: list[Link] = field(default_factory=list)
     tiles: list[Link] = field(default_factory=list)
     panels: list[tuple[int, str]] = field(default_factory=list)
+    counts: list[Count] = field(default_factory=list)
+    header: list[tuple[int, str]] = field(default_factory=list)
     demo: list[tuple[int, str, Callable[[DemoContext], None]]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
 
@@ -102,9 +116,21 @@ def workspace_tile(app: Flask, label, endpoint: str, *, order: int = 100,
     registry(app).tiles.append(Link(label, endpoint, order, visible, tuple(values.items())))
 
 
+def workspace_count(app: Flask, label, endpoint: str, count: Callable[[object], object], *, order: int = 100,
+                    visible: Callable[[object], bool] | None = None, big: bool = False, **values) -> None:
+    """A number on the workspace linking to the filtered list it counts (one or two small queries:
+    tests/test_workspaces.py keeps a whole workspace at ≤ 10 queries at city size)."""
+    registry(app).counts.append(Count(Link(label, endpoint, order, visible, tuple(values.items())), count, big))
+
+
 def workspace_panel(app: Flask, template: str, *, order: int = 100) -> None:
     """A template included below the workspace tiles (it decides itself whom it shows anything to)."""
     registry(app).panels.append((order, template))
+
+
+def header_item(app: Flask, template: str, *, order: int = 100) -> None:
+    """A template included in the header next to the signed-in user's name (e.g. the unread count)."""
+    registry(app).header.append((order, template))
 
 
 def demo_loader(app: Flask, loader: Callable[[DemoContext], None], *, order: int = 100, name: str = "") -> None:
@@ -126,8 +152,35 @@ def tiles_for(user) -> list[Link]:
     return links_for(registry().tiles, user)
 
 
+@dataclass(frozen=True)
+class Waiting:
+    label: object
+    url: str
+    number: int
+    big: bool
+
+
+def counts_for(user) -> list[Waiting]:
+    """The counts shown to ``user``, in order; a count function answering None is left out."""
+    shown = []
+    for entry in sorted(registry().counts, key=lambda c: c.link.order):
+        if not entry.link.shown_to(user):
+            continue
+        answer = entry.count(user)
+        if answer is None:
+            continue
+        number, values = answer if isinstance(answer, tuple) else (answer, {})
+        url = url_for(entry.link.endpoint, **{**dict(entry.link.values), **values})
+        shown.append(Waiting(entry.link.label, url, int(number), entry.big))
+    return shown
+
+
 def panels() -> list[str]:
     return [template for _order, template in sorted(registry().panels, key=lambda p: p[0])]
+
+
+def header_items() -> list[str]:
+    return [template for _order, template in sorted(registry().header, key=lambda p: p[0])]
 
 
 def demo_loaders() -> list[Callable[[DemoContext], None]]:

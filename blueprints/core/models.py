@@ -28,6 +28,14 @@ AREA_KINDS = ("county", "township", "village")
 AREA_KIND_LABELS = {"county": "县(区)", "township": "乡镇(街道)", "village": "村(社区)"}
 
 
+class PasswordState:
+    """``users.password_state``: whose password the account holds (see core/accounts.py)."""
+
+    CHOSEN = "chosen"  # the user's own
+    ONE_TIME = "one_time"  # an initial password from a slip or an admin reset, not used yet
+    ONE_TIME_USED = "one_time_used"  # signed in with it once: a new password must be chosen now
+
+
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -73,6 +81,7 @@ class User(UserMixin, db.Model):
             "role IN ('deputy', 'liaison', 'unit', 'clerk', 'staff', 'admin')", name="role"
         ),
         CheckConstraint("role <> 'deputy' OR deputy_id IS NOT NULL", name="deputy_linked"),
+        CheckConstraint("password_state IN ('chosen', 'one_time', 'one_time_used')", name="password_state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,6 +93,10 @@ class User(UserMixin, db.Model):
     # Rotated on logout, password change and disabling: a copied session cookie stops working.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     failed_logins: Mapped[int] = mapped_column(default=0)
+    # chosen: the user's own password; one_time: an initial password (a slip, an admin reset) not yet
+    # used; one_time_used: signed in with it once, so choosing a new one is the only page open, and the
+    # initial password cannot sign in a second time (blueprints/core/accounts.py).
+    password_state: Mapped[str] = mapped_column(String(16), default="chosen", server_default="chosen")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -107,6 +120,10 @@ class User(UserMixin, db.Model):
     @property
     def role_label(self) -> str:
         return ROLE_LABELS.get(self.role, self.role)
+
+    @property
+    def must_change_password(self) -> bool:
+        return self.password_state != PasswordState.CHOSEN
 
     def has_role(self, *roles: str) -> bool:
         # The system administrator may do whatever the office staff may do.

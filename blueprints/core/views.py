@@ -50,11 +50,38 @@ def login():
         except DomainError as exc:
             flash(exc.message, "error")
             return render_template("core/login.html", form=form), 200
+        one_time = user.must_change_password
         session.clear()  # a fresh session: nothing from before the login carries over
         login_user(user, remember=False)
         session["last_seen"] = utcnow().timestamp()
+        if one_time:
+            return redirect(url_for("core.change_password"))
         return redirect(_safe_next(request.args.get("next")) or url_for("core.workspace"))
     return render_template("core/login.html", form=form)
+
+
+@bp.get("/login/forgot")
+def forgot_password():
+    return render_template("core/forgot.html", hint=accounts.office_phone_hint())
+
+
+# While an account holds a one-time password, only these answer; everything else leads to choosing one.
+OPEN_WHILE_ONE_TIME = frozenset({"core.change_password", "core.logout", "core.healthz", "core.forgot_password",
+                                 "static"})
+
+
+def require_new_password():
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    if session.get("scope"):  # signed in by a meeting pass: only that meeting's pages answer anyway
+        return None
+    if request.endpoint in OPEN_WHILE_ONE_TIME:
+        return None
+    flash(_("请先设置您自己的新密码，之后才能使用其他功能。"), "warning")
+    if request.headers.get("HX-Request"):
+        # A redirect would be followed inside the XHR and the whole page swapped into a fragment.
+        return "", 200, {"HX-Redirect": url_for("core.change_password")}
+    return redirect(url_for("core.change_password"), code=303)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -84,12 +111,15 @@ def change_password():
             accounts.change_password(current_user._get_current_object(), form.current.data, form.new.data)
         except DomainError as exc:
             attach_to_form(form, exc, "new")
-            return render_template("core/change_password.html", form=form), 422
+            return render_template("core/change_password.html", form=form,
+                                   first=current_user.must_change_password), 422
         # The password change rotated the session token; sign in again on this device only.
         login_user(current_user._get_current_object(), remember=False)
+        session["last_seen"] = utcnow().timestamp()
         flash(_("密码已修改，其他设备上的登录已失效。"), "success")
         return redirect(url_for("core.workspace"))
-    return render_template("core/change_password.html", form=form)
+    return render_template("core/change_password.html", form=form,
+                           first=current_user.must_change_password)
 
 
 # ---- user administration (admin) -------------------------------------------------------------
@@ -235,6 +265,7 @@ def register(app) -> None:
     from .cli import register_cli
 
     app.register_blueprint(bp)
+    app.before_request(require_new_password)
     register_cli(app)
     staff, admin = areas.has_role("staff"), areas.role_is("admin")
     areas.menu_entry(app, _l("工作台"), "core.workspace", order=100, visible=areas.signed_in)

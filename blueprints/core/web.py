@@ -116,6 +116,15 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    def header_items_shown():
+        """The areas' header items, except while the account must choose its password or is signed in by
+        a meeting pass (those sessions open nothing else, so an item's request would be refused)."""
+        from . import areas
+
+        if not current_user.is_authenticated or current_user.must_change_password or session.get("scope"):
+            return []
+        return areas.header_items()
+
     @app.context_processor
     def template_globals():
         from . import areas
@@ -123,7 +132,8 @@ def init_app(app: Flask) -> None:
 
         return {"csrf_token": generate_csrf, "ROLE_LABELS": ROLE_LABELS, "is_htmx": is_htmx,
                 "htmx_config": HTMX_CONFIG, "area_menu": areas.menu_for, "workspace_tiles": areas.tiles_for,
-                "workspace_panels": areas.panels}
+                "workspace_panels": areas.panels, "workspace_counts": areas.counts_for,
+                "header_items": header_items_shown}
 
     @app.template_filter("localtime")
     def localtime(value, fmt="%Y-%m-%d %H:%M"):

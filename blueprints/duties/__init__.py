@@ -12,6 +12,13 @@ def register(app) -> None:
     areas.area(app, "duties")
     app.register_blueprint(bp)
     areas.workspace_tile(app, _l("履职登记与评价"), "duties.evaluation", order=17, visible=areas.has_role("staff"))
+    from .services import waiting_returned, waiting_to_verify
+
+    areas.workspace_count(app, _l("被退回待修改的履职活动"), "duties.me", waiting_returned, order=4,
+                          visible=lambda u: u.is_authenticated and u.role == "deputy" and bool(u.deputy_id))
+
+    areas.workspace_count(app, _l("待核实的履职活动"), "duties.queue", waiting_to_verify, order=10,
+                          visible=lambda u: u.is_authenticated and (u.role == "liaison" or u.has_role("staff")))
     areas.workspace_tile(app, _l("核实代表履职活动"), "duties.queue", order=20,
                          visible=lambda u: u.is_authenticated and (u.role == "liaison" or u.has_role("staff")))
     has_deputy = lambda u: u.is_authenticated and u.deputy is not None  # noqa: E731

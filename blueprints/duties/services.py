@@ -21,6 +21,7 @@ from ..core.errors import DomainError, Forbidden
 from ..core.extensions import db
 from ..core.timeutil import local_today, to_local, utcnow
 from ..core.transaction import transactional
+from ..notifications import events as notification_events
 from ..registry.models import Deputy, DeputyGroup, GroupMembership
 from .models import (
     ACTIVITY_TYPES,
@@ -288,6 +289,7 @@ def return_activity(activity: Activity, actor, reason: str) -> None:
         raise DomainError(_("退回原因不能超过 255 个字。"), field="reason")
     _check_verifier(activity, actor)
     activity.status, activity.return_reason = "returned", reason
+    notification_events.activity_returned(activity, reason)
     audit.record("return", "activity", activity.id, f"退回《{activity.title}》", actor=actor,
                  changes={"status": ["pending", "returned"]}, note=reason)
 
@@ -415,3 +417,14 @@ def public_summary(deputy_id: int) -> list[tuple[int, list[tuple[str, int]], int
         years.setdefault(year, []).append((code, n))
     return [(year, [(ACTIVITY_TYPES[c], n) for c, n in sorted(items, key=lambda i: order.index(i[0]))],
              sum(n for _c, n in items)) for year, items in sorted(years.items(), reverse=True)]
+
+
+def waiting_to_verify(user) -> int:
+    """The workspace count: activities waiting for this user's verification (one query)."""
+    return db.session.scalar(select(func.count()).select_from(pending_queue(user).order_by(None).subquery()))
+
+
+def waiting_returned(user) -> int:
+    """A deputy's workspace: their activities returned for correction (one query)."""
+    return db.session.scalar(select(func.count(Activity.id)).where(
+        Activity.deputy_id == user.deputy_id, Activity.status == "returned"))

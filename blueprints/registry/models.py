@@ -195,10 +195,12 @@ class Station(db.Model):
         CheckConstraint(
             "longitude IS NULL OR (longitude >= -180 AND longitude <= 180)", name="longitude"
         ),
+        Index("uq_stations_code", "code", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
+    code: Mapped[str | None] = mapped_column(String(32))  # short code: the liaison's username (unique index)
     kind: Mapped[str] = mapped_column(String(16), default="station")
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="RESTRICT"), index=True)
     address: Mapped[str | None] = mapped_column(String(128))
@@ -223,9 +225,11 @@ class Station(db.Model):
 
 class HandlingUnit(db.Model):
     __tablename__ = "handling_units"
+    __table_args__ = (Index("uq_handling_units_code", "code", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
+    code: Mapped[str | None] = mapped_column(String(32))  # short code: the unit account's username (unique index)
     contact_name: Mapped[str | None] = mapped_column(String(32))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
@@ -254,6 +258,8 @@ watch_tables("areas", Deputy.__tablename__, DeputyGroup.__tablename__, GroupMemb
 register_constraint_messages({
     "uq_deputies_name_phone": (_l("已有同名且手机号相同的代表。"), "name"),
     "uq_deputies_code": (_l("代表编号重复：已被其他代表使用。"), "code"),
+    "uq_stations_code": (_l("联络站简称代码已被其他联络站使用。"), "code"),
+    "uq_handling_units_code": (_l("承办单位简称代码已被其他单位使用。"), "code"),
     "uq_deputy_groups_name": (_l("已有同名的代表小组。"), "name"),
     "uq_group_memberships_group_id_deputy_id": (_l("该代表已在这个小组中。"), "deputy_id"),
     "uq_group_memberships_one_leader": (_l("该小组已有组长，请先把现任组长改为组员。"), "role"),

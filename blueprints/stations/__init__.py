@@ -15,6 +15,17 @@ def register(app) -> None:
     app.register_blueprint(public.bp)
     app.cli.add_command(stations_cli)
     areas.workspace_panel(app, "stations/_workspace.html")
+    from flask_babel import lazy_gettext as _l
+
+    from . import services
+
+    staff, liaison, unit = areas.has_role("staff"), areas.role_is("liaison"), areas.role_is("unit")
+    areas.workspace_count(app, _l("待交办的群众诉求"), "cases.index", services.waiting_cases_new, order=20,
+                          visible=lambda u: staff(u) or liaison(u), status="new")
+    areas.workspace_count(app, _l("逾期未答复"), "cases.index", services.waiting_cases_overdue, order=21,
+                          visible=lambda u: staff(u) or unit(u), status="overdue")
+    areas.workspace_count(app, _l("交办本单位待答复"), "cases.index", services.waiting_unit_assignments, order=10,
+                          visible=unit)
     areas.demo_loader(app, _demo, order=20, name="stations")
 
 

@@ -305,3 +305,35 @@ def answered_this_year() -> int:
     """Cases answered (a main unit's reply) since 1 January, local time: the public home count."""
     start = datetime(local_today().year, 1, 1, tzinfo=LOCAL_TZ)
     return db.session.scalar(select(func.count()).select_from(Case).where(Case.answered_at >= start)) or 0
+
+
+# ---- workspace counts (core.areas.workspace_count): one query each ------------------------------
+
+def _cases_of(user):
+    """The cases (not suggestions) the user's workspace counts: staff all, a liaison their station's."""
+    stmt = select(func.count(Case.id)).where(Case.source != "suggestion")
+    if user.role == "liaison":
+        stmt = stmt.where(Case.station_id == user.station_id)
+    return stmt
+
+
+def waiting_cases_new(user) -> int:
+    """待交办: cases waiting for assignment (staff: all; liaison: their station's)."""
+    return db.session.scalar(_cases_of(user).where(Case.status == "new"))
+
+
+def waiting_cases_overdue(user) -> int:
+    """Cases whose main unit has not replied by the deadline (a unit: its own assignments)."""
+    late = select(CaseAssignment.case_id).where(CaseAssignment.state == "pending", CaseAssignment.role == "main",
+                                                CaseAssignment.deadline < local_today())
+    if user.role == "unit":
+        late = late.where(CaseAssignment.unit_id == user.unit_id)
+    return db.session.scalar(_cases_of(user).where(Case.status == "assigned", Case.id.in_(late)))
+
+
+def waiting_unit_assignments(user) -> int:
+    """A unit's pending assignments (its default case list), suggestions' cases excluded."""
+    return db.session.scalar(
+        select(func.count(func.distinct(CaseAssignment.case_id))).join(Case, Case.id == CaseAssignment.case_id)
+        .where(CaseAssignment.unit_id == user.unit_id, CaseAssignment.state == "pending",
+               Case.source != "suggestion"))

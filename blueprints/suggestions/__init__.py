@@ -12,6 +12,15 @@ def register(app) -> None:
     app.register_blueprint(bp)
     areas.menu_entry(app, _l("代表建议"), "suggestions.index", order=50)
     areas.workspace_tile(app, _l("代表建议管理"), "suggestions.manage", order=40, visible=areas.has_role("staff"))
+    from .services import waiting_cosign_invitations, waiting_for_staff
+
+    areas.workspace_count(app, _l("待确认的附议邀请"), "suggestions.mine", waiting_cosign_invitations, order=3,
+                          visible=areas.role_is("deputy"))
+
+    areas.workspace_count(app, _l("待预审的代表建议"), "suggestions.manage", waiting_for_staff("submitted"), order=30,
+                          visible=areas.has_role("staff"), status="submitted")
+    areas.workspace_count(app, _l("待交办的代表建议"), "suggestions.manage", waiting_for_staff("registered"), order=31,
+                          visible=areas.has_role("staff"), status="registered")
     areas.workspace_tile(app, _l("我的建议"), "suggestions.mine", order=41, visible=areas.role_is("deputy"))
     areas.workspace_tile(app, _l("交办本单位的代表建议"), "suggestions.inbox", order=42, visible=areas.role_is("unit"))
     areas.demo_loader(app, _demo, order=50, name="suggestions")

@@ -21,6 +21,7 @@ from ..core.errors import Conflict, DomainError, Forbidden, clean_text
 from ..core.extensions import db
 from ..core.timeutil import local_today, utcnow
 from ..core.transaction import transactional
+from ..notifications import events as notification_events
 from .models import (
     CATEGORIES,
     CongressSession,
@@ -261,6 +262,7 @@ def invite_cosigners(suggestion: Suggestion, deputies: list, *, by) -> list[Sugg
         seen.add(deputy.id)
     rows = [SuggestionCosigner(suggestion=suggestion, deputy_id=d.id, state="invited") for d in deputies]
     db.session.add_all(rows)
+    notification_events.cosign_invited(suggestion, [d.id for d in deputies])
     return rows
 
 
@@ -322,6 +324,7 @@ def review(suggestion: Suggestion, decision: str, comment: str | None, *, by) ->
     db.session.add(row)
     if decision == "return":
         suggestion.status = "returned"
+        notification_events.suggestion_returned(suggestion, comment)
     audit.record("review", "suggestion", suggestion.id,
                  f"预审{'退回' if decision == 'return' else '通过'}建议《{suggestion.title}》", actor=by, note=comment)
     return row
@@ -485,3 +488,21 @@ def find_deputies(text: str | None) -> list:
             raise DomainError(_("找不到代表“%(n)s”。", n=token), field="deputies")
         found.append(deputy)
     return found
+
+
+def waiting_for_staff(status: str):
+    """The workspace count of suggestions in one state (待预审 submitted, 待交办 registered): one query."""
+    from .models import Suggestion
+
+    def count(user) -> int:
+        return db.session.scalar(select(func.count(Suggestion.id)).where(Suggestion.status == status))
+
+    return count
+
+
+def waiting_cosign_invitations(user) -> int:
+    """A deputy's workspace: invitations to co-sign (附议) they have not answered yet (one query)."""
+    from .models import SuggestionCosigner
+
+    return db.session.scalar(select(func.count(SuggestionCosigner.id)).where(
+        SuggestionCosigner.deputy_id == user.deputy_id, SuggestionCosigner.state == "invited"))

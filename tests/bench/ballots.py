@@ -99,21 +99,20 @@ def percentiles(samples: list[float]) -> str:
 
 
 def counts(app, ballot_id: int) -> tuple[int, int]:
-    from blueprints.ballots.models import BallotChoice, BallotReceipt
+    from blueprints.ballots.models import BallotReceipt, SealedVote
 
     with app.app_context():
         receipts = db.session.scalar(select(func.count()).select_from(BallotReceipt)
                                      .where(BallotReceipt.ballot_id == ballot_id))
-        choices = db.session.scalar(select(func.count()).select_from(BallotChoice)
-                                    .where(BallotChoice.ballot_id == ballot_id))
+        sealed = db.session.scalar(select(func.count()).select_from(SealedVote)
+                                   .where(SealedVote.ballot_id == ballot_id))
         db.session.remove()
-    return receipts, choices
+    return receipts, sealed
 
 
 def report_integrity(app, ballot: dict, accepted: int, n_deputies: int) -> None:
-    receipts, choices = counts(app, ballot["id"])
-    items = len(ballot["items"])
-    print(f"  accepted {accepted}, receipts {receipts}, choices {choices} (expected {accepted * items}); "
+    receipts, sealed = counts(app, ballot["id"])
+    print(f"  accepted {accepted}, receipts {receipts}, sealed votes {sealed} (expected {accepted}); "
           f"lost {max(0, accepted - receipts)}, duplicated {max(0, receipts - accepted)}")
 
 

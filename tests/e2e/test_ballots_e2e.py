@@ -2,7 +2,10 @@
 projector shows turnout by polling, the clerk closes and publishes, the noticeboard shows the result."""
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,8 @@ from tests.e2e.test_spine_e2e import expect
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
+SHOTS = Path(os.environ.get("E2E_SCREENSHOTS", tempfile.gettempdir())) / "ballots-e2e"
+SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 def log_in(page, username):
@@ -24,24 +29,28 @@ def log_in(page, username):
 
 def seed_meeting(live_server):
     def build():
-        from blueprints.ballots import meetings, voting
+        from blueprints.ballots import meetings, passes, voting
         from blueprints.core.extensions import db
         from blueprints.core.models import User
+        from blueprints.core.timeutil import local_today
         from blueprints.registry.models import Deputy
         from tests.conftest import PASSWORD_HASH
 
-        deputies = [Deputy(name=n, level="county", term="第十八届") for n in ("王秀英", "李建国", "陈桂兰")]
+        names = ("王秀英", "李建国", "陈桂兰", "张志强", "刘淑珍", "杨明", "赵丽华")
+        deputies = [Deputy(name=n, level="county", term="第十八届") for n in names]
         db.session.add_all(deputies)
         db.session.flush()
         db.session.add(User(username="wangxy", display_name="王秀英", role="deputy", deputy_id=deputies[0].id,
                             password_hash=PASSWORD_HASH))
         db.session.commit()
-        meeting = meetings.create_meeting("青山县第十八届人民代表大会第二次会议", "county", "第十八届", None)
-        meetings.check_in(meeting, deputies[1].id)
+        meeting = meetings.create_meeting("青山县第十八届人民代表大会第二次会议", "county", "第十八届", local_today())
+        for deputy in deputies[1:2] + deputies[3:]:  # 5 of 7 present: the quorum
+            meetings.check_in(meeting, deputy.id)
+        code = next(c.code for c in passes.issue_passes(meeting) if c.deputy.name == "王秀英")
         ballot = voting.create_ballot(meeting, "2026年度民生实事项目票决", "approve", True, None, 1)
         voting.add_item(ballot, "城关镇老旧小区改造", "县住房和城乡建设局", 800, "2026年12月")
         voting.add_item(ballot, "临涣镇中心小学食堂", "县教育局", 300, "2026年9月")
-        return {"meeting": meeting.id, "token": meeting.checkin_token, "ballot": ballot.id}
+        return {"meeting": meeting.id, "pass": code, "ballot": ballot.id, "others": [d.id for d in deputies[3:]]}
 
     return live_server.seed(build)
 
@@ -58,11 +67,12 @@ def test_meeting_day_check_in_vote_screen_close_publish(page, browser, live_serv
     phone.on("console", lambda msg: console.messages.append(f"phone {msg.type}: {msg.text}")
              if msg.type == "error" else None)
     try:
-        # The deputy scans the hall's QR code (its link) on their own phone and checks in.
-        log_in(phone, "wangxy")
-        phone.goto(f"/meetings/{meeting}/checkin/self?t={ids['token']}")
-        phone.get_by_role("button", name="我已到会，签到").click()
+        # The deputy scans their personal pass (its QR code's link) on their own phone: signed in for
+        # this meeting and checked in, with no password typed; the code never stays in the address.
+        phone.goto(f"/pass#{ids['pass']}")
+        expect(phone.locator("body")).to_contain_text("签到成功")
         expect(phone.locator("body")).to_contain_text("现在没有正在进行的表决")
+        assert "#" not in phone.url and ids["pass"] not in phone.url
 
         # Staff open the ballot; the projector shows turnout.
         log_in(page, "staff")
@@ -72,6 +82,18 @@ def test_meeting_day_check_in_vote_screen_close_publish(page, browser, live_serv
         screen = page.context.new_page()
         screen.goto(f"/meetings/{meeting}/screen")
         expect(screen.locator(".screen-figure strong")).to_have_text("0")
+
+        def four_votes():  # a secret ballot closes with 5 electronic votes or more
+            from blueprints.ballots import voting
+            from blueprints.ballots.models import Ballot
+            from blueprints.core.extensions import db
+
+            form = {f"item-{item.id}": "no" for item in db.session.get(Ballot, ballot).items}
+            for deputy_id in ids["others"]:
+                voting.cast_vote(ballot, deputy_id, form, meeting)
+
+        live_server.seed(four_votes)
+        expect(screen.locator(".screen-figure strong")).to_have_text("4", timeout=8_000)
 
         # The deputy votes on the phone, confirms, and sees 已投票.
         phone.goto(f"/meetings/{meeting}/vote")
@@ -83,9 +105,14 @@ def test_meeting_day_check_in_vote_screen_close_publish(page, browser, live_serv
         expect(phone.locator(".confirm-list")).to_contain_text("城关镇老旧小区改造 赞成")
         phone.get_by_role("button", name="确认投票").click()
         expect(phone.locator(".vote-status")).to_have_text("已投票")
+        # The done page gives the deputy their tracker (选票核验码), a hash of the sealed vote.
+        tracker_line = phone.locator(".vote-tracker")
+        expect(tracker_line).to_have_text(re.compile(r"^选票核验码：[A-Z2-7]{4}-[A-Z2-7]{4}$"))
+        tracker = tracker_line.locator("strong").inner_text()
+        phone.screenshot(path=str(SHOTS / "vote_done_390.png"), full_page=True)
 
-        # The projector polls (every 2 s) and shows 1 voted, never partial results.
-        expect(screen.locator(".screen-figure strong")).to_have_text("1", timeout=8_000)
+        # The projector polls (every 2 s) and shows 5 voted, never partial results.
+        expect(screen.locator(".screen-figure strong")).to_have_text("5", timeout=8_000)
         expect(screen.locator("#screen")).not_to_contain_text("城关镇老旧小区改造")
 
         # Close and publish; the projector shows the results; the noticeboard has them.
@@ -97,6 +124,19 @@ def test_meeting_day_check_in_vote_screen_close_publish(page, browser, live_serv
         page.goto("/notices/?category=ballot_result")
         page.get_by_role("link", name=re.compile("2026年度民生实事项目票决表决结果")).click()
         expect(page.locator("main")).to_contain_text("赞成 1")
+
+        # On the phone, the deputy finds their tracker among the published ones (5 = electronic voters).
+        phone.goto(f"/livelihood/results/{ballot}")
+        expect(phone.locator(".tracker-list code")).to_have_count(5)
+        expect(phone.locator(".tracker-list")).to_contain_text(tracker)
+        phone.locator("input[name=code]").fill(tracker.lower())
+        phone.get_by_role("button", name="查找").click()
+        expect(phone.locator("#trackers [role=status]")).to_have_text(f"核验码 {tracker} 在本次计票中。")
+        expect(phone.locator(".tracker-list code.found")).to_have_text(tracker)
+        assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
+        phone.screenshot(path=str(SHOTS / "result_trackers_390.png"), full_page=True)
+        page.goto(f"/livelihood/results/{ballot}?code={tracker}")
+        page.screenshot(path=str(SHOTS / "result_trackers_1280.png"), full_page=True)
     finally:
         phone_context.close()
     assert console.errors() == [], console.messages
