@@ -241,6 +241,7 @@ def _context(item: Suggestion) -> dict:
     return {
         "is_lead": services.is_lead(user, item),
         "is_staff": services.is_staff(user),
+        "show_reply": services.can_read_reply(user, item),
         "can_review": item.status == "submitted" and services.can_review(user, item),
         "cosign": cosign,
         "unit_pending": pending[0] if pending else None,
@@ -438,7 +439,7 @@ def letter(suggestion_id: int, answer_id: int):
     answer = db.session.get(SuggestionAnswer, answer_id)
     if answer is None or answer.suggestion_id != item.id or not answer.letter_data:
         abort(404)
-    if not services.can_read(current_user, item):
+    if not services.can_read_reply(current_user, item):
         abort(403)
     from ..core.downloads import download
 
