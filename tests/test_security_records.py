@@ -230,4 +230,4 @@ def test_the_roster_export_writes_an_audit_entry(client, auth, users, make_deput
     response = client.get("/registry/deputies/export.xlsx")
     assert response.status_code == 200
     entry = db.session.query(AuditEntry).filter_by(action="export", object_type="deputy").one()
-    assert entry.actor_name == "staff" and "1 人" in entry.summary and "13905610001" not in entry.summary
+    assert entry.actor_name == "staff" and "2 人" in entry.summary and "13905610001" not in entry.summary
