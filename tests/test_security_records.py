@@ -231,3 +231,244 @@ def test_the_roster_export_writes_an_audit_entry(client, auth, users, make_deput
     assert response.status_code == 200
     entry = db.session.query(AuditEntry).filter_by(action="export", object_type="deputy").one()
     assert entry.actor_name == "staff" and "2 人" in entry.summary and "13905610001" not in entry.summary
+
+
+# ---- control characters on input, odd numbers and dates ---------------------------------------
+
+def test_every_form_comes_from_core_forms():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    offenders = [str(path.relative_to(root)) for path in (root / "blueprints").rglob("*.py")
+                 if path.as_posix().endswith("core/forms.py") is False
+                 and re.search(r"from flask_wtf import .*FlaskForm", path.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_a_control_character_in_a_title_is_refused_and_nothing_is_saved(client, auth, env):
+    from blueprints.suggestions.models import Suggestion
+
+    auth.login("lead")
+    data = {**suggestions_helpers.TEXT, "session_id": env["session"].id, "title": "关于\x01修路的建议"}
+    response = client.post("/my/suggestions/new", data=data)
+    assert response.status_code == 422 and "含有不允许的控制字符" in response.get_data(as_text=True)
+    assert db.session.query(Suggestion).count() == 0
+    # a browser's CR LF in a text area is a newline, not a refusal
+    response = client.post("/my/suggestions/new", data={**data, "title": "关于修路的建议",
+                                                          "grounds": "第一段\r\n第二段\r第三段"})
+    assert response.status_code == 303
+    assert db.session.query(Suggestion).one().grounds == "第一段\n第二段\n第三段"
+
+
+@pytest.mark.parametrize("value", ["NaN", "sNaN", "inf", "-Infinity"])
+def test_not_a_number_in_activity_hours_is_a_chinese_message(client, auth, users, value):
+    from blueprints.duties.models import Activity
+    from blueprints.duties.views import bp  # noqa: F401  (the duties area is registered)
+    from tests.test_duties_pages import form
+
+    auth.login("deputy")
+    response = client.post("/me/activities/new", data=form(duration_hours=value))
+    assert response.status_code == 422 and "请填写有效的数字" in response.get_data(as_text=True)
+    assert db.session.query(Activity).count() == 0
+
+
+@pytest.mark.parametrize("value", ["NaN", "sNaN", "Infinity"])
+def test_not_a_number_as_a_budget_or_a_cost_estimate_is_refused(app, value):
+    from datetime import timedelta
+
+    from blueprints.ballots import proposals, voting
+    from blueprints.core.errors import DomainError
+    from blueprints.core.timeutil import local_today
+    from tests.ballots_helpers import make_ballot, make_meeting
+
+    ballot = make_ballot(make_meeting(3)[0], 0, open_it=False)
+    with pytest.raises(DomainError, match="预算必须是数字"):
+        voting.add_item(ballot, "项目", "县住房和城乡建设局", value)
+    call = proposals.create_call("2027年民生实事项目征集", local_today() + timedelta(days=5))
+    with pytest.raises(DomainError, match="估算金额必须是数字"):
+        proposals.submit(call, {"title": "修路", "content": "修东街", "cost_estimate": value})
+
+
+def test_a_nul_byte_in_an_anonymous_message_is_refused_and_nothing_is_stored(client, county):
+    from blueprints.core.cases import Case
+
+    sid = county["stations"][0].id
+    response = client.post("/messages/new", data={"target": f"s{sid}", "body": "小区\x00积水", "phone": ""})
+    assert response.status_code == 400 and "控制字符" in response.get_data(as_text=True)
+    assert client.get("/deputies/?q=\x00").status_code == 400
+    assert db.session.query(Case).count() == 0
+
+
+@pytest.mark.parametrize("query", ["start=0000-00-00", "end=9999-12-31", "start=0001-01-01", "end=2026-02-30"])
+def test_impossible_dates_in_the_audit_filters_get_a_message(client, auth, users, query):
+    auth.login("staff")
+    response = client.get(f"/audit/?{query}")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and ("日期格式应为" in text or "超出可查询的范围" in text)
+
+
+# ---- iCalendar -------------------------------------------------------------------------------
+
+def test_rota_ics_escapes_text_and_folds_long_lines():
+    from datetime import date, time
+    from types import SimpleNamespace
+
+    from blueprints.stations.calendar import ics_calendar
+
+    station = SimpleNamespace(name="城关镇人大代表之家", address="东街1号; 二楼, 左转")
+    day = SimpleNamespace(id=7, day=date(2026, 12, 5), start_time=time(9), end_time=time(11), status="planned",
+                          theme=None, duties=[SimpleNamespace(deputy=SimpleNamespace(name="王芳"))],
+                          public_note="第一行\r第二行\r\n第三行\\末尾" + "很长的说明" * 20)
+    body = ics_calendar(station, [day], "example.org")
+    lines = body.split("\r\n")
+    assert "\r" not in body.replace("\r\n", "")  # no bare CR anywhere
+    assert all(len(line.encode("utf-8")) <= 75 for line in lines)
+    unfolded = body.replace("\r\n ", "")
+    assert "DESCRIPTION:值班代表：王芳\\n第一行\\n第二行\\n第三行\\\\末尾" in unfolded
+    assert "LOCATION:东街1号\\; 二楼\\, 左转" in unfolded
+    assert unfolded.count("很长的说明") == 20  # folding split no character
+
+
+# ---- HTTPS: HSTS, __Host- cookies; the absolute session lifetime; CSP ------------------------------
+
+@pytest.fixture
+def https_app(database_url):
+    from app import create_app
+    from tests.conftest import BASE_CONFIG
+
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "SESSION_COOKIE_SECURE": True})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_under_https_hsts_and_host_prefixed_cookies(https_app):
+    from blueprints.core.models import User
+    from tests.conftest import PASSWORD, PASSWORD_HASH
+
+    db.session.add(User(username="staff", display_name="staff", role="staff", password_hash=PASSWORD_HASH))
+    db.session.commit()
+    client = https_app.test_client()
+    home = client.get("/", base_url="https://localhost")
+    assert home.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    response = client.post("/login", data={"username": "staff", "password": PASSWORD},
+                           base_url="https://localhost")
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("__Host-"))
+    attributes = [part.strip().lower() for part in cookie.split(";")]
+    assert cookie.startswith("__Host-dp_session=") and "secure" in attributes and "path=/" in attributes
+    assert not any(a.startswith("domain=") for a in attributes)
+    assert client.get("/workspace/", base_url="https://localhost").status_code == 200
+
+
+def test_no_hsts_over_plain_http(client):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+
+
+def test_csp_forbids_base_elements(client):
+    assert "base-uri 'none'" in client.get("/").headers["Content-Security-Policy"]
+
+
+def test_a_session_ends_12_hours_after_sign_in_however_busy(client, auth, users):
+    import time
+
+    auth.login("staff")
+    assert client.get("/workspace/").status_code == 200  # the first request notes the sign-in time
+    with client.session_transaction() as session:
+        assert session["signed_in_at"] > time.time() - 60
+        session["signed_in_at"] = time.time() - 12 * 3600 - 5
+        session["last_seen"] = time.time()  # busy: a projector page polling every 2 s
+    response = client.get("/workspace/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/workspace/").status_code == 302  # signed out, not just redirected once
+
+
+# ---- 8. stale edits -------------------------------------------------------------------------------
+
+def _version(page: str) -> str:
+    import re
+
+    return re.search(r'name="row_version" type="hidden" value="(\d+)"|'
+                     r'type="hidden" name="row_version" value="(\d+)"|'
+                     r'name="row_version"[^>]*value="(\d+)"', page).group(0).rsplit('"', 2)[-2]
+
+
+def _two_staff_edit(client, url: str, data: dict, first: dict, second: dict, read):
+    """Staff A and B open the same edit form; A saves, then B saves from the older form."""
+    version = _version(client.get(url).get_data(as_text=True))
+    assert client.post(url, data={**data, **first, "row_version": version}).status_code == 303
+    saved = read()
+    response = client.post(url, data={**data, **second, "row_version": version})
+    assert response.status_code == 409 and "已被他人修改" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert read() == saved  # B's save changed nothing
+    fresh = _version(client.get(url).get_data(as_text=True))
+    assert int(fresh) == int(version) + 1
+    assert client.post(url, data={**data, **second, "row_version": fresh}).status_code == 303
+
+
+def test_two_staff_editing_one_notice(client, auth, users):
+    from blueprints.noticeboard import services as notices
+    from blueprints.noticeboard.models import Notice
+
+    item = notices.create_notice({"category": "notice", "title": "通知", "body": "正文", "scope": "county",
+                                  "pinned": False, "publish_at": None, "take_down_at": None}, users["staff"])
+    auth.login("staff")
+    form = {"category": "notice", "title": "通知", "body": "正文", "scope": "county", "area_id": "0",
+            "station_id": "0", "mode": "draft"}
+    _two_staff_edit(client, f"/noticeboard/{item.id}/edit", form, {"body": "甲改的正文"}, {"body": "乙改的正文"},
+                    lambda: db.session.get(Notice, item.id).body)
+
+
+def test_two_staff_editing_one_deputy_and_one_station(client, auth, users, make_deputy, county):
+    from blueprints.registry.models import Deputy, Station
+
+    deputy = make_deputy(name="王芳", phone="13905610000", occupation="农民")
+    auth.login("staff")
+    form = {"name": "王芳", "gender": "女", "level": "county", "code": "", "term": "第十八届",
+            "constituency": "城关镇第3选区", "occupation": "农民", "phone": "13905610000", "area_id": "0",
+            "station_id": "0", "group_id": "0"}
+    _two_staff_edit(client, f"/registry/deputies/{deputy.id}/edit", form, {"occupation": "教师"},
+                    {"occupation": "医生"}, lambda: db.session.get(Deputy, deputy.id).occupation)
+    station = county["stations"][0]
+    form = {"name": station.name, "kind": station.kind, "area_id": "0", "address": "东街1号", "opening_hours": "",
+            "contact_name": "", "contact_phone": "", "latitude": "", "longitude": "", "description": "",
+            "active": "y"}
+    _two_staff_edit(client, f"/registry/stations/{station.id}/edit", form, {"address": "东街2号"},
+                    {"address": "东街3号"}, lambda: db.session.get(Station, station.id).address)
+
+
+def test_a_suggestion_draft_edited_in_two_windows(client, auth, env):
+    from blueprints.suggestions.models import Suggestion
+
+    item = suggestions_helpers.draft(env)
+    auth.login("lead")
+    form = {**suggestions_helpers.TEXT, "session_id": env["session"].id}
+    _two_staff_edit(client, f"/my/suggestions/{item.id}/edit", form, {"proposal": "甲方案"}, {"proposal": "乙方案"},
+                    lambda: db.session.get(Suggestion, item.id).proposal)
+
+
+def test_a_race_past_the_form_check_is_caught_at_the_update(app, users):
+    """Two saves that both passed check_version: the second UPDATE matches no row (StaleDataError),
+    answered as the same Conflict, nothing written."""
+    from sqlalchemy import update
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from blueprints.core.errors import Conflict
+    from blueprints.core.transaction import transaction
+    from blueprints.noticeboard import services as notices
+    from blueprints.noticeboard.models import Notice
+
+    item = notices.create_notice({"category": "notice", "title": "通知", "body": "正文", "scope": "county",
+                                  "pinned": False, "publish_at": None, "take_down_at": None}, users["staff"])
+    with transaction():
+        db.session.execute(update(Notice).where(Notice.id == item.id).values(row_version=Notice.row_version + 1,
+                                                                               body="他人的修改"))
+    with pytest.raises(Conflict, match="已被他人修改"), transaction():
+        notice = db.session.get(Notice, item.id)
+        # as if read just before the other save committed
+        set_committed_value(notice, "row_version", notice.row_version - 1)
+        notice.body = "我的修改"
+    db.session.expire_all()
+    assert db.session.get(Notice, item.id).body == "他人的修改"

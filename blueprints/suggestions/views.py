@@ -16,6 +16,7 @@ from ..core.flow import run_form
 from ..core.htmx import is_htmx, render_page
 from ..core.pagination import int_arg, page_number, paginate
 from ..core.permissions import role_required
+from ..core.versioning import check_version
 from . import handling, services, stats
 from .forms import (
     AssignForm,
@@ -180,6 +181,7 @@ def edit(suggestion_id: int):
 
     def action(f):
         user = current_user._get_current_object()
+        check_version(item, f.row_version.data)
         if item.status == "returned":
             return services.revise(item, _values(f), f.note.data, by=user)
         return services.update_draft(item, _values(f), by=user,
