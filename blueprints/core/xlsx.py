@@ -1,10 +1,11 @@
 """Every .xlsx the site reads or writes goes through here (tests/test_security_records.py checks that
 no other module opens or creates an openpyxl workbook).
 
-Reading an upload (``read_rows``): refused with a Chinese message *before* the sheet is parsed when a
-zip member would uncompress to more than ``MAX_MEMBER_BYTES`` (or all of them to more than
-``MAX_TOTAL_BYTES``: a sharedStrings bomb), or the sheet declares a ``<dimension ref>`` wider than
-``MAX_COLUMNS`` or longer than ``MAX_ROWS`` (openpyxl would pad every row to the declared width); then
+Reading an upload (``read_rows``): refused with a Chinese message *before* the sheet is parsed when
+there are more than ``MAX_MEMBERS`` zip members, one would uncompress to more than ``MAX_MEMBER_BYTES``
+or all of them to more than ``MAX_TOTAL_BYTES`` (a sharedStrings bomb), or the sheet declares a
+``<dimension ref>`` wider than ``MAX_COLUMNS`` or longer than ``MAX_ROWS`` (openpyxl would pad every row
+to the declared width); then
 rows are streamed read-only, never padded beyond ``MAX_COLUMNS``, and refused past ``MAX_ROWS`` rows.
 Python's zipfile never inflates a member beyond its declared size, so the declared sizes can be trusted.
 
@@ -34,6 +35,7 @@ from .errors import DomainError
 
 MAX_MEMBER_BYTES = 40 * 1024 * 1024
 MAX_TOTAL_BYTES = 60 * 1024 * 1024
+MAX_MEMBERS = 1_000  # an .xlsx from Excel or WPS holds a few dozen parts
 MAX_ROWS = 50_000
 MAX_COLUMNS = 100
 
@@ -108,7 +110,8 @@ def check_archive(data: bytes) -> None:
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise DomainError(_("无法读取该 Excel 文件，文件可能已损坏。请用 Excel 或 WPS 打开后另存为 .xlsx 再导入。"),
                           field="file") from exc
-    if any(i.file_size > MAX_MEMBER_BYTES for i in infos) or sum(i.file_size for i in infos) > MAX_TOTAL_BYTES:
+    if len(infos) > MAX_MEMBERS or any(i.file_size > MAX_MEMBER_BYTES for i in infos) \
+            or sum(i.file_size for i in infos) > MAX_TOTAL_BYTES:
         raise _too_big()
 
 
