@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from ..core.errors import DomainError, Forbidden
 from ..core.extensions import db
+from ..core.hardening import cookie_name
 from ..core.permissions import role_required
 from ..core.qr import public_url, qr_svg
 from ..core.timeutil import local_today, utcnow
@@ -51,7 +52,7 @@ def enforce_pass_scope():
 
 @bp.route("/pass", methods=["GET", "POST"])
 def scan():
-    device = request.cookies.get(DEVICE_COOKIE) or ""
+    device = request.cookies.get(cookie_name(DEVICE_COOKIE)) or ""
     status = 200
     if request.method == "POST":
         try:
@@ -68,8 +69,9 @@ def scan():
             return redirect(url_for("ballots.vote", meeting_id=used.meeting_id), 303)
     response = make_response(render_template("ballots/pass_scan.html"), status)
     if not device:
-        response.set_cookie(DEVICE_COOKIE, passes.new_device_token(), max_age=3 * 24 * 3600, httponly=True,
-                            samesite="Lax", secure=request.is_secure)
+        response.set_cookie(cookie_name(DEVICE_COOKIE), passes.new_device_token(), max_age=3 * 24 * 3600,
+                            httponly=True, samesite="Lax",
+                            secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")))
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     return response

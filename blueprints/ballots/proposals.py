@@ -58,6 +58,8 @@ def submit(call: ProposalCall, values: dict, *, source: str = "public", actor=No
             cost = Decimal(str(cost))
         except InvalidOperation:
             raise DomainError(_("估算金额必须是数字（万元）。"), field="cost_estimate") from None
+        if not cost.is_finite():  # NaN, sNaN, Infinity: comparing them raises InvalidOperation
+            raise DomainError(_("估算金额必须是数字（万元）。"), field="cost_estimate")
         if cost < 0 or cost >= Decimal("1e12"):
             raise DomainError(_("估算金额必须是非负数（万元）。"), field="cost_estimate")
     else:

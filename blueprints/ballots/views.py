@@ -3,8 +3,6 @@ paper counts, publish), printable ballots and result sheets. The deputy's vote p
 projector screen are in vote_views.py, public pages and collection in public_views.py."""
 from __future__ import annotations
 
-from io import BytesIO
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -315,15 +313,14 @@ def result_sheet(ballot_id: int):
 @bp.get("/ballots/<int:ballot_id>/result.xlsx")
 @role_required(*CLERKS)
 def result_xlsx(ballot_id: int):
-    from openpyxl import Workbook
+    from ..core.xlsx import ExportWorkbook
 
     item = get_ballot(ballot_id)
     if item.status not in ("closed", "published"):
         raise Conflict(_("表决截止后才能导出结果。"))
     choices = METHOD_CHOICES[item.method]
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "表决结果"
+    book = ExportWorkbook()
+    sheet = book.sheet("表决结果")
     sheet.append([item.meeting.title])
     sheet.append([item.title])
     figures = voting.turnout(item.id)
@@ -335,9 +332,7 @@ def result_xlsx(ballot_id: int):
                       (f"{r.satisfaction:.1%}" if r.satisfaction is not None else "")])
     from ..core.downloads import XLSX, download
 
-    buffer = BytesIO()
-    book.save(buffer)
-    return download(buffer.getvalue(), f"ballot-{item.id}.xlsx", XLSX)
+    return download(book.save(), f"ballot-{item.id}.xlsx", XLSX)
 
 
 from . import (  # noqa: E402,F401  (their routes join this blueprint)

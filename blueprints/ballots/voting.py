@@ -118,6 +118,8 @@ def add_item(ballot: Ballot, title: str, unit_name: str | None = None, budget=No
             budget = Decimal(str(budget))
         except InvalidOperation:
             raise DomainError(_("预算必须是数字（万元）。"), field="budget") from None
+        if not budget.is_finite():  # NaN, sNaN, Infinity: comparing them raises InvalidOperation
+            raise DomainError(_("预算必须是数字（万元）。"), field="budget")
         if budget < 0 or budget >= Decimal("1e12"):
             raise DomainError(_("预算必须是非负数（万元）。"), field="budget")
     else:

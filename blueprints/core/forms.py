@@ -1,9 +1,46 @@
+"""Forms. Every form of the site subclasses ``FlaskForm`` from here (tests/test_security_records.py
+checks that no module imports flask_wtf's own), which refuses, for every field at once:
+
+- control characters other than newline and tab in text (a browser's CR LF and a bare CR become a
+  newline first): they break exports, iCalendar files and PostgreSQL (NUL);
+- NaN, sNaN and infinities in number fields (``Decimal("NaN")`` passes WTForms and then breaks every
+  comparison with an InvalidOperation, a 500).
+"""
+import math
+import re
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from flask_wtf import FlaskForm as _FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from .models import ROLE_LABELS
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _finite(value) -> bool:
+    return value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+
+
+class FlaskForm(_FlaskForm):
+    def validate(self, extra_validators=None) -> bool:
+        refused: dict[str, str] = {}
+        for name, field in self._fields.items():
+            data = field.data
+            if isinstance(data, str):
+                if "\r" in data:
+                    field.data = data = data.replace("\r\n", "\n").replace("\r", "\n")
+                if CONTROL_CHARACTERS.search(data):
+                    refused[name] = str(_l("“%(f)s”含有不允许的控制字符，请删除后重新填写。", f=field.label.text))
+            elif isinstance(data, (float, Decimal)) and not isinstance(data, bool) and not _finite(data):
+                field.data = None  # NaN breaks the field's own range checks
+                refused[name] = str(_l("“%(f)s”请填写有效的数字。", f=field.label.text))
+        valid = super().validate(extra_validators)
+        for name, message in refused.items():
+            self._fields[name].errors = [message]
+        return valid and not refused
 
 
 class LoginForm(FlaskForm):

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import constraint_refusal
 from .extensions import db
@@ -78,6 +79,8 @@ def transaction() -> Iterator[None]:
             session.flush()
         except IntegrityError as exc:
             raise constraint_refusal(exc) from exc
+        except StaleDataError as exc:
+            raise _stale() from exc
         finally:
             info[_DEPTH] = depth
         return
@@ -91,6 +94,9 @@ def transaction() -> Iterator[None]:
     except IntegrityError as exc:
         _rollback(session)
         raise constraint_refusal(exc) from exc
+    except StaleDataError as exc:  # a versioned row changed since it was read (core.versioning)
+        _rollback(session)
+        raise _stale() from exc
     except BaseException:
         _rollback(session)
         raise
@@ -102,6 +108,12 @@ def transaction() -> Iterator[None]:
             callback()
         except Exception:  # the change is committed; a failed follow-up must not undo the answer
             log.exception("after-commit callback %r failed", callback)
+
+
+def _stale():
+    from .versioning import stale
+
+    return stale()
 
 
 def discard() -> None:

@@ -227,10 +227,14 @@ def _parse_day(raw: str | None):
     if not raw:
         return None
     try:
-        return datetime.strptime(raw, "%Y-%m-%d").date()
-    except ValueError:
+        day = datetime.strptime(raw, "%Y-%m-%d").date()
+    except ValueError:  # 0000-00-00 and 2026-02-30 too
         flash(_("日期格式应为 年-月-日，例如 2026-01-31。"), "error")
         return None
+    if not 1900 <= day.year <= 2999:  # 9999-12-31 + 1 day, or year 1 in UTC, overflow
+        flash(_("日期“%(d)s”超出可查询的范围（1900 年至 2999 年），已忽略。", d=raw), "error")
+        return None
+    return day
 
 
 @bp.get("/audit/")

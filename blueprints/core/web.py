@@ -45,7 +45,7 @@ HTMX_CONFIG = json.dumps({
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
 
@@ -186,3 +186,7 @@ def init_app(app: Flask) -> None:
     @app.teardown_request
     def _forget(exc):
         g.pop("audit_actor", None)
+
+    from . import hardening
+
+    hardening.init_app(app)

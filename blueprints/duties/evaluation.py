@@ -3,7 +3,6 @@ year and congress terms, and the annual evaluation (ranking, groups, reminders, 
 publication). Routes hang on the duties blueprint."""
 from __future__ import annotations
 
-import io
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -18,6 +17,7 @@ from ..core.pagination import int_arg, page_number, paginate, parse_positive_int
 from ..core.permissions import role_required
 from ..core.timeutil import local_today
 from ..core.transaction import transaction
+from ..core.xlsx import ExportWorkbook
 from ..registry.models import LEVEL_LABELS, LEVELS, Deputy
 from . import charts, scoring, services
 from .forms import AbsenceForm, ReminderForm, TermForm, rules_form_class
@@ -28,9 +28,7 @@ from .views import _user, _year_arg, archive_context, bp
 def _xlsx_response(workbook, filename: str):
     from ..core.downloads import XLSX, download
 
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return download(buffer.getvalue(), filename, XLSX)
+    return download(workbook.save(), filename, XLSX)
 
 
 def _level_arg() -> str:
@@ -74,18 +72,16 @@ def archive(deputy_id: int):
 @bp.get("/duties/deputies/<int:deputy_id>/archive.xlsx")
 @role_required("staff")
 def archive_xlsx(deputy_id: int):
-    from openpyxl import Workbook
-
     deputy = _deputy(deputy_id)
     year = _year_arg()
     figures = scoring.archive(deputy, year)
-    workbook = Workbook(write_only=True)
-    summary = workbook.create_sheet(_("积分"))
+    workbook = ExportWorkbook()
+    summary = workbook.sheet(_("积分"))
     summary.append([_("代表"), deputy.name, _("年度"), year, _("积分"), float(figures.total)])
     summary.append([_("活动类型"), _("已核实"), _("待核实"), _("积分")])
     for t in figures.by_type:
         summary.append([t["label"], t["verified"], t["pending"], float(t["points"])])
-    sheet = workbook.create_sheet(_("履职活动"))
+    sheet = workbook.sheet(_("履职活动"))
     sheet.append([_("日期"), _("类型"), _("活动名称"), _("地点"), _("时长（小时）"), _("状态"), _("简要情况")])
     for a in db.session.scalars(services.deputy_activities(deputy.id, year)):
         sheet.append([a.occurred_on, a.type_label, a.title, a.place or "", float(a.duration_hours or 0) or None,
@@ -230,11 +226,9 @@ def evaluation():
 @bp.get("/duties/evaluation/export.xlsx")
 @role_required("staff")
 def evaluation_xlsx():
-    from openpyxl import Workbook
-
     year, level = _year_arg(), _level_arg()
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("年度排名"))
+    workbook = ExportWorkbook()
+    sheet = workbook.sheet(_("年度排名"))
     sheet.append([_("名次"), _("代表"), _("总积分"), _("缺席次数"), *ACTIVITY_TYPES.values()])
     for r in scoring.all_totals(year, level):
         sheet.append([r["rank"], r["name"], float(r["total"]), r["absences"],

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
     DateField,
@@ -13,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..core.forms import FlaskForm
 from .models import ACTIVITY_TYPES, ASSESSMENT_CHOICES
 
 _date_required = DataRequired(_l("请填写日期（年-月-日）。"))

@@ -1,15 +1,17 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateTimeLocalField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..core.forms import FlaskForm
+from ..core.versioning import version_field
 from .models import CATEGORIES, SCOPES
 
 PUBLISH_MODES = [("draft", _l("保存为草稿")), ("now", _l("立即发布")), ("scheduled", _l("定时发布"))]
 
 
 class NoticeForm(FlaskForm):
+    row_version = version_field()  # the version this form showed (core.versioning)
     category = SelectField(_l("栏目"), choices=list(CATEGORIES.items()))
     title = StringField(_l("标题"), validators=[DataRequired(_l("请填写标题。")),
                                                 Length(max=120, message=_l("标题不能超过 %(max)d 个字符。"))])

@@ -12,6 +12,7 @@ from ..core.errors import DomainError, register_constraint_messages
 from ..core.extensions import db
 from ..core.pagecache import watch_tables
 from ..core.timeutil import UTCDateTime, utcnow
+from ..core.versioning import version_column
 
 CATEGORIES = {
     "notice": "通知公告",
@@ -54,6 +55,9 @@ class Notice(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category: Mapped[str] = mapped_column(String(32))
+    # bumped on every UPDATE: a save from an older edit form is refused (core.versioning)
+    row_version: Mapped[int] = version_column()
+    __mapper_args__ = {"version_id_col": row_version}
     title: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text, default="")
     scope: Mapped[str] = mapped_column(String(16), default="county")

@@ -296,6 +296,10 @@ def sniff_attachment(filename: str, data: bytes) -> str:
     }.get(expected)
     if expected.endswith("spreadsheetml.sheet"):
         ok = _is_xlsx(data)
+        if ok:
+            from ..core.xlsx import check_archive
+
+            check_archive(data)  # a zip bomb is not stored for others to open
     if not ok:
         raise DomainError(_("文件内容与扩展名不符：“%(f)s”不是真正的 %(e)s 文件。", f=filename,
                             e=extension.lstrip(".").upper()), field="file")

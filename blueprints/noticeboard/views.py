@@ -21,6 +21,7 @@ from ..core.pagecache import cached_public_page
 from ..core.pagination import int_arg, page_number, paginate
 from ..core.permissions import role_required
 from ..core.timeutil import LOCAL_TZ, utcnow
+from ..core.versioning import check_version
 from . import services
 from .forms import AttachmentForm, NoticeForm
 from .markup import plain_summary, render_markdown
@@ -181,6 +182,7 @@ def notice_form(notice_id: int | None = None):
     def save(f):
         if item is None:
             return services.create_notice(_values(f, None), actor)
+        check_version(item, f.row_version.data)
         return services.update_notice(item, _values(f, item), actor)
 
     return run_form(form, save, success=lambda saved: _("公示已保存（%(s)s）。", s=STATUS_LABELS[saved.status()]),

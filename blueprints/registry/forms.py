@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, DecimalField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..core.forms import FlaskForm
 from ..core.models import AREA_KIND_LABELS
+from ..core.versioning import version_field
 from .models import END_REASON_LABELS, GROUP_KIND_LABELS, GROUP_ROLE_LABELS, LEVEL_LABELS, STATION_KIND_LABELS
 
 
@@ -13,6 +14,7 @@ def _too_long(n):
 
 
 class DeputyForm(FlaskForm):
+    row_version = version_field()  # the version this form showed (core.versioning)
     name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名。")), _too_long(32)])
     gender = SelectField(_l("性别"), choices=[("", _l("（未填）")), ("男", "男"), ("女", "女")])
     level = SelectField(_l("层级"), choices=list(LEVEL_LABELS.items()))
@@ -51,6 +53,7 @@ class MemberForm(FlaskForm):
 
 
 class StationForm(FlaskForm):
+    row_version = version_field()  # the version this form showed (core.versioning)
     name = StringField(_l("名称"), validators=[DataRequired(_l("请填写联络站名称。")), _too_long(64)])
     kind = SelectField(_l("阵地类型"), choices=list(STATION_KIND_LABELS.items()))
     area_id = SelectField(_l("所在乡镇(街道)"), coerce=int)

@@ -18,14 +18,12 @@ prints them or writes the workbook; nothing logs them. One audit entry per batch
 """
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from flask import current_app
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -36,6 +34,7 @@ from ..core.extensions import db
 from ..core.models import ROLE_LABELS, Area, User
 from ..core.timeutil import LOCAL_TZ
 from ..core.transaction import transactional
+from ..core.xlsx import ExportWorkbook
 from .models import Deputy, DeputyGroup, GroupMembership, HandlingUnit, Station
 
 ISSUED_ROLES = ("deputy", "unit", "liaison")
@@ -222,21 +221,9 @@ def _code(obj, prefix: str, taken: set[str]) -> str:
 def slips_workbook(slips: list[Slip]) -> bytes:
     """姓名, 用户名, 初始密码, 角色 — one row per slip. Cells are text (a phone number stays a number's
     digits, a leading = is not a formula)."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "账号凭条"
+    book = ExportWorkbook()
+    sheet = book.sheet("账号凭条", widths=(16, 18, 14, 14), text=True)
     sheet.append(list(SLIP_HEADER))
     for slip in slips:
-        sheet.append([_text(slip.name), _text(slip.username), slip.password, slip.role_label])
-    for column, width in zip("ABCD", (16, 18, 14, 14), strict=True):
-        sheet.column_dimensions[column].width = width
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            cell.number_format = "@"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _text(value: str) -> str:
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+        sheet.append([slip.name, slip.username, slip.password, slip.role_label])
+    return book.save()

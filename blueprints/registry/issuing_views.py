@@ -18,7 +18,6 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, SelectField
 from wtforms.validators import Optional
@@ -26,6 +25,7 @@ from wtforms.validators import Optional
 from ..core.downloads import XLSX, download
 from ..core.errors import DomainError, attach_to_form
 from ..core.extensions import db
+from ..core.forms import FlaskForm
 from ..core.models import User
 from ..core.permissions import role_required
 from ..core.qr import public_url, qr_svg

@@ -22,6 +22,7 @@ from ..core.errors import DomainError, register_constraint_messages
 from ..core.extensions import db
 from ..core.pagecache import watch_tables
 from ..core.timeutil import UTCDateTime, utcnow
+from ..core.versioning import version_column
 
 # The five levels of people's congress (五级人大代表).
 LEVELS = ("national", "provincial", "city", "county", "township")
@@ -77,6 +78,9 @@ class Deputy(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # bumped on every UPDATE: a save from an older edit form is refused (core.versioning)
+    row_version: Mapped[int] = version_column()
+    __mapper_args__ = {"version_id_col": row_version}
     code: Mapped[str | None] = mapped_column(String(32), unique=True)  # 代表编号
     name: Mapped[str] = mapped_column(String(32), index=True)
     gender: Mapped[str | None] = mapped_column(String(2))
@@ -199,6 +203,9 @@ class Station(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # bumped on every UPDATE: a save from an older edit form is refused (core.versioning)
+    row_version: Mapped[int] = version_column()
+    __mapper_args__ = {"version_id_col": row_version}
     name: Mapped[str] = mapped_column(String(64), unique=True)
     code: Mapped[str | None] = mapped_column(String(32))  # short code: the liaison's username (unique index)
     kind: Mapped[str] = mapped_column(String(16), default="station")

@@ -6,13 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import selectinload
 
@@ -21,6 +18,7 @@ from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.models import Area
 from ..core.transaction import transaction, transactional
+from ..core.xlsx import ExportWorkbook, read_rows
 from .models import LEVEL_LABELS, Deputy, DeputyGroup, GroupMembership, Station
 from .services import normalize_phone
 
@@ -41,7 +39,6 @@ LEVEL_ALIASES = {
 LEVEL_BY_TEXT = {alias: level for level, aliases in LEVEL_ALIASES.items() for alias in aliases}
 EXPORT_LEVEL = {"national": "全国", "provincial": "省", "city": "市", "county": "县", "township": "乡镇"}
 GENDER_ALIASES = {"男": "男", "男性": "男", "女": "女", "女性": "女"}
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
@@ -93,29 +90,17 @@ def _cell_text(value) -> str:
 # ---- reading files ---------------------------------------------------------------------------
 
 def _read_xlsx(data: bytes) -> list[tuple[int, list, set[int]]]:
-    """Rows as (row number, values, indexes of cells holding formulas)."""
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise DomainError(
-            _("无法读取该 Excel 文件，文件可能已损坏。请用 Excel 或 WPS 打开后另存为 .xlsx 再导入。")
-        ) from exc
-    try:
-        sheet = workbook.worksheets[0] if workbook.worksheets else None
-        if sheet is None:
-            return []
-        rows = []
-        for number, cells in enumerate(sheet.iter_rows(), start=1):
-            values, formulas = [], set()
-            for index, cell in enumerate(cells):
-                value = getattr(cell, "value", None)
-                if getattr(cell, "data_type", None) == "f" or (isinstance(value, str) and value.startswith("=")):
-                    formulas.add(index)
-                values.append(value)
-            rows.append((number, values, formulas))
-        return rows
-    finally:
-        workbook.close()
+    """Rows as (row number, values, indexes of cells holding formulas), within core.xlsx's limits."""
+    rows = []
+    for number, cells in read_rows(data):
+        values, formulas = [], set()
+        for index, cell in enumerate(cells):
+            value = getattr(cell, "value", None)
+            if getattr(cell, "data_type", None) == "f" or (isinstance(value, str) and value.startswith("=")):
+                formulas.add(index)
+            values.append(value)
+        rows.append((number, values, formulas))
+    return rows
 
 
 def _read_csv(data: bytes) -> list[tuple[int, list, set[int]]]:
@@ -436,13 +421,7 @@ def _apply_group(deputy: Deputy, group: DeputyGroup) -> None:
 
 # ---- exporting -------------------------------------------------------------------------------
 
-def _safe(value) -> str:
-    """Text that a spreadsheet will not run as a formula (CSV/formula injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def export_roster(statement=None) -> bytes:
+def export_roster(statement=None, *, count: bool = False):
     """The roster as .xlsx with the same headers the import reads (plus 状态)."""
     if statement is None:
         statement = select(Deputy).order_by(Deputy.name, Deputy.id)
@@ -450,10 +429,12 @@ def export_roster(statement=None) -> bytes:
         selectinload(Deputy.station), selectinload(Deputy.area),
         selectinload(Deputy.memberships).selectinload(GroupMembership.group),
     )
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("代表名册")
+    workbook = ExportWorkbook()
+    sheet = workbook.sheet("代表名册")
     sheet.append(list(EXPORT_HEADERS))
+    rows = 0
     for deputy in db.session.scalars(statement):
+        rows += 1
         group = deputy.regional_group or (deputy.memberships[0].group if deputy.memberships else None)
         row = {
             "代表编号": deputy.code, "姓名": deputy.name, "性别": deputy.gender,
@@ -463,22 +444,17 @@ def export_roster(statement=None) -> bytes:
             "手机": deputy.phone, "届次": deputy.term, "乡镇": deputy.area.name if deputy.area else None,
             "状态": deputy.status_label,
         }
-        sheet.append([_safe(row[h]) for h in EXPORT_HEADERS])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        sheet.append(["" if row[h] is None else str(row[h]) for h in EXPORT_HEADERS])
+    return (workbook.save(), rows) if count else workbook.save()
 
 
 def template_workbook() -> bytes:
     """An empty roster with the headers and one example row, for offices starting from scratch."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "代表名册"
+    workbook = ExportWorkbook()
+    sheet = workbook.sheet("代表名册")
     sheet.append(list(REQUIRED_HEADERS) + ["代表编号"])
     sheet.append(["王秀英", "女", "县", "城关镇第3选区", "城关镇第一代表小组", "城关镇人大代表之家",
                   "城关镇中心学校校长", "13905610001", "QS0001"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook.save()
 
 

@@ -5,9 +5,11 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..core import audit
 from ..core.downloads import XLSX, download
 from ..core.errors import DomainError
 from ..core.timeutil import local_today
+from ..core.transaction import transaction
 from . import roster, services
 from .forms import RosterImportForm
 from .roster import REQUIRED_HEADERS
@@ -48,7 +50,11 @@ def roster_export():
         status=request.args.get("status", "serving"), station_id=_int_arg("station_id"),
         group_id=_int_arg("group_id"), area_id=_int_arg("area_id"),
     )
-    return _download(roster.export_roster(statement), f"代表名册-{local_today().isoformat()}.xlsx")
+    data, count = roster.export_roster(statement, count=True)
+    with transaction():  # the roster carries phone numbers: who exported how many is on record
+        audit.record("export", "deputy", None, f"导出代表名册（{count} 人，含手机号码）",
+                     actor=current_user._get_current_object())
+    return _download(data, f"代表名册-{local_today().isoformat()}.xlsx")
 
 
 @bp.get("/deputies/roster-template.xlsx")

@@ -14,6 +14,7 @@ from ..core.htmx import is_htmx, render_page
 from ..core.models import AREA_KIND_LABELS, Area, AuditEntry
 from ..core.pagination import int_arg, page_number, paginate, parse_positive_int
 from ..core.permissions import role_required
+from ..core.versioning import check_version
 from . import services
 from .forms import AreaForm, DeputyForm, EndDeputyForm, GroupForm, MemberForm, StationForm, UnitForm
 from .models import LEVEL_LABELS, Deputy, DeputyGroup, GroupMembership, HandlingUnit, Station
@@ -138,8 +139,11 @@ def deputy_edit(deputy_id: int):
         "gender": deputy.gender or "",
     })
     _choices(form, station=True, group=True)
-    return _form(form, lambda f: services.update_deputy(deputy, _deputy_values(f),
-                                                        group=_regional_group(f.group_id.data)),
+    def save(f):
+        check_version(deputy, f.row_version.data)
+        return services.update_deputy(deputy, _deputy_values(f), group=_regional_group(f.group_id.data))
+
+    return _form(form, save,
                  success=_("已保存。"), redirect_to=url_for("registry.deputy_detail", deputy_id=deputy.id),
                  template="registry/deputy_form.html", deputy=deputy)
 
@@ -288,6 +292,7 @@ def station_form(station_id: int | None = None):
     def save(f):
         values = {field: getattr(f, field).data for field in services.STATION_FIELDS}
         values["area_id"] = values["area_id"] or None
+        check_version(station, f.row_version.data)
         return services.save_station(station, values)
 
     history = _history("station", station.id) if station else []

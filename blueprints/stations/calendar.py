@@ -419,10 +419,34 @@ def publish_month(station: Station, year: int, month: int, *, by):
                           actor=by)
 
 
+ICS_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def ics_escape(text: str | None) -> str:
+    """An RFC 5545 TEXT value (3.3.11): backslash, semicolon and comma escaped, every line break (CR LF,
+    LF or a bare CR) as \\n, other control characters dropped (a bare CR would end the line early)."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    return ICS_CONTROLS.sub("", text)
+
+
+def ics_fold(line: str) -> str:
+    """A content line folded at 75 octets (RFC 5545 3.1), never inside a UTF-8 character."""
+    parts, current, size = [], [], 0
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > (75 if not parts else 74):  # continuation lines start with a space
+            parts.append("".join(current))
+            current, size = [], 0
+        current.append(char)
+        size += width
+    parts.append("".join(current))
+    return "\r\n ".join(parts)
+
+
 def ics_calendar(station: Station, days: list[ReceptionDay], base_url: str) -> str:
     """RFC 5545 text for the station's reception days (local times with TZID Asia/Shanghai)."""
-    def esc(text: str) -> str:
-        return (text or "").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    esc = ics_escape
 
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//daibiao-lvzhi//stations//ZH", "CALSCALE:GREGORIAN",
@@ -439,5 +463,5 @@ def ics_calendar(station: Station, days: list[ReceptionDay], base_url: str) -> s
                   f"LOCATION:{esc(station.address or station.name)}",
                   f"STATUS:{'CANCELLED' if rday.status == 'cancelled' else 'CONFIRMED'}", "END:VEVENT"]
     lines.append("END:VCALENDAR")
-    return "\r\n".join(lines) + "\r\n"
+    return "\r\n".join(ics_fold(line) for line in lines) + "\r\n"
 

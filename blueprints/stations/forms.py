@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,6 +14,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.cases import RATINGS, REPLY_CLASSES
+from ..core.forms import FlaskForm
 from ..core.pagination import MAX_ID
 from .models import CATEGORIES, NTH_LABELS, RULE_KINDS, WEEKDAYS
 

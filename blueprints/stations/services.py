@@ -2,7 +2,6 @@
 through blueprints/core/cases.py; this module only adds what is particular to stations."""
 from __future__ import annotations
 
-import io
 import re
 from collections import defaultdict
 from datetime import UTC, date, datetime
@@ -268,11 +267,10 @@ def bar_chart_svg(rows: list[dict], key: str, label: str, *, width: int = 640, h
 
 
 def stats_xlsx(stats: dict, title: str) -> bytes:
-    import openpyxl
+    from ..core.xlsx import ExportWorkbook
 
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "统计"
+    book = ExportWorkbook()
+    sheet = book.sheet("统计")
     sheet.append([title])
     sheet.append(["月份", "接待人次", "形成待办件", "已答复", "按期答复", "按期率(%)", "已评价", "满意", "基本满意",
                   "不满意", "满意率(%)"])
@@ -280,9 +278,7 @@ def stats_xlsx(stats: dict, title: str) -> bytes:
         sheet.append([f"{row['month']}月" if isinstance(row["month"], int) else row["month"], row["visits"],
                       row["cases"], row["answered"], row["on_time"], row["on_time_rate"], row["rated"],
                       row["satisfied"], row["basically"], row["unsatisfied"], row["satisfaction"]])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return book.save()
 
 
 @transactional

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
@@ -12,6 +11,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..core.forms import FlaskForm
+from ..core.versioning import version_field
 from .models import CATEGORIES, CONTACT_STAGES, CONTACT_WAYS, RATINGS, REPLY_CLASSES
 
 # Presence is checked by the services (one Chinese message per rule, the same for forms and tests);
@@ -19,6 +20,7 @@ from .models import CATEGORIES, CONTACT_STAGES, CONTACT_WAYS, RATINGS, REPLY_CLA
 
 
 class SuggestionForm(FlaskForm):
+    row_version = version_field()  # the version this form showed (core.versioning)
     session_id = SelectField(_l("所属会议"), coerce=int)
     title = StringField(_l("案由"), validators=[Length(max=120, message=_l("案由不能超过 %(max)d 个字符。"))])
     category = SelectField(_l("类别"), choices=list(CATEGORIES.items()), default="other")

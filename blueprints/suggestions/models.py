@@ -22,6 +22,7 @@ from ..core.cases import Case
 from ..core.errors import Conflict, DomainError, register_constraint_messages
 from ..core.extensions import db
 from ..core.timeutil import UTCDateTime, local_today, utcnow
+from ..core.versioning import version_column
 
 CATEGORIES = {
     "economy": "经济发展",
@@ -105,6 +106,9 @@ class Suggestion(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # bumped on every UPDATE: a save from an older edit form is refused (core.versioning)
+    row_version: Mapped[int] = version_column()
+    __mapper_args__ = {"version_id_col": row_version}
     session_id: Mapped[int] = mapped_column(ForeignKey("congress_sessions.id", ondelete="RESTRICT"))
     number: Mapped[int | None]
     lead_deputy_id: Mapped[int] = mapped_column(ForeignKey("deputies.id", ondelete="RESTRICT"))

@@ -140,6 +140,23 @@ def can_read(user, suggestion: Suggestion) -> bool:
     return suggestion.is_public
 
 
+def can_read_reply(user, suggestion: Suggestion) -> bool:
+    """A withheld reply (personal data in it) is read only by the lead deputy, the co-signers, the units
+    it was assigned to and staff; everyone else who may read the suggestion sees that it is withheld."""
+    if not can_read(user, suggestion):
+        return False
+    if not suggestion.reply_withheld or is_lead(user, suggestion) or is_staff(user):
+        return True
+    deputy_id = getattr(user, "deputy_id", None)
+    if deputy_id and any(c.deputy_id == deputy_id and c.state == "confirmed" for c in suggestion.cosigners):
+        return True
+    if user.role == "unit" and user.unit_id:
+        from .handling import unit_assignments
+
+        return bool(unit_assignments(suggestion, user.unit_id))
+    return False
+
+
 # ---- sessions --------------------------------------------------------------------------------
 
 @transactional

@@ -2,16 +2,15 @@
 server-side SVG charts and the .xlsx register export (the format offices report upward in)."""
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 
 from markupsafe import Markup, escape
-from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..core.extensions import db
 from ..core.timeutil import local_today, to_local
+from ..core.xlsx import ExportWorkbook
 from .models import (
     CATEGORIES,
     PUBLIC_STATUSES,
@@ -199,8 +198,8 @@ def export_register(session_ids: list[int] | None = None) -> bytes:
             .order_by(CaseAssignment.id)):
         assisting[case_id].append(name)
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("代表建议办理台账")
+    book = ExportWorkbook()
+    sheet = book.sheet("代表建议办理台账")
     sheet.append(EXPORT_HEADERS)
     for row in db.session.execute(base):
         (sid, session_name, number, title, category, lead, timing, unit, deadline, reply_class, answered_at,
@@ -215,6 +214,4 @@ def export_register(session_ids: list[int] | None = None) -> bytes:
             "是" if is_key else "", leader or "", carried or "",
             to_local(completed_at).date().isoformat() if completed_at else "", STATUSES.get(status, status),
         ])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return book.save()

@@ -16,6 +16,7 @@ from ..core.flow import run_form
 from ..core.htmx import is_htmx, render_page
 from ..core.pagination import int_arg, page_number, paginate
 from ..core.permissions import role_required
+from ..core.versioning import check_version
 from . import handling, services, stats
 from .forms import (
     AssignForm,
@@ -180,6 +181,7 @@ def edit(suggestion_id: int):
 
     def action(f):
         user = current_user._get_current_object()
+        check_version(item, f.row_version.data)
         if item.status == "returned":
             return services.revise(item, _values(f), f.note.data, by=user)
         return services.update_draft(item, _values(f), by=user,
@@ -241,6 +243,7 @@ def _context(item: Suggestion) -> dict:
     return {
         "is_lead": services.is_lead(user, item),
         "is_staff": services.is_staff(user),
+        "show_reply": services.can_read_reply(user, item),
         "can_review": item.status == "submitted" and services.can_review(user, item),
         "cosign": cosign,
         "unit_pending": pending[0] if pending else None,
@@ -438,7 +441,7 @@ def letter(suggestion_id: int, answer_id: int):
     answer = db.session.get(SuggestionAnswer, answer_id)
     if answer is None or answer.suggestion_id != item.id or not answer.letter_data:
         abort(404)
-    if not services.can_read(current_user, item):
+    if not services.can_read_reply(current_user, item):
         abort(403)
     from ..core.downloads import download
 
