@@ -77,3 +77,11 @@ class ProgressForm(FlaskForm):
         NumberRange(min=0, max=100, message=_l("进度必须是 0 到 100 之间的整数。"))])
     milestone = StringField(_l("节点"), validators=[Length(max=120)])
     note = TextAreaField(_l("进展情况"), validators=[Length(max=5000)])
+
+
+class NoticeForm(FlaskForm):
+    body = TextAreaField(_l("通知内容"), validators=[DataRequired(_l("请填写通知内容。")),
+                                                  Length(max=5000, message=_l("不能超过 %(max)d 个字符。"))],
+                         render_kw={"rows": 6})
+    starts = StringField(_l("报到时间（可选）"), validators=[Length(max=64)], render_kw={"placeholder": "1月10日 8:30"})
+    place = StringField(_l("地点（可选）"), validators=[Length(max=128)])
