@@ -106,6 +106,22 @@ def check_in(meeting: Meeting, deputy_id: int, actor=None, *, by_self: bool = Fa
     return row
 
 
+def check_in_if_absent(meeting: Meeting, deputy_id: int, actor) -> bool:
+    """A pass scan's check-in: one UPDATE that only a deputy on the roll not yet checked in matches (so two
+    scans at once cannot both check in), then the duty record. True when this call checked them in."""
+    from sqlalchemy import update
+
+    result = db.session.execute(
+        update(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.deputy_id == deputy_id,
+                                 Attendance.checked_in_at.is_(None))
+        .values(checked_in_at=utcnow(), checked_in_by_id=actor.id if actor else None)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    _record_attendance_duty(meeting, deputy_id, actor)
+    return True
+
+
 def _record_attendance_duty(meeting: Meeting, deputy_id: int, actor) -> None:
     """Attending the congress session (出席人代会) is a duty activity; checking in is the record of it,
     and every vote cast follows a check-in. Recorded here, not at voting time, so that nothing about
