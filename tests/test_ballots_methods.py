@@ -113,3 +113,62 @@ def test_the_upgrade_keeps_every_paper_count(tmp_path):
                 columns = {c["name"] for c in inspect(conn).get_columns("ballot_paper_counts")}
                 assert not columns & {"count_a", "count_b", "count_c"}
             db.engine.dispose()
+
+
+@pytest.fixture
+def extra_methods(monkeypatch):
+    """A 2-choice and a 4-choice method, registered for this test only."""
+    monkeypatch.setattr(methods, "REGISTRY", dict(methods.REGISTRY))
+
+    @methods.register
+    class TwoWay(methods.BallotMethod):
+        key, label = "twoway", "同意/不同意"
+        choices = ("agree", "disagree")
+        labels = {"agree": "同意", "disagree": "不同意"}
+
+    @methods.register
+    class FourWay(methods.BallotMethod):
+        key, label = "fourway", "四档测评"
+        choices = ("excellent", "good", "fair", "poor")
+        labels = {"excellent": "优秀", "good": "良好", "fair": "一般", "poor": "较差"}
+
+    return methods.get("twoway"), methods.get("fourway")
+
+
+def test_forms_follow_the_methods_choices(app, extra_methods):
+    """The tellers' paper-count form and the phone's vote form are built from the method's choices: a
+    method with 2 or 4 choices needs no change to forms.py or the templates."""
+    from types import SimpleNamespace
+
+    from flask import render_template
+    from werkzeug.datastructures import MultiDict
+
+    from blueprints.ballots.forms import paper_count_form
+    from blueprints.ballots.models import CHOICE_LABELS, Ballot
+
+    for method in extra_methods:
+        names = [f"count_{c}" for c in method.choices]
+        with app.test_request_context("/", method="POST"):
+            app.config["WTF_CSRF_ENABLED"] = False
+            form = paper_count_form(method, formdata=MultiDict({"item_id": "7", **{n: "1" for n in names}}))
+            form.item_id.choices = [(7, "项目")]
+            assert [f.name for f in form.count_fields()] == names
+            assert [str(f.label.text) for f in form.count_fields()] == [method.labels[c] for c in method.choices]
+            assert form.validate() and form.counts() == ["1"] * len(names)
+            html = render_template("ballots/_paper_count_form.html", paper_form=form, ballot=SimpleNamespace(id=1))
+            for name in names:
+                assert f'name="{name}"' in html
+            assert html.count('inputmode="numeric"') == len(names)
+
+            ballot = Ballot(id=3, method=method.key, title="测评", secret=True, status="open")
+            assert ballot.choices == method.choices and ballot.method_label == method.label
+            item = SimpleNamespace(id=11, position=1, title="项目一", unit_name=None, budget=None)
+            page = render_template("ballots/vote.html", meeting=SimpleNamespace(id=1, title="会议"),
+                                   attendance=SimpleNamespace(checked_in_at=1), ballots=[ballot], voted=set(),
+                                   ballot=SimpleNamespace(id=3, title="测评", secret=True, max_yes=None,
+                                                          items=[item], choices=ballot.choices),
+                                   error=None, chosen={}, CHOICE_LABELS=CHOICE_LABELS)
+            assert page.count('name="item-11"') == len(method.choices)
+            for c in method.choices:
+                assert f'value="{c}"' in page and method.labels[c] in page
+            app.config.pop("WTF_CSRF_ENABLED", None)

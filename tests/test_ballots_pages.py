@@ -140,15 +140,16 @@ def test_staff_runs_a_ballot_through_the_pages(client, auth, users, hall):
     assert client.post(f"/ballots/{ballot.id}/close").status_code == 303
     missing = client.post(f"/ballots/{ballot.id}/publish")
     assert missing.status_code == 422 and "未录入纸质票" in missing.text
-    too_many = client.post(f"/ballots/{ballot.id}/paper-counts", data={"item_id": ballot.items[0].id,
-                                                                        "count_a": "2", "count_b": "0", "count_c": "0"})
+    too_many = client.post(f"/ballots/{ballot.id}/paper-counts", data={
+        "item_id": ballot.items[0].id, "count_yes": "2", "count_no": "0", "count_abstain": "0"})
     assert too_many.status_code == 422 and "超过纸质投票代表人数 1" in too_many.text
     negative = client.post(f"/ballots/{ballot.id}/paper-counts",
-                           data={"item_id": ballot.items[0].id, "count_a": "-1", "count_b": "0", "count_c": "0"})
+                           data={"item_id": ballot.items[0].id, "count_yes": "-1", "count_no": "0",
+                                 "count_abstain": "0"})
     assert negative.status_code == 422 and "不能为负数" in negative.text
     assert count(PaperCount) == 0
-    assert client.post(f"/ballots/{ballot.id}/paper-counts", data={"item_id": ballot.items[0].id, "count_a": "1",
-                                                                    "count_b": "0", "count_c": "0"}).status_code == 303
+    assert client.post(f"/ballots/{ballot.id}/paper-counts", data={
+        "item_id": ballot.items[0].id, "count_yes": "1", "count_no": "0", "count_abstain": "0"}).status_code == 303
     page = client.get(f"/ballots/{ballot.id}")
     assert "含纸质 1" in page.text
     assert client.post(f"/ballots/{ballot.id}/publish").status_code == 303
@@ -329,7 +330,7 @@ def test_refusals_of_the_ballot_page_show_their_message_even_when_the_form_is_go
     assert late.status_code == 409 and "表决已开始，项目、方式和名单不能再修改。" in late.text
     assert 'role="alert">表决已开始' in late.text and count(BallotItem) == items
     early = client.post(f"/ballots/{ballot.id}/paper-counts",
-                        data={"item_id": ballot.items[0].id, "count_a": "0", "count_b": "0", "count_c": "0"})
+                        data={"item_id": ballot.items[0].id, "count_yes": "0", "count_no": "0", "count_abstain": "0"})
     assert early.status_code == 409 and "只有截止后、公布前可以录入纸质票。" in early.text
     assert count(PaperCount) == 0
     again = client.post(f"/ballots/{ballot.id}/open")

@@ -76,3 +76,74 @@ def test_unit_and_liaison_workspaces(demo, username, label):
     html, statements = _workspace(client, username)
     assert len(statements) <= 10, statements
     assert label in _waiting(html)
+
+
+@pytest.mark.parametrize("username, labels", [
+    ("staff", ["待审批的延期申请", "待审批的建议延期申请"]),
+    ("unit", ["7 天内到期", "近 7 天的延期审批结果", "7 天内到期的代表建议"]),
+    ("liaison", ["今天的接待日，登记来访", "近 30 天未登记接待记录的接待日"]),
+    ("deputy41", ["已答复待评价的建议", "份会议通知待回执"]),
+])
+def test_every_role_sees_what_waits_and_each_link_answers(demo, username, labels):
+    """Issue 15's remaining counts: a deputy's duty tomorrow and answers to rate; a unit's items due in 7 days
+    and extension decisions; a liaison's reception day today and days with no visit recorded; staff's
+    extension requests. Each count is there (0 greyed), links to a list that answers, and the workspace
+    stays within 10 queries."""
+    client = demo.test_client()
+    html, statements = _workspace(client, username)
+    assert len(statements) <= 10, (username, len(statements))
+    waiting = _waiting(html)
+    for label in labels:
+        assert label in waiting, (username, label, sorted(waiting))
+        assert client.get(waiting[label][1]).status_code == 200, waiting[label][1]
+
+
+def test_the_counts_match_their_lists(demo):
+    from datetime import timedelta
+
+    from blueprints.core import cases
+    from blueprints.core.cases import Case, CaseAssignment
+    from blueprints.core.models import User
+    from blueprints.core.timeutil import local_today
+    from blueprints.stations import services
+    from blueprints.stations.models import DutyAssignment, ReceptionDay
+
+    today = local_today()
+    item = db.session.scalar(select(CaseAssignment).join(Case).where(
+        CaseAssignment.state == "pending", CaseAssignment.role == "main", Case.source != "suggestion",
+        Case.status == "assigned").order_by(CaseAssignment.id))
+    unit = db.session.scalar(select(User).where(User.role == "unit", User.unit_id == item.unit_id))
+    staff = db.session.scalar(select(User).where(User.username == "staff"))
+    if item.extension_until is None:
+        cases.request_extension(item.case, item.deadline + timedelta(days=30), "需要协调资金", by=unit)
+    requests = services.waiting_extension_requests(staff)
+    decided = services.waiting_extension_decisions(unit)
+    cases.decide_extension(item.case, True, by=staff)
+    assert services.waiting_extension_requests(staff) == requests - 1
+    assert services.waiting_extension_decisions(unit) == decided + 1
+    before = services.waiting_due_soon(unit)
+    item.deadline = today + timedelta(days=3)
+    db.session.commit()
+    assert services.waiting_due_soon(unit) == before + 1
+    client = demo.test_client()
+    client.post("/login", data={"username": unit.username, "password": PASSWORD})
+    page = client.get("/cases/?status=extension_decided").get_data(as_text=True)
+    assert item.case.title in page
+
+    # a liaison's reception day today; a deputy on duty tomorrow (06:00, beside the demo's days)
+    from datetime import time
+
+    liaison = db.session.scalar(select(User).where(User.username == "liaison"))
+    deputy = db.session.scalar(select(User).where(User.username == "deputy41"))
+    known = services.reception_today_for(liaison)[0]
+    today_day = ReceptionDay(station_id=liaison.station_id, day=today, start_time=time(6), end_time=time(7))
+    tomorrow_day = ReceptionDay(station_id=liaison.station_id, day=today + timedelta(days=1), start_time=time(6),
+                                end_time=time(7))
+    db.session.add_all([today_day, tomorrow_day])
+    db.session.flush()
+    had = services.duty_tomorrow_for(deputy)
+    db.session.add(DutyAssignment(reception_day_id=tomorrow_day.id, deputy_id=deputy.deputy_id,
+                                  station_id=liaison.station_id, day=tomorrow_day.day))
+    db.session.commit()
+    assert services.reception_today_for(liaison)[0] == known + 1
+    assert services.duty_tomorrow_for(deputy)[0] == (had[0] if had else 0) + 1

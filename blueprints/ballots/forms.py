@@ -64,11 +64,31 @@ class ScreenForm(FlaskForm):
 
 
 class PaperCountForm(FlaskForm):
+    """The tellers' form for one item; ``paper_count_form(method)`` adds one count field per choice."""
+
     item_id = SelectField(_l("项目"), coerce=int)
-    count_a = StringField(_l("赞成"), validators=[DataRequired(_int_message)], render_kw={"inputmode": "numeric"})
-    count_b = StringField(_l("反对"), validators=[DataRequired(_int_message)], render_kw={"inputmode": "numeric"})
-    count_c = StringField(_l("弃权"), validators=[DataRequired(_int_message)], render_kw={"inputmode": "numeric"})
     note = StringField(_l("说明（更正时填写原因）"), validators=[Length(max=255)])
+
+    def count_fields(self):
+        return [self[count_field(c)] for c in self.method_choices]
+
+    def counts(self) -> list:
+        return [f.data for f in self.count_fields()]
+
+
+def count_field(choice: str) -> str:
+    """The paper-count field of a choice (tally.py names it in its refusals)."""
+    return f"count_{choice}"
+
+
+def paper_count_form(method, **kwargs) -> PaperCountForm:
+    """The paper-count form built from the method's choices and labels (methods.py): a method with
+    two or four choices gets two or four fields, with no template change."""
+    fields = {count_field(c): StringField(method.labels[c], validators=[DataRequired(_int_message)],
+                                          render_kw={"inputmode": "numeric"}) for c in method.choices}
+    form_class = type(f"PaperCountForm_{method.key}", (PaperCountForm,),
+                      {**fields, "method_choices": tuple(method.choices)})
+    return form_class(**kwargs)
 
 
 class ProgressForm(FlaskForm):
@@ -77,3 +97,11 @@ class ProgressForm(FlaskForm):
         NumberRange(min=0, max=100, message=_l("进度必须是 0 到 100 之间的整数。"))])
     milestone = StringField(_l("节点"), validators=[Length(max=120)])
     note = TextAreaField(_l("进展情况"), validators=[Length(max=5000)])
+
+
+class NoticeForm(FlaskForm):
+    body = TextAreaField(_l("通知内容"), validators=[DataRequired(_l("请填写通知内容。")),
+                                                  Length(max=5000, message=_l("不能超过 %(max)d 个字符。"))],
+                         render_kw={"rows": 6})
+    starts = StringField(_l("报到时间（可选）"), validators=[Length(max=64)], render_kw={"placeholder": "1月10日 8:30"})
+    place = StringField(_l("地点（可选）"), validators=[Length(max=128)])

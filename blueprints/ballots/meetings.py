@@ -69,13 +69,20 @@ def create_meeting(title: str, level: str, term: str | None, held_on: date | Non
 
 
 def counts(meeting_id: int) -> dict:
-    """present / total and the quorum in one query (polled by projector screens)."""
-    total, present = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(case((Attendance.checked_in_at.is_not(None), 1), else_=0)), 0))
+    """present / total, the excused (approved leave, not checked in: notices.py) and the quorum, in one
+    query (polled by projector screens). The quorum stays two thirds of ALL deputies on the roll."""
+    from .notices import excused_query
+
+    absent = Attendance.checked_in_at.is_(None)
+    total, present, excused = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((Attendance.checked_in_at.is_not(None), 1), else_=0)), 0),
+               func.coalesce(func.sum(case((absent & Attendance.deputy_id.in_(excused_query(meeting_id)), 1),
+                                           else_=0)), 0))
         .where(Attendance.meeting_id == meeting_id)
     ).one()
-    return {"total": total, "present": int(present), "quorum": quorum_met(int(present), total),
-            "quorum_needed": -(-2 * total // 3)}
+    present, excused = int(present), int(excused)
+    return {"total": total, "present": present, "excused": excused, "absent": total - present - excused,
+            "quorum": quorum_met(present, total), "quorum_needed": -(-2 * total // 3)}
 
 
 @transactional
@@ -97,6 +104,22 @@ def check_in(meeting: Meeting, deputy_id: int, actor=None, *, by_self: bool = Fa
     if not by_self:
         audit.record("check_in", "meeting", meeting_id, f"为代表 {row.deputy.name} 签到", actor=actor)
     return row
+
+
+def check_in_if_absent(meeting: Meeting, deputy_id: int, actor) -> bool:
+    """A pass scan's check-in: one UPDATE that only a deputy on the roll not yet checked in matches (so two
+    scans at once cannot both check in), then the duty record. True when this call checked them in."""
+    from sqlalchemy import update
+
+    result = db.session.execute(
+        update(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.deputy_id == deputy_id,
+                                 Attendance.checked_in_at.is_(None))
+        .values(checked_in_at=utcnow(), checked_in_by_id=actor.id if actor else None)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    _record_attendance_duty(meeting, deputy_id, actor)
+    return True
 
 
 def _record_attendance_duty(meeting: Meeting, deputy_id: int, actor) -> None:

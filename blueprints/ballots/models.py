@@ -35,8 +35,24 @@ PROPOSAL_STATUSES = {"pending": "待审查", "accepted": "列入候选", "merged
 PROPOSAL_SOURCES = {"public": "群众", "department": "部门"}
 # Derived from the methods' registry (methods.py): their keys, choices and labels.
 METHODS = {key: method.label for key, method in methods.REGISTRY.items()}
-METHOD_CHOICES = {key: method.choices for key, method in methods.REGISTRY.items()}
-CHOICE_LABELS = {c: label for method in methods.REGISTRY.values() for c, label in method.labels.items()}
+
+
+class _FromRegistry(dict):
+    """A method's choices or a choice's label, also for a method registered after import (a test's)."""
+
+    def __init__(self, build):
+        self._build = build
+        super().__init__(build())
+
+    def __missing__(self, key):
+        found = self._build()
+        if key in found:
+            return found[key]
+        raise KeyError(key)
+
+
+METHOD_CHOICES = _FromRegistry(lambda: {key: m.choices for key, m in methods.REGISTRY.items()})
+CHOICE_LABELS = _FromRegistry(lambda: {c: label for m in methods.REGISTRY.values() for c, label in m.labels.items()})
 BALLOT_STATUSES = {"draft": "草稿", "open": "投票中", "closed": "已截止", "published": "已公布"}
 PROJECT_STATUSES = {"planned": "未开工", "in_progress": "实施中", "done": "已完成"}
 
@@ -171,7 +187,7 @@ class Ballot(db.Model):
 
     @property
     def choices(self) -> tuple[str, ...]:
-        return METHOD_CHOICES[self.method]
+        return methods.get(self.method).choices
 
     @property
     def status_label(self) -> str:
@@ -179,7 +195,8 @@ class Ballot(db.Model):
 
     @property
     def method_label(self) -> str:
-        return METHODS.get(self.method, self.method)
+        method = methods.REGISTRY.get(self.method)
+        return method.label if method else self.method
 
 
 class BallotItem(db.Model):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..core import audit
 from ..core.errors import Conflict, DomainError, Forbidden
@@ -121,8 +121,11 @@ def use_pass(code: str, device_token: str) -> PassUse:
     code = (code or "").strip()
     if not code or len(code) > 64 or not device_token:
         raise DomainError(_("签到证无效，请扫描您本人的签到证二维码。"))
+    # One query for the pass, its meeting, deputy and account (the pass row locked on PostgreSQL).
     found = db.session.scalar(select(MeetingPass).where(MeetingPass.code_hash == digest(code))
-                              .with_for_update().execution_options(populate_existing=True))
+                              .options(joinedload(MeetingPass.meeting),
+                                       joinedload(MeetingPass.deputy).joinedload(Deputy.user))
+                              .with_for_update(of=MeetingPass).execution_options(populate_existing=True))
     if found is None:
         raise DomainError(_("签到证无效或已重新发放，请扫描您本人最新的签到证，或找会务人员。"))
     if found.revoked_at is not None:
@@ -141,10 +144,7 @@ def use_pass(code: str, device_token: str) -> PassUse:
         raise Conflict(_("这张签到证已在另一部手机上使用。如需换手机，请找会务人员重新发放签到证。"))
     found.device_hash = device
     found.used_at = utcnow()
-    attendance = meeting_services.attendance_of(meeting.id, deputy.id)
-    checked_in_now = attendance is not None and attendance.checked_in_at is None
-    if checked_in_now:
-        meeting_services.check_in(meeting, deputy.id, user, by_self=True)
+    checked_in_now = meeting_services.check_in_if_absent(meeting, deputy.id, user)
     return PassUse(user=user, meeting_id=meeting.id, checked_in_now=checked_in_now)
 
 

@@ -15,7 +15,7 @@ from ..core.extensions import db
 from ..core.timeutil import utcnow
 from ..core.transaction import transactional
 from .errors import CountMismatch
-from .models import CHOICE_LABELS, METHOD_CHOICES, Ballot, BallotChoice, BallotItem, PaperCount, PaperCountValue
+from .models import CHOICE_LABELS, Ballot, BallotChoice, BallotItem, PaperCount, PaperCountValue
 from .voting import VoteRefused, _ballot_or_404, turnout
 
 log = logging.getLogger(__name__)
@@ -67,46 +67,49 @@ def paper_log(ballot_id: int) -> list[PaperCount]:
                               .options(selectinload(PaperCount.values)).order_by(PaperCount.id)).all()
 
 
-# The paper-count form's fields count_a/b/c are the method's choices in order (stored as one
-# PaperCountValue row per choice).
-COUNT_FIELDS = ("count_a", "count_b", "count_c")
+# The paper-count form has one field per choice of the ballot's method, ``count_<choice>`` (forms.py),
+# stored as one PaperCountValue row per choice.
 
 
 @transactional
 def enter_paper_count(ballot_id: int, item_id: int, values: list, actor, note: str | None = None) -> PaperCount:
     """Tellers enter (or correct) the paper count of one item, after the close. A refused count names
-    its field (count_a, count_b, count_c: the method's choices in order)."""
+    its field (``count_<choice>``; ``values`` are in the order of the method's choices)."""
+    from .forms import count_field
+
     ballot = _ballot_or_404(ballot_id, exclusive=True)
     if ballot.status != "closed":
         raise VoteRefused(_("只有截止后、公布前可以录入纸质票。"))
     item = db.session.get(BallotItem, item_id)
     if item is None or item.ballot_id != ballot.id:
         raise NotFound(_("项目不存在。"))
+    choices, labels = ballot.rules.choices, ballot.rules.labels
+    if len(values) != len(choices):
+        raise DomainError(_("请为每个选项填写票数。"), field=count_field(choices[0]))
     numbers = []
-    for value, name, field_name in zip(values, METHOD_CHOICES[ballot.method], COUNT_FIELDS, strict=True):
+    for value, name in zip(values, choices, strict=True):
+        field_name = count_field(name)
         try:
             number = int(str(value).strip()) if str(value).strip().isascii() else None
         except ValueError:
             number = None
         if number is None:
-            raise DomainError(_("%(c)s票数必须是整数。", c=CHOICE_LABELS[name]), field=field_name)
+            raise DomainError(_("%(c)s票数必须是整数。", c=labels[name]), field=field_name)
         if number < 0:
-            raise DomainError(_("%(c)s票数不能为负数。", c=CHOICE_LABELS[name]), field=field_name)
+            raise DomainError(_("%(c)s票数不能为负数。", c=labels[name]), field=field_name)
         numbers.append(number)
     paper_voters = turnout(ballot.id)["paper"]
     if sum(numbers) > paper_voters:
         raise DomainError(_("票数合计 %(s)d 超过纸质投票代表人数 %(n)d。", s=sum(numbers), n=paper_voters),
-                          field=COUNT_FIELDS[0])
+                          field=count_field(choices[0]))
     previous = current_paper_counts(ballot.id).get(item.id)
     row = PaperCount(ballot_id=ballot.id, item_id=item.id, corrects_id=previous.id if previous else None,
                      note=(note or "").strip()[:255] or None, entered_by_id=actor.id if actor else None,
                      entered_by_name=actor.username if actor else "system")
-    row.values = [PaperCountValue(choice=c, count=n) for c, n in zip(METHOD_CHOICES[ballot.method], numbers,
-                                                                      strict=True)]
+    row.values = [PaperCountValue(choice=c, count=n) for c, n in zip(choices, numbers, strict=True)]
     db.session.add(row)
     db.session.flush()
-    labels = "，".join(f"{CHOICE_LABELS[c]} {n}" for c, n in zip(METHOD_CHOICES[ballot.method], numbers,
-                                                                 strict=True))
+    labels = "，".join(f"{labels[c]} {n}" for c, n in zip(choices, numbers, strict=True))
     action = "paper_correct" if previous else "paper_count"
     audit.record(action, "ballot", ballot.id, f"《{item.title}》纸质票：{labels}", actor=actor, note=row.note)
     return row
@@ -114,7 +117,7 @@ def enter_paper_count(ballot_id: int, item_id: int, values: list, actor, note: s
 
 def tally(ballot: Ballot) -> list[ItemResult]:
     """Per-item totals (electronic + current paper counts), the passing rule and the ranking."""
-    choices = METHOD_CHOICES[ballot.method]
+    choices = ballot.choices
     electronic: dict[int, dict[str, int]] = {item.id: dict.fromkeys(choices, 0) for item in ballot.items}
     for item_id, choice, n in db.session.execute(
         select(BallotChoice.item_id, BallotChoice.choice, func.count()).where(BallotChoice.ballot_id == ballot.id)
@@ -178,7 +181,7 @@ def verify(ballot: Ballot, results: list[ItemResult] | None = None) -> dict:
 
 
 def result_markdown(ballot: Ballot, results: list[ItemResult], figures: dict, present: int) -> str:
-    choices = METHOD_CHOICES[ballot.method]
+    choices = ballot.choices
     lines = [f"会议：{ballot.meeting.title}", "",
              f"应到代表 {ballot.eligible_count} 名，实到 {present} 名；参加表决 {figures['voted']} 名"
              f"（电子表决 {figures['electronic']} 名，纸质选票 {figures['paper']} 名）。", ""]

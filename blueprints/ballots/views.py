@@ -19,7 +19,7 @@ from ..core.permissions import role_required
 from ..registry.models import Deputy
 from . import meetings as meeting_services
 from . import tally, voting
-from .forms import BallotForm, ItemForm, MeetingForm, PaperCountForm
+from .forms import BallotForm, ItemForm, MeetingForm, count_field, paper_count_form
 from .models import CHOICE_LABELS, METHOD_CHOICES, Ballot, BallotReceipt, Meeting, Proposal
 
 bp = Blueprint("ballots", __name__)
@@ -148,11 +148,8 @@ def checkin_deputy(meeting_id: int):
 def _ballot_page(ballot: Ballot, item_form=None, paper_form=None, status: int = 200):
     figures = meeting_services.counts(ballot.meeting_id)
     results = tally.tally(ballot) if ballot.status in ("closed", "published") else None
-    paper_form = paper_form or PaperCountForm()
+    paper_form = paper_form or paper_count_form(ballot.rules)
     paper_form.item_id.choices = [(i.id, f"{i.position}. {i.title}") for i in ballot.items]
-    for name, field in zip(METHOD_CHOICES[ballot.method], (paper_form.count_a, paper_form.count_b,
-                                                            paper_form.count_c), strict=True):
-        field.label.text = CHOICE_LABELS[name]
     paper_voters = db.session.execute(
         select(Deputy.name, BallotReceipt.created_at).join(BallotReceipt, BallotReceipt.deputy_id == Deputy.id)
         .where(BallotReceipt.ballot_id == ballot.id, BallotReceipt.channel == "paper").order_by(Deputy.name)
@@ -284,11 +281,12 @@ def paper_voter_search(ballot_id: int):
 @role_required(*CLERKS)
 def paper_count(ballot_id: int):
     item = get_ballot(ballot_id)
-    form = PaperCountForm()
+    form = paper_count_form(item.rules)
     form.item_id.choices = [(i.id, i.title) for i in item.items]
-    return _on_ballot(item.id, lambda f: tally.enter_paper_count(item.id, f.item_id.data, [
-        f.count_a.data, f.count_b.data, f.count_c.data], current_user, f.note.data),
-        success=_("纸质票数已记录。"), form=form, field="count_a", paper_form=form)
+    return _on_ballot(item.id, lambda f: tally.enter_paper_count(item.id, f.item_id.data, f.counts(), current_user,
+                                                                 f.note.data),
+                      success=_("纸质票数已记录。"), form=form, field=count_field(item.rules.choices[0]),
+                      paper_form=form)
 
 
 @bp.get("/ballots/<int:ballot_id>/print")

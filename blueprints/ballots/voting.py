@@ -29,7 +29,6 @@ from . import methods, sealing
 from .errors import BadVote, CountMismatch, VoteRefused  # callers also know them as voting.BadVote, voting.VoteRefused
 from .meetings import counts as meeting_counts
 from .models import (
-    METHOD_CHOICES,
     METHODS,
     Attendance,
     Ballot,
@@ -173,7 +172,7 @@ def open_ballot_box(ballot: Ballot) -> list[dict[int, str]]:
     if ballot.wrapped_private_key is None:
         raise CountMismatch(f"ballot {ballot.id}: the ballot box has no key")
     key = sealing.unwrap_private_key(ballot.id, ballot.wrapped_private_key)
-    allowed = set(METHOD_CHOICES[ballot.method])
+    allowed = set(ballot.choices)
     item_ids = {item.id for item in ballot.items}
     papers = []
     for ciphertext in db.session.scalars(select(SealedVote.ciphertext).where(SealedVote.ballot_id == ballot.id)):
@@ -282,7 +281,7 @@ def close_ballot(ballot_id: int, actor=None) -> Ballot:
 def parse_choices(ballot: Ballot, form: Mapping[str, str]) -> dict[int, str]:
     """{item_id: choice} from fields item-<id>; refuses unknown items, unknown values, gaps and
     more yes votes than the ballot allows."""
-    allowed = METHOD_CHOICES[ballot.method]
+    allowed = ballot.choices
     item_ids = {item.id for item in ballot.items}
     chosen: dict[int, str] = {}
     for key in form:
@@ -334,7 +333,7 @@ def _check_voter(ballot: Ballot, meeting_id: int | None, deputy_id: int, *, cler
 
 def seal_paper(ballot: Ballot, chosen: dict[int, str]) -> bytes:
     """The whole vote as one sealed box, the same length for every vote of the ballot."""
-    longest = max(len(c) for c in METHOD_CHOICES[ballot.method])
+    longest = max(len(c) for c in ballot.choices)
     paper = sealing.canonical(chosen, [item.id for item in ballot.items], longest)
     return sealing.seal(ballot.public_key, paper)
 

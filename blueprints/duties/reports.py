@@ -37,7 +37,25 @@ def schedule(deputy: Deputy, when: date, place: str, constituency: str | None, a
     db.session.flush()
     audit.record("create", "voter_report", report.id, f"安排{deputy.name}向选民述职（{when.isoformat()}）",
                  actor=actor)
+    _tell_deputy(report, deputy)
     return report
+
+
+def _tell_deputy(report: VoterReport, deputy: Deputy) -> None:
+    """The deputy hears of the scheduled report (notifications area, in this transaction)."""
+    from flask import current_app
+
+    from ..core.models import User
+
+    if "notifications" not in current_app.extensions["areas"].names:
+        return
+    from ..notifications.services import notify
+
+    users = list(db.session.scalars(select(User.id).where(User.deputy_id == deputy.id, User.active.is_(True))))
+    if users:
+        notify(users, "deputy_step", _("已安排向选民述职：%(d)s", d=report.scheduled_on.isoformat()),
+               _("您将于 %(d)s 在%(p)s向选民述职（述职评议），请做好准备。", d=report.scheduled_on.isoformat(),
+                 p=report.place), link="/me/", about=("duty_voter_reports", report.id))
 
 
 @transactional

@@ -415,10 +415,25 @@ def archive(deputy: Deputy, year: int, standing=None) -> Archive:
 
 # ---- absences and reminders ----------------------------------------------------------------------
 
+def _excused(deputy_id: int, when: date) -> bool:
+    """Approved leave (请假) for a meeting held that day: the meeting notices (ballots/notices.py), when
+    that area is installed."""
+    from flask import current_app
+
+    if "ballots" not in current_app.extensions["areas"].names:
+        return False
+    from ..ballots.notices import excused_on
+
+    return excused_on(deputy_id, when)
+
+
 @transactional
 def record_absence(deputy: Deputy, when: date, note: str | None, actor) -> Absence:
     if when > local_today():
         raise DomainError(_("缺席日期不能晚于今天。"), field="occurred_on")
+    if _excused(deputy.id, when):
+        raise DomainError(_("该代表这一天的会议已经准假（请假缺席不扣分），不能登记为未请假缺席。"),
+                          field="occurred_on")
     absence = Absence(deputy_id=deputy.id, occurred_on=when, year=when.year, note=(note or "").strip()[:255] or None,
                       recorded_by_id=actor.id)
     db.session.add(absence)

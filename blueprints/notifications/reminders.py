@@ -6,7 +6,9 @@ Units, for every pending assignment of a case or suggestion (core.cases.CaseAssi
 - every two months from assignment a 进度通报 reminder until answered (``progress:<n>``).
 Staff: one daily digest of overdue items (``staff-overdue``, keyed by the day).
 Deputies: tomorrow's duty day (``tomorrow`` per duty assignment); from the 20th, this month's 社情民意
-not yet filed (``sqmy:<YYYY-MM>`` per deputy: once a month).
+not yet filed (``sqmy:<YYYY-MM>`` per deputy: once a month); a meeting notice not answered, from two days
+before the meeting (``notice:<id>:soon`` per deputy, ballots/notices.py); tomorrow's report to voters
+(``tomorrow`` per duty_voter_reports row).
 
 Each reminder is recorded in ``notification_reminders`` in the transaction that queues it, so a second
 run the same day (or a run after a crash) queues nothing more; a missed day is caught up on the next run
@@ -82,7 +84,41 @@ def remind(today: date | None = None, now: datetime | None = None) -> int:
     today = today or local_today()
     now = now or utcnow()
     return (remind_units(today, now) + staff_overdue_digest(today, now) + duty_tomorrow(today, now)
-            + monthly_sqmy(today, now))
+            + monthly_sqmy(today, now) + meeting_notices(today, now) + voter_report_tomorrow(today, now))
+
+
+def meeting_notices(today: date, now: datetime) -> int:
+    """Deputies who have not answered a meeting notice, once, from two days before the meeting."""
+    if "ballots" not in current_app.extensions["areas"].names:
+        return 0
+    from ..ballots.notices import remind_before_meetings
+
+    return remind_before_meetings(today, now)
+
+
+def voter_report_tomorrow(today: date, now: datetime) -> int:
+    """A deputy's report to voters (向选民述职) scheduled for tomorrow, once per report."""
+    from datetime import timedelta
+
+    if "duties" not in current_app.extensions["areas"].names:
+        return 0
+    from ..duties.models import VoterReport
+
+    tomorrow = today + timedelta(days=1)
+    rows = db.session.execute(select(VoterReport.id, VoterReport.deputy_id, VoterReport.place).where(
+        VoterReport.scheduled_on == tomorrow, VoterReport.held.is_(False)).order_by(VoterReport.id)).all()
+    queued = 0
+    for report_id, deputy_id, place in rows:
+        with transaction():
+            if _already("duty_voter_reports", report_id, "tomorrow"):
+                continue
+            db.session.add(Reminder(about_type="duty_voter_reports", about_id=report_id, key="tomorrow",
+                                    created_at=now))
+            services.notify(_deputy_user_ids_of(deputy_id), "deputy_step", _("明天向选民述职"),
+                            _("您明天（%(d)s）在%(p)s向选民述职，请做好准备。", d=tomorrow.isoformat(), p=place),
+                            link="/me/", about=("duty_voter_reports", report_id), now=now)
+            queued += 1
+    return queued
 
 
 def remind_units(today: date, now: datetime | None = None) -> int:

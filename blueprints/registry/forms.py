@@ -55,6 +55,7 @@ class MemberForm(FlaskForm):
 class StationForm(FlaskForm):
     row_version = version_field()  # the version this form showed (core.versioning)
     name = StringField(_l("名称"), validators=[DataRequired(_l("请填写联络站名称。")), _too_long(64)])
+    code = StringField(_l("简称代码（联络员账号的用户名）"), validators=[Optional(), _too_long(32)])
     kind = SelectField(_l("阵地类型"), choices=list(STATION_KIND_LABELS.items()))
     area_id = SelectField(_l("所在乡镇(街道)"), coerce=int)
     address = StringField(_l("地址"), validators=[Optional(), _too_long(128)])
@@ -72,6 +73,7 @@ class StationForm(FlaskForm):
 
 class UnitForm(FlaskForm):
     name = StringField(_l("单位名称"), validators=[DataRequired(_l("请填写单位名称。")), _too_long(64)])
+    code = StringField(_l("简称代码（单位账号的用户名）"), validators=[Optional(), _too_long(32)])
     contact_name = StringField(_l("联系人"), validators=[Optional(), _too_long(32)])
     contact_phone = StringField(_l("联系电话"), validators=[Optional(), _too_long(20)])
     active = BooleanField(_l("启用"), default=True)

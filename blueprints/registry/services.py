@@ -37,9 +37,9 @@ PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 DEPUTY_FIELDS = ("code", "name", "gender", "level", "term", "constituency", "occupation", "phone",
                  "area_id", "station_id", "ended_on", "end_reason", "end_note")
 GROUP_FIELDS = ("name", "kind", "speciality", "area_id", "liaison_user_id", "description")
-STATION_FIELDS = ("name", "kind", "area_id", "address", "opening_hours", "contact_name", "contact_phone",
+STATION_FIELDS = ("name", "code", "kind", "area_id", "address", "opening_hours", "contact_name", "contact_phone",
                   "latitude", "longitude", "description", "active")
-UNIT_FIELDS = ("name", "contact_name", "contact_phone", "active")
+UNIT_FIELDS = ("name", "code", "contact_name", "contact_phone", "active")
 AREA_FIELDS = ("name", "kind", "code", "parent_id")
 
 
@@ -254,9 +254,33 @@ def remove_group_member(group: DeputyGroup, deputy: Deputy) -> None:
 
 # ---- stations, units, areas ------------------------------------------------------------------
 
+def _check_short_code(values: dict, own_accounts) -> None:
+    """A unit's or station's short code (简称代码): the username its account gets when accounts are issued
+    (issuing.py). Letters, digits, - and _ (2–32); not another account's username. An account already
+    issued keeps its username: the code is read only when issuing."""
+    import re
+
+    from ..core.models import User
+
+    code = (values.get("code") or "").strip()
+    values["code"] = code or None
+    if not code:
+        return
+    if not re.fullmatch(r"[A-Za-z0-9_-]{2,32}", code):
+        raise DomainError(_("简称代码只能用字母、数字、- 和 _，2 到 32 个字符。"), field="code")
+    taken = db.session.scalar(select(User).where(func.lower(User.username) == code.lower()))
+    if taken is not None and taken.id not in own_accounts:
+        raise DomainError(_("简称代码“%(c)s”已被其他账号用作用户名。", c=code), field="code")
+
+
 @transactional
 def save_station(station: Station | None, values: dict) -> Station:
     values = dict(values)
+    if "code" in values:
+        from ..core.models import User
+
+        _check_short_code(values, set(db.session.scalars(select(User.id).where(
+            User.station_id == station.id, User.role == "liaison"))) if station else set())
     values["name"] = (values.get("name") or "").strip()
     if not values["name"]:
         raise DomainError(_("请填写联络站名称。"), field="name")
@@ -283,6 +307,11 @@ def save_station(station: Station | None, values: dict) -> Station:
 @transactional
 def save_unit(unit: HandlingUnit | None, values: dict) -> HandlingUnit:
     values = dict(values)
+    if "code" in values:
+        from ..core.models import User
+
+        _check_short_code(values, set(db.session.scalars(select(User.id).where(
+            User.unit_id == unit.id, User.role == "unit"))) if unit else set())
     values["name"] = (values.get("name") or "").strip()
     if not values["name"]:
         raise DomainError(_("请填写单位名称。"), field="name")

@@ -26,6 +26,19 @@ def register(app) -> None:
                           visible=lambda u: staff(u) or unit(u), status="overdue")
     areas.workspace_count(app, _l("交办本单位待答复"), "cases.index", services.waiting_unit_assignments, order=10,
                           visible=unit)
+    areas.workspace_count(app, _l("7 天内到期"), "cases.index", services.waiting_due_soon, order=11,
+                          visible=unit, status="due7")
+    areas.workspace_count(app, _l("近 7 天的延期审批结果"), "cases.index", services.waiting_extension_decisions,
+                          order=13, visible=unit, status="extension_decided")
+    areas.workspace_count(app, _l("待审批的延期申请"), "cases.index", services.waiting_extension_requests, order=22,
+                          visible=staff, status="extension")
+    areas.workspace_count(app, _l("明天值班接待"), "site.station", services.duty_tomorrow_for, order=5,
+                          visible=areas.role_is("deputy"))
+    liaison_only = areas.role_is("liaison")
+    areas.workspace_count(app, _l("今天的接待日，登记来访"), "stations.receptions", services.reception_today_for,
+                          order=6, visible=liaison_only)
+    areas.workspace_count(app, _l("近 30 天未登记接待记录的接待日"), "stations.month", services.unrecorded_days_for,
+                          order=7, visible=liaison_only)
     areas.demo_loader(app, _demo, order=20, name="stations")
 
 

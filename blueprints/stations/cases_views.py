@@ -18,6 +18,7 @@ from ..core.pagination import MAX_ID, page_number, paginate
 from ..core.permissions import role_required
 from ..core.timeutil import local_today
 from ..registry.models import HandlingUnit
+from . import services
 from .forms import (
     AssignForm,
     CloseForm,
@@ -71,6 +72,18 @@ def _case(case_id: int) -> Case:
     return case
 
 
+def _filter_due7(user):
+    return services.due_within().where(CaseAssignment.unit_id == user.unit_id) if user.role == "unit" \
+        else services.due_within()
+
+
+WORKSPACE_FILTERS = {
+    "due7": _filter_due7,
+    "extension": lambda user: select(CaseAssignment.case_id).where(CaseAssignment.extension_until.is_not(None)),
+    "extension_decided": lambda user: services.recent_decisions(user.unit_id if user.role == "unit" else None),
+}
+
+
 @bp.get("/")
 @role_required(*ROLES)
 def index():
@@ -80,6 +93,8 @@ def index():
     if status == "overdue":
         overdue_ids = cases.overdue_query().with_only_columns(Case.id).order_by(None)
         stmt = stmt.where(Case.id.in_(overdue_ids))
+    elif status in WORKSPACE_FILTERS:  # the workspace counts' lists (stations/services.py)
+        stmt = stmt.where(Case.id.in_(WORKSPACE_FILTERS[status](current_user)))
     elif status in cases.STATUSES:
         stmt = stmt.where(Case.status == status)
     elif current_user.role == "unit" and not status:

@@ -333,3 +333,86 @@ def waiting_unit_assignments(user) -> int:
         select(func.count(func.distinct(CaseAssignment.case_id))).join(Case, Case.id == CaseAssignment.case_id)
         .where(CaseAssignment.unit_id == user.unit_id, CaseAssignment.state == "pending",
                Case.source != "suggestion"))
+
+
+def due_within(days: int = 7):
+    """Pending main assignments whose deadline falls within ``days`` days (today included)."""
+    from datetime import timedelta
+
+    today = local_today()
+    return select(CaseAssignment.case_id).where(CaseAssignment.state == "pending", CaseAssignment.role == "main",
+                                                CaseAssignment.deadline >= today,
+                                                CaseAssignment.deadline <= today + timedelta(days=days))
+
+
+def waiting_due_soon(user) -> int:
+    """A unit's cases due within 7 days (its own assignments; suggestions are counted in their area)."""
+    return db.session.scalar(_cases_of(user).where(Case.status == "assigned", Case.id.in_(
+        due_within().where(CaseAssignment.unit_id == user.unit_id))))
+
+
+def recent_decisions(unit_id: int | None):
+    from datetime import timedelta
+
+    from ..core.cases import CaseStep
+
+    since = utcnow() - timedelta(days=7)
+    stmt = select(CaseStep.case_id).where(CaseStep.action.in_(("extension_approve", "extension_refuse")),
+                                          CaseStep.at >= since)
+    return stmt.where(CaseStep.unit_id == unit_id) if unit_id is not None else stmt
+
+
+def waiting_extension_decisions(user) -> int:
+    """A unit: cases and suggestions whose extension request was decided in the last 7 days."""
+    return db.session.scalar(select(func.count(func.distinct(Case.id))).where(
+        Case.id.in_(recent_decisions(user.unit_id)), Case.source != "suggestion"))
+
+
+def waiting_extension_requests(user) -> int:
+    """Staff: open extension requests (cases; suggestions are counted in their area)."""
+    return db.session.scalar(_cases_of(user).where(Case.id.in_(
+        select(CaseAssignment.case_id).where(CaseAssignment.extension_until.is_not(None)))))
+
+
+def duty_tomorrow_for(user):
+    """A deputy on duty at a reception day tomorrow: (number, the station's public page)."""
+    from datetime import timedelta
+
+    from .models import DutyAssignment, ReceptionDay
+
+    if not user.deputy_id:
+        return None
+    number, station_id = db.session.execute(
+        select(func.count(DutyAssignment.id), func.min(DutyAssignment.station_id))
+        .join(ReceptionDay, ReceptionDay.id == DutyAssignment.reception_day_id)
+        .where(DutyAssignment.deputy_id == user.deputy_id, DutyAssignment.day == local_today() + timedelta(days=1),
+               ReceptionDay.status == "scheduled")).one()
+    return (number, {"station_id": station_id}) if number else None
+
+
+def reception_today_for(user):
+    """A liaison: their station's reception days today (a link to record the visits)."""
+    from .models import ReceptionDay
+
+    if not user.station_id:
+        return None
+    number = db.session.scalar(select(func.count(ReceptionDay.id)).where(
+        ReceptionDay.station_id == user.station_id, ReceptionDay.day == local_today(),
+        ReceptionDay.status == "scheduled"))
+    return (number, {"station_id": user.station_id})
+
+
+def unrecorded_days_for(user):
+    """A liaison: reception days of the last 30 days (today excluded) with no visit recorded."""
+    from datetime import timedelta
+
+    from .models import Reception, ReceptionDay
+
+    if not user.station_id:
+        return None
+    today = local_today()
+    number = db.session.scalar(select(func.count(ReceptionDay.id)).where(
+        ReceptionDay.station_id == user.station_id, ReceptionDay.status == "scheduled",
+        ReceptionDay.day < today, ReceptionDay.day >= today - timedelta(days=30),
+        ReceptionDay.id.not_in(select(Reception.reception_day_id).where(Reception.reception_day_id.is_not(None)))))
+    return (number, {"station_id": user.station_id})

@@ -21,6 +21,14 @@ def register(app) -> None:
                           visible=areas.has_role("staff"), status="submitted")
     areas.workspace_count(app, _l("待交办的代表建议"), "suggestions.manage", waiting_for_staff("registered"), order=31,
                           visible=areas.has_role("staff"), status="registered")
+    from . import services
+
+    areas.workspace_count(app, _l("已答复待评价的建议"), "suggestions.mine", services.waiting_rating, order=4,
+                          visible=areas.role_is("deputy"))
+    areas.workspace_count(app, _l("7 天内到期的代表建议"), "suggestions.inbox", services.waiting_due_soon, order=12,
+                          visible=areas.role_is("unit"), due="7")
+    areas.workspace_count(app, _l("待审批的建议延期申请"), "suggestions.manage", services.waiting_extension_requests,
+                          order=32, visible=areas.has_role("staff"), extension="1")
     areas.workspace_tile(app, _l("我的建议"), "suggestions.mine", order=41, visible=areas.role_is("deputy"))
     areas.workspace_tile(app, _l("交办本单位的代表建议"), "suggestions.inbox", order=42, visible=areas.role_is("unit"))
     areas.demo_loader(app, _demo, order=50, name="suggestions")

@@ -55,6 +55,8 @@ def inbox():
         return render_template("suggestions/inbox.html", page=None, state=state)
     stmt = handling.unit_inbox_query(current_user.unit_id, state).options(
         selectinload(Suggestion.lead_deputy), selectinload(Suggestion.session))
+    if request.args.get("due") == "7":  # the workspace's count: due within 7 days
+        stmt = services.due_soon_filter(stmt)
     return list_page("suggestions/inbox.html", "suggestions/_inbox_rows.html", stmt, 50, state=state,
                      today=local_today())
 
@@ -75,6 +77,8 @@ def manage():
         stmt = stmt.where(Suggestion.status == status)
     if q:
         stmt = stmt.where(Suggestion.title.contains(q, autoescape=True))
+    if request.args.get("extension") == "1":  # the workspace's count: open extension requests
+        stmt = services.extension_filter(stmt)
     filters = {"session_id": session_id or "", "status": status, "q": q}
     return list_page("suggestions/manage.html", "suggestions/_manage_rows.html", stmt, 50, filters=filters,
                      sessions=services.all_sessions(), STATUSES=STATUSES, today=local_today())

@@ -523,3 +523,47 @@ def waiting_cosign_invitations(user) -> int:
 
     return db.session.scalar(select(func.count(SuggestionCosigner.id)).where(
         SuggestionCosigner.deputy_id == user.deputy_id, SuggestionCosigner.state == "invited"))
+
+
+def waiting_rating(user) -> int:
+    """A deputy: their suggestions answered and not yet rated (评价) — one query."""
+    from .models import Suggestion
+
+    return db.session.scalar(select(func.count(Suggestion.id)).where(
+        Suggestion.lead_deputy_id == user.deputy_id, Suggestion.status == "answered", Suggestion.rating.is_(None)))
+
+
+def due_soon_filter(stmt, days: int = 7):
+    """Suggestions being handled whose deadline falls within ``days`` days (today included)."""
+    from datetime import timedelta
+
+    from .models import Suggestion
+
+    today = local_today()
+    return stmt.where(Suggestion.status == "assigned", Suggestion.deadline >= today,
+                      Suggestion.deadline <= today + timedelta(days=days))
+
+
+def waiting_due_soon(user) -> int:
+    """A unit: its open suggestions due within 7 days (the unit's inbox filtered by ?due=7)."""
+    from .handling import unit_inbox_query
+
+    if not user.unit_id:
+        return None
+    inner = due_soon_filter(unit_inbox_query(user.unit_id, "open")).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(inner))
+
+
+def extension_filter(stmt):
+    from ..core.cases import CaseAssignment
+    from .models import Suggestion
+
+    return stmt.where(Suggestion.case_id.in_(select(CaseAssignment.case_id)
+                                             .where(CaseAssignment.extension_until.is_not(None))))
+
+
+def waiting_extension_requests(user) -> int:
+    """Staff: suggestions with an open extension request (/manage/suggestions/?extension=1)."""
+    from .models import Suggestion
+
+    return db.session.scalar(extension_filter(select(func.count(Suggestion.id))))

@@ -1,0 +1,147 @@
+"""Meeting notices (notices.py): the staff's page of a meeting's notice (send, answers, leave decisions,
+reminders, absences) and the deputy's notice page with the 回执 form (the inbox message links to it)."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..core.errors import Forbidden, NotFound
+from ..core.extensions import db
+from ..core.flow import run_action, run_form
+from ..core.permissions import role_required
+from . import notices
+from .forms import NoticeForm
+from .models import Meeting
+from .notice_models import MeetingNotice, NoticeReply
+from .views import STAFF, get_meeting
+
+bp = Blueprint("notices", __name__)
+
+
+def _staff_page(meeting: Meeting, form=None, status: int = 200):
+    from .meetings import counts
+
+    notice = notices.notice_of(meeting.id)
+    rows = notices.roll_with_replies(notice) if notice else []
+    return render_template("ballots/notice_staff.html", meeting=meeting, notice=notice, rows=rows,
+                           summary=notices.summary(rows), figures=counts(meeting.id),
+                           form=form or NoticeForm()), status
+
+
+@bp.route("/meetings/<int:meeting_id>/notice", methods=["GET", "POST"])
+@role_required(*STAFF)
+def staff(meeting_id: int):
+    meeting = get_meeting(meeting_id)
+    form = NoticeForm()
+    if request.method == "GET":
+        return _staff_page(meeting, form)
+
+    def done(result):
+        _notice, sent, missing = result
+        message = _("会议通知已发给 %(n)d 个账号。", n=sent)
+        if missing:
+            message += _("另有 %(m)d 名代表没有账号，请另行通知。", m=missing)
+        return message
+
+    return run_form(form, lambda f: notices.send_notice(meeting, f.body.data, f.place.data, f.starts.data,
+                                                        current_user),
+                    success=done, redirect_to=url_for(".staff", meeting_id=meeting.id),
+                    render=lambda status: _staff_page(meeting, form, status), field="body")
+
+
+def _notice_of(meeting: Meeting) -> MeetingNotice:
+    notice = notices.notice_of(meeting.id)
+    if notice is None:
+        raise NotFound(_("本次会议还没有发出会议通知。"))
+    return notice
+
+
+def _after(meeting: Meeting, action, success):
+    result, error = run_action(action)
+    if error is not None:
+        flash(error.message, "error")
+        return _staff_page(meeting, status=error.status)
+    flash(success(result), "success")
+    return redirect(url_for(".staff", meeting_id=meeting.id))
+
+
+@bp.post("/meetings/<int:meeting_id>/notice/replies/<int:reply_id>")
+@role_required(*STAFF)
+def decide(meeting_id: int, reply_id: int):
+    meeting = get_meeting(meeting_id)
+    notice = _notice_of(meeting)
+    row = db.session.get(NoticeReply, reply_id)
+    if row is None or row.notice_id != notice.id:
+        raise NotFound(_("没有这份回执。"))
+    decision = request.form.get("decision")
+    if decision not in ("approve", "refuse"):
+        flash(_("请选择准假或不准假。"), "error")
+        return _staff_page(meeting, status=422)
+    return _after(meeting, lambda: notices.decide_leave(row, decision == "approve", request.form.get("note"),
+                                                        current_user),
+                  lambda r: _("%(n)s：%(s)s。", n=r.deputy.name, s=r.leave_label))
+
+
+@bp.post("/meetings/<int:meeting_id>/notice/remind")
+@role_required(*STAFF)
+def remind(meeting_id: int):
+    meeting = get_meeting(meeting_id)
+    notice = _notice_of(meeting)
+    return _after(meeting, lambda: notices.remind_unanswered(notice, current_user),
+                  lambda n: _("已提醒 %(n)d 名未回执的代表。", n=n))
+
+
+@bp.post("/meetings/<int:meeting_id>/notice/absences")
+@role_required(*STAFF)
+def absences(meeting_id: int):
+    meeting = get_meeting(meeting_id)
+    return _after(meeting, lambda: notices.record_unexcused_absences(meeting, current_user),
+                  lambda n: _("已登记 %(n)d 名代表未请假缺席（计入履职积分扣分）；准假的代表不扣分。", n=n))
+
+
+# ---- the deputy ---------------------------------------------------------------------------------
+
+@bp.get("/meeting-notices/")
+@login_required
+def mine():
+    from .models import Attendance
+
+    if not current_user.deputy_id:
+        raise Forbidden(_("会议通知只发给代表本人。"))
+    rows = db.session.execute(
+        select(MeetingNotice, NoticeReply).join(Meeting, Meeting.id == MeetingNotice.meeting_id)
+        .join(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.deputy_id == current_user.deputy_id))
+        .outerjoin(NoticeReply, (NoticeReply.notice_id == MeetingNotice.id)
+                   & (NoticeReply.deputy_id == current_user.deputy_id))
+        .order_by(MeetingNotice.id.desc())).all()
+    return render_template("ballots/notices_mine.html", rows=rows)
+
+
+def _deputy_page(notice: MeetingNotice, status: int = 200):
+    from ..core.timeutil import local_today
+
+    reply = notices.reply_of(notice.id, current_user.deputy_id)
+    over = notice.meeting.held_on is not None and notice.meeting.held_on < local_today()
+    return render_template("ballots/notice.html", notice=notice, meeting=notice.meeting, reply=reply,
+                           over=over, reason=request.form.get("reason", reply.reason if reply else "") or ""), status
+
+
+@bp.route("/meeting-notices/<int:notice_id>", methods=["GET", "POST"])
+@login_required
+def notice(notice_id: int):
+    item = notices.get_notice(notice_id)
+    if current_user.has_role(*STAFF) and not current_user.deputy_id:
+        return redirect(url_for(".staff", meeting_id=item.meeting_id))
+    if notices.roll_row(item.meeting_id, current_user.deputy_id) is None:
+        raise Forbidden(_("您不在本次会议的名单中。"))
+    if request.method == "GET":
+        return _deputy_page(item)
+    result, error = run_action(lambda: notices.reply(item, current_user, request.form.get("answer", ""),
+                                                     request.form.get("reason")))
+    if error is not None:
+        flash(error.message, "error")
+        return _deputy_page(item, error.status)
+    flash(_("回执已提交：参加。") if result.answer == "attend" else _("请假申请已提交，等待审批。"), "success")
+    return redirect(url_for(".notice", notice_id=item.id))
