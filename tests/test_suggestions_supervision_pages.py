@@ -151,3 +151,26 @@ def test_key_form_offers_leader_accounts_only(demo):
     assert response.status_code in (409, 422)
     db.session.expire_all()
     assert not db.session.get(Suggestion, item.id).is_key
+
+
+def test_unit_ballot_from_the_meeting_page(demo):
+    from blueprints.ballots.models import Ballot, Meeting
+    from blueprints.suggestions import rating
+    from blueprints.suggestions.models import CongressSession
+
+    meeting = db.session.scalar(select(Meeting).order_by(Meeting.id).limit(1))
+    client = _login(demo, "staff")
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "反向测评" in page
+    year = db.session.scalar(select(func.max(CongressSession.year)))
+    before = db.session.scalar(select(func.count(Ballot.id)))
+    response = client.post("/manage/suggestions/rating/ballot", data={"meeting_id": meeting.id, "year": year})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/meetings/{meeting.id}")
+    ballot = db.session.scalar(select(Ballot).order_by(Ballot.id.desc()).limit(1))
+    assert db.session.scalar(select(func.count(Ballot.id))) == before + 1
+    assert ballot.method == "rating" and ballot.secret and rating.rule_for(year).ballot_id == ballot.id
+    again = client.post("/manage/suggestions/rating/ballot", data={"meeting_id": meeting.id, "year": year})
+    assert again.status_code == 409 and "已经创建过" in again.get_data(as_text=True)
+    none = client.post("/manage/suggestions/rating/ballot", data={"meeting_id": 0, "year": year})
+    assert none.status_code in (409, 422)
+    assert db.session.scalar(select(func.count(Ballot.id))) == before + 1

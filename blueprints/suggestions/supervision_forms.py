@@ -85,3 +85,4 @@ class WeightsForm(FlaskForm):
 
 class UnitBallotForm(FlaskForm):
     meeting_id = SelectField(_l("年终会议"), coerce=int, default=0)
+    year = IntegerField(_l("年度"), validators=[Optional(), NumberRange(min=2000, max=2100)])

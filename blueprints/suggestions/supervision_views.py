@@ -293,7 +293,8 @@ def _rating_page(session, weights=None, ballot_form=None, status=200):
     if weights is None:
         weights = WeightsForm(formdata=None, obj=rule)
     if ballot_form is None:
-        ballot_form = UnitBallotForm(formdata=None, data={"meeting_id": int_arg("meeting_id") or 0})
+        ballot_form = UnitBallotForm(formdata=None, data={"meeting_id": int_arg("meeting_id") or 0,
+                                                          "year": session.year if session else None})
     ballot_form.meeting_id.choices = [(0, _("（请选择）"))] + [(m.id, m.title) for m in _meetings()]
     return render_template("suggestions/rating.html", session=session, sessions=services.all_sessions(), rule=rule,
                            rows=rows, weights=weights, ballot_form=ballot_form, pct=rating.pct,
@@ -321,16 +322,22 @@ def rating_weights():
 @bp.post("/manage/suggestions/rating/ballot")
 @role_required("staff")
 def rating_ballot():
+    """反向测评, from the rating page or the meeting page (a meeting and a year)."""
     from ..ballots.models import Meeting
 
-    session = _session_arg() or abort(404)
     form = UnitBallotForm()
     form.meeting_id.choices = [(0, "")] + [(m.id, m.title) for m in _meetings()]
-    return run_form(form, lambda f: rating.create_unit_ballot(db.session.get(Meeting, f.meeting_id.data or 0),
-                                                              session.year, by=current_user._get_current_object()),
+    meeting = db.session.get(Meeting, form.meeting_id.data or 0)
+    if meeting is not None and meeting.id not in dict(form.meeting_id.choices):
+        form.meeting_id.choices.append((meeting.id, meeting.title))
+    year = form.year.data or (meeting.held_on.year if meeting and meeting.held_on else local_today().year)
+    session = db.session.scalar(select(CongressSession).where(CongressSession.year == year)
+                                .order_by(CongressSession.opens_on.desc()).limit(1))
+    return run_form(form, lambda f: rating.create_unit_ballot(meeting, year, by=current_user._get_current_object()),
                     success=_("已创建承办单位满意度测评（无记名），请在会议页面开始表决。"),
                     redirect_to=lambda ballot: url_for("ballots.meeting", meeting_id=ballot.meeting_id),
-                    render=lambda status: _rating_page(session, None, form, status), field="meeting_id")
+                    render=lambda status: _rating_page(session, None, form, status), field="meeting_id",
+                    flash_refusal=True)
 
 
 @bp.post("/manage/suggestions/rating/publish")
