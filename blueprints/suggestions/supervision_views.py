@@ -327,10 +327,12 @@ def rating_ballot():
 
     form = UnitBallotForm()
     form.meeting_id.choices = [(0, "")] + [(m.id, m.title) for m in _meetings()]
-    meeting = db.session.get(Meeting, form.meeting_id.data or 0)
+    meeting_id = form.meeting_id.data if isinstance(form.meeting_id.data, int) else 0
+    meeting = db.session.get(Meeting, meeting_id) if 0 < meeting_id < 2**31 else None
     if meeting is not None and meeting.id not in dict(form.meeting_id.choices):
         form.meeting_id.choices.append((meeting.id, meeting.title))
-    year = form.year.data or (meeting.held_on.year if meeting and meeting.held_on else local_today().year)
+    year = form.year.data if isinstance(form.year.data, int) and 2000 <= form.year.data <= 2100 else None
+    year = year or (meeting.held_on.year if meeting and meeting.held_on else local_today().year)
     session = db.session.scalar(select(CongressSession).where(CongressSession.year == year)
                                 .order_by(CongressSession.opens_on.desc()).limit(1))
     return run_form(form, lambda f: rating.create_unit_ballot(meeting, year, by=current_user._get_current_object()),
