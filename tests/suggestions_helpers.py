@@ -35,6 +35,7 @@ def env(app, make_user, make_deputy):
     db.session.add_all([GroupMembership(group_id=group.id, deputy_id=lead.deputy_id, role="member"),
                         GroupMembership(group_id=group.id, deputy_id=reviewer.deputy_id, role="leader")])
     staff = make_user("staff", "staff", display_name="陈工作")
+    leader = make_user("leader", "leader1", display_name="县人大常委会副主任 刘明")
     unit_users = []
     for index, unit in enumerate(units):
         user = User(username=f"unit{index}", display_name=f"{unit.name}办理员", role="unit", unit=unit,
@@ -43,7 +44,7 @@ def env(app, make_user, make_deputy):
         unit_users.append(user)
     db.session.commit()
     return {"session": session, "units": units, "lead": lead, "other": other, "reviewer": reviewer,
-            "ended": ended, "staff": staff, "unit_users": unit_users, "group": group}
+            "ended": ended, "staff": staff, "unit_users": unit_users, "group": group, "leader": leader}
 
 
 def draft(env, **values):

@@ -25,7 +25,8 @@ NOT_FOLLOWED = ("/logout", "/static/")
 NOT_POSTED = ("/logout", "/login")
 MAX_PAGES = 1000
 GARBAGE = ("", "<script>alert(1)</script>", "-1", "99999999999999999999", "abc", "１２３", "2026-13-45", "x" * 5000)
-ROLES = [(None, 30), ("admin", 100), ("staff", 100), ("liaison", 40), ("clerk", 40), ("unit", 40), ("deputy1", 40)]
+ROLES = [(None, 30), ("admin", 100), ("staff", 100), ("liaison", 40), ("clerk", 40), ("unit", 40), ("deputy1", 40),
+         ("leader1", 40)]
 
 
 def _shape(url: str) -> str:

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.usefixtures("fresh_login_per_request")  # conftest: an 
 STAFF_URLS = ["/registry/deputies/", "/registry/groups/", "/registry/stations/", "/registry/units/",
               "/registry/areas/", "/audit/"]
 ADMIN_URLS = ["/admin/users/", "/admin/users/new"]
-OTHER_ROLES = ["deputy", "liaison", "unit", "clerk"]
+OTHER_ROLES = ["deputy", "liaison", "unit", "clerk", "leader"]
 
 
 def expected_status(url: str, role: str) -> int:

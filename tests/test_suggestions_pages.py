@@ -185,7 +185,7 @@ def test_export_xlsx(client, auth, env):
 def test_supervision_and_carry_over_pages(client, auth, env):
     item = answered(env, "B")
     handling.rate(item, "satisfied", by=env["lead"])
-    services.set_key(item, True, "刘明", by=env["staff"])
+    services.set_key(item, True, env["leader"], by=env["staff"])
     auth.login("staff")
     assert "刘明" in client.get("/manage/suggestions/supervision").get_data(as_text=True)
     response = client.post("/manage/suggestions/supervision", data={"year": env["session"].year + 1})

@@ -321,14 +321,16 @@ def test_key_rule_fifteen_percent(env):
     assert [services.key_required(n) for n in (0, 1, 6, 7, 20, 100, 129)] == [0, 1, 1, 2, 3, 15, 20]
     items = [registered(env) for _ in range(7)]
     for item in items[:3]:
-        services.set_key(item, True, "县人大常委会副主任 刘明", by=env["staff"])
+        services.set_key(item, True, env["leader"], by=env["staff"])
     assert services.key_counts(env["session"]) == (7, 3)
     services.set_key(items[0], False, by=env["staff"])  # 2 of 7 left: still at least 15%
     with pytest.raises(DomainError, match="不得少于本次会议建议总数的 15%（至少 2 件）"):
         services.set_key(items[1], False, by=env["staff"])
     assert items[1].is_key and services.key_counts(env["session"]) == (7, 2)
-    with pytest.raises(DomainError, match="请填写牵头督办领导"):
-        services.set_key(items[3], True, "", by=env["staff"])
+    with pytest.raises(DomainError, match="请选择牵头督办领导"):
+        services.set_key(items[3], True, None, by=env["staff"])
+    with pytest.raises(DomainError, match="不是常委会组成人员"):
+        services.set_key(items[3], True, env["staff"], by=env["staff"])
     assert not items[3].is_key
 
 
@@ -378,7 +380,7 @@ def test_statistics_against_hand_computed_numbers(env):
     db.session.commit()
     handling.reply(late, "迟到的答复", "A", by=env["unit_users"][2])
     registered(env)  # not yet assigned
-    services.set_key(a1, True, "刘明", by=env["staff"])
+    services.set_key(a1, True, env["leader"], by=env["staff"])
     services.carry_over(env["session"].year + 1, by=env["staff"])
     totals = stats.session_totals(env["session"].id)
     assert totals == {"total": 5, "assigned": 4, "answered": 4, "on_time": 3, "A": 2, "B": 1, "C": 1,

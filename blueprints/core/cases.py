@@ -538,6 +538,20 @@ def rate_case(case: Case, rating: str, *, by=None, rater: str = "constituent", n
 
 
 @transactional
+def reopen_case(case: Case, *, by, note: str) -> Case:
+    """A closed case sent to its second round by a later finding (a follow-up visit found the problem
+    unsolved): back to 待交办 in round 2, at most MAX_ROUNDS rounds."""
+    _require_manager(by, case)
+    _require_status(case, "closed")
+    if case.round >= MAX_ROUNDS:
+        raise Conflict(_("此件已经二次办理过，不能再次交办。"), field="round")
+    case.round += 1
+    case.status, case.closed_at = "new", None
+    _step(case, "reopen", by, note=note[:500])
+    return case
+
+
+@transactional
 def close_case(case: Case, *, by, note: str | None = None) -> Case:
     """Close an answered case that nobody rated (the constituent could not be reached)."""
     _require_manager(by, case)

@@ -14,12 +14,13 @@ from .extensions import db
 from .timeutil import UTCDateTime, utcnow
 
 # Role names as stored; labels are what users read.
-ROLES = ("deputy", "liaison", "unit", "clerk", "staff", "admin")
+ROLES = ("deputy", "liaison", "unit", "clerk", "leader", "staff", "admin")
 ROLE_LABELS = {
     "deputy": "人大代表",
     "liaison": "联络站联络员",
     "unit": "承办单位",
     "clerk": "会务/计票人员",
+    "leader": "常委会组成人员（督办领导）",
     "staff": "代表工委工作人员",
     "admin": "系统管理员",
 }
@@ -78,7 +79,7 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('deputy', 'liaison', 'unit', 'clerk', 'staff', 'admin')", name="role"
+            "role IN ('deputy', 'liaison', 'unit', 'clerk', 'leader', 'staff', 'admin')", name="role"
         ),
         CheckConstraint("role <> 'deputy' OR deputy_id IS NOT NULL", name="deputy_linked"),
         CheckConstraint("password_state IN ('chosen', 'one_time', 'one_time_used')", name="password_state"),

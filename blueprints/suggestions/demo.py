@@ -121,5 +121,65 @@ the services called here nest in it and only flush."""
         handling.rate(made[4][0], "basically", None, by=made[4][1])
         handling.rate(made[5][0], "unsatisfied", "希望积极争取上级资金。", by=made[5][1])  # → 二次交办
         registered = [item for item, _l in made[3:]]
+        leaders = _leaders(password_hash)
         for item in registered[: services.key_required(len(registered))]:
-            services.set_key(item, True, "县人大常委会副主任 刘明", by=staff)
+            services.set_key(item, True, leaders[0], by=staff)
+        services.set_key(registered[5], True, leaders[1], by=staff)
+        _supervision_demo(staff, leaders, registered, made, units, unit_users, old, current, today)
+
+
+LEADERS = [("leader1", "县人大常委会副主任 刘明"), ("leader2", "县人大常委会委员 周红")]
+
+
+def _leaders(password_hash: str) -> list[User]:
+    """Demo leaders (常委会组成人员) with the demo password."""
+    found = []
+    for username, name in LEADERS:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = User(username=username, display_name=name, role="leader", password_hash=password_hash)
+            db.session.add(user)
+        found.append(user)
+    db.session.flush()
+    return found
+
+
+def _supervision_demo(staff, leaders, registered, made, units, unit_users, old, current, today) -> None:
+    """督 and 评 (issue 19): supervision records of leader1's two key suggestions, a plan with a late
+    milestone and a missing one, a follow-up sample, a unit interview, a carried-over round, a link to
+    last year's suggestion on the same matter, and the unit ranking published."""
+    from . import followups, plans, rating, supervision
+
+    first, second = registered[0], registered[1]
+    supervision.add_record(first, today - timedelta(days=10), "site", "刘明、县卫健委主任、领衔代表及附议代表",
+                           "九月底前完成卫生院改扩建选址，年内开工。", by=leaders[0])
+    supervision.add_record(first, today - timedelta(days=2), "dispatch", "刘明、县卫健委、县财政局",
+                           "落实首期建设资金 800 万元，每月报送进度。", by=leaders[0])
+    supervision.add_record(second, today - timedelta(days=5), "forum", "刘明、县民政局、五沟镇政府、领衔代表",
+                           "新建两处日间照料中心，护理型床位比例提高到 55%。", by=leaders[0])
+    # Two suggestions assigned a month ago: one has its plan (one milestone past due), one has none.
+    waiting = [item for item, _l in made[8:11]]
+    for item in waiting:
+        item.case.main_assignment.assigned_at -= timedelta(days=30)
+    db.session.flush()
+    planned = waiting[0]
+    plans.file_plan(planned, "成立专班，分三步推进：调研线路、征求意见、试运行。",
+                    [("完成新建小区出行需求调研", today - timedelta(days=12)),
+                     ("公布线路调整方案征求意见", today - timedelta(days=3)),
+                     ("新线路试运行", today + timedelta(days=40))], by=unit_users[planned.main_unit_id])
+    milestone = plans.plan_of(planned).milestones[0]
+    plans.add_progress(planned, "已完成问卷调查 1,200 份，形成调研报告。", by=unit_users[planned.main_unit_id],
+                       milestone_id=milestone.id, done=True)
+    supervision.link_earlier(planned, old, by=staff)
+    # 回访: two of the answered suggestions, one visited.
+    sample = followups.draw_sample(current, "count", 2, by=staff, seed=37)
+    followups.record_visit(sample.visits[0], today - timedelta(days=1), "代表工委 陈工作、领衔代表",
+                           "实地查看，问题已基本解决，群众反映良好。", True, True, by=staff)
+    # 约谈问效: the unit whose answer the deputy found unsatisfying.
+    unsatisfied = made[5][0]
+    supervision.record_interview(units[[u.id for u in units].index(unsatisfied.main_unit_id)], "interview",
+                                 today - timedelta(days=1), "单位主要负责人", "说明答复不满意的原因，提出整改措施。",
+                                 by=staff, session=current, outcome="承诺一个月内重新答复并登门沟通。")
+    # 跨年滚动连办: last year's suggestion assigned again this year.
+    supervision.assign_carried(old, units[1], today + timedelta(days=90), by=staff)
+    rating.publish(current, by=staff)

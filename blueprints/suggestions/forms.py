@@ -98,7 +98,7 @@ class RateForm(FlaskForm):
 
 
 class KeyForm(FlaskForm):
-    key_leader = StringField(_l("牵头督办领导"), validators=[Length(max=64)])
+    key_leader = SelectField(_l("牵头督办领导（常委会组成人员账号）"), coerce=int, default=0)
 
 
 class ReasonForm(FlaskForm):

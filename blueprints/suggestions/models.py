@@ -135,7 +135,8 @@ class Suggestion(db.Model):
     withheld_reason: Mapped[str | None] = mapped_column(String(255))
     # 督: key supervision led by a named committee leader.
     is_key: Mapped[bool] = mapped_column(default=False)
-    key_leader: Mapped[str | None] = mapped_column(String(64))
+    key_leader: Mapped[str | None] = mapped_column(String(64))  # the leader's name as shown
+    key_leader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     # 跨年滚动连办: the latest year it was carried into; done when the follow-up is confirmed complete.
     carried_to_year: Mapped[int | None]
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -146,6 +147,7 @@ class Suggestion(db.Model):
     session: Mapped[CongressSession] = relationship()
     lead_deputy = relationship("Deputy")
     main_unit = relationship("HandlingUnit")
+    leader = relationship("User", foreign_keys=[key_leader_id])
     case: Mapped[Case | None] = relationship()
     cosigners: Mapped[list[SuggestionCosigner]] = relationship(
         back_populates="suggestion", cascade="all, delete-orphan", order_by="SuggestionCosigner.id")
@@ -392,3 +394,5 @@ register_constraint_messages({
     "ck_suggestion_answers_reasons": (_l("请填写暂时无法解决的原因。"), "reasons"),
     "ck_congress_sessions_dates": (_l("闭幕日期不能早于开幕日期。"), "closes_on"),
 }, kind=DomainError)
+
+from . import supervision_models  # noqa: E402, F401  (督 and 评 tables: issue 19)

@@ -133,6 +133,8 @@ def can_read(user, suggestion: Suggestion) -> bool:
         return True
     if suggestion.status in ("submitted", "returned"):
         return can_review(user, suggestion)
+    if user.role == "leader" and suggestion.key_leader_id == user.id:
+        return True
     if user.role == "unit" and user.unit_id:
         from .handling import unit_assignments
 
@@ -405,20 +407,25 @@ def key_counts_by_session(session_ids: list[int]) -> dict[int, tuple[int, int]]:
 
 
 @transactional
-def set_key(suggestion: Suggestion, key: bool, leader: str | None = None, *, by) -> Suggestion:
-    """重点督办 with a named committee leader. Unmarking is refused when the session would fall below 15%."""
+def set_key(suggestion: Suggestion, key: bool, leader=None, *, by) -> Suggestion:
+    """重点督办 led by a leader's account (role ``leader``, see supervision.py). Unmarking is refused
+    when the session would fall below 15%."""
     _require_staff(by)
     if suggestion.number is None:
         raise DomainError(_("只有已立案的建议可以列为重点督办。"), field="key_leader")
     if key:
-        leader = clean_text(leader, _("牵头督办领导"), 64, "key_leader")
+        from .supervision import require_leader
+
+        require_leader(leader)
     elif suggestion.is_key:
         total, keys = key_counts(suggestion.session)
         if keys - 1 < key_required(total):
             raise DomainError(_("重点督办建议不得少于本次会议建议总数的 15%%（至少 %(n)d 件），不能取消。",
                                 n=key_required(total)), field="key_leader")
     before = (suggestion.is_key, suggestion.key_leader)
-    suggestion.is_key, suggestion.key_leader = key, (leader if key else None)
+    suggestion.is_key = key
+    suggestion.key_leader = leader.display_name[:64] if key else None
+    suggestion.key_leader_id = leader.id if key else None
     audit.record("update", "suggestion", suggestion.id,
                  f"{'列为' if key else '取消'}重点督办：《{suggestion.title}》", actor=by,
                  changes={"key": [list(before), [suggestion.is_key, suggestion.key_leader]]})

@@ -14,6 +14,7 @@ from werkzeug.exceptions import NotFound
 from ..core.extensions import db
 from ..core.flow import run_form
 from ..core.htmx import is_htmx, render_page
+from ..core.models import User
 from ..core.pagination import int_arg, page_number, paginate
 from ..core.permissions import role_required
 from ..core.versioning import check_version
@@ -96,7 +97,8 @@ def register(session_id: int):
                "status": status if status in PUBLIC_STATUSES else ""}
     return list_page("suggestions/register.html", "suggestions/_register_rows.html", stmt, 50, session=session,
                      filters=filters, units=_units(), REPLY_CLASSES=REPLY_CLASSES, STATUSES=STATUSES,
-                     PUBLIC_STATUSES=PUBLIC_STATUSES, session_id=session.id)
+                     PUBLIC_STATUSES=PUBLIC_STATUSES, session_id=session.id,
+                     years_raised=supervision_views.supervision.years_raised)
 
 
 @bp.get("/suggestions/<int:suggestion_id>")
@@ -225,11 +227,12 @@ def _forms(item: Suggestion, posted: dict | None = None) -> dict:
         elif name == "assign":
             data = {"deadline": handling.default_deadline()}
         elif name == "key":
-            data = {"key_leader": item.key_leader or ""}
+            data = {"key_leader": item.key_leader_id or 0}
         forms[name] = cls(prefix=name, formdata=None, data=data)
     units = [(0, _("（请选择）"))] + [(u.id, u.name) for u in _units()]
     forms["assign"].unit_id.choices = units
     forms["assign"].assisting.choices = units[1:]
+    supervision_views.fill_choices(item, forms)
     return forms
 
 
@@ -254,6 +257,7 @@ def _context(item: Suggestion) -> dict:
         "extension": case.main_assignment if case and case.main_assignment
         and case.main_assignment.extension_until else None,
         "key_required": services.key_required(services.key_counts(item.session)[0]) if item.number else 0,
+        **supervision_views.context(item),
     }
 
 
@@ -280,6 +284,8 @@ def _act(suggestion_id: int, name: str | None, action, success: str, field: str)
     if name == "assign":
         units = [(0, "")] + [(u.id, u.name) for u in _units()]
         form.unit_id.choices, form.assisting.choices = units, units[1:]
+    elif form is not None:
+        supervision_views.fill_choices(item, {name: form})
     return run_form(form, lambda f: action(item, f, current_user._get_current_object()), success=success,
                     redirect_to=url_for("suggestions.work", suggestion_id=suggestion_id),
                     render=lambda status: _work_page(_get(suggestion_id), {name: form} if form else None, status),
@@ -413,7 +419,8 @@ def rate(suggestion_id: int):
 def key(suggestion_id: int):
     make_key = request.form.get("set") == "1"
     return _act(suggestion_id, "key",
-                lambda item, form, by: services.set_key(item, make_key, form.key_leader.data, by=by),
+                lambda item, form, by: services.set_key(
+                    item, make_key, db.session.get(User, form.key_leader.data or 0) if make_key else None, by=by),
                 _("已列为重点督办。") if make_key else _("已取消重点督办。"), "key_leader")
 
 
@@ -448,4 +455,4 @@ def letter(suggestion_id: int, answer_id: int):
     return download(answer.letter_data, answer.letter_filename or "letter", answer.letter_content_type)
 
 
-from . import lists_views  # noqa: E402, F401  (registers the list pages on bp)
+from . import lists_views, supervision_views  # noqa: E402, F401  (the list pages; 督 and 评, issue 19)
