@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015_supervision_and_rating'
-down_revision = '0010_notifications'
+down_revision = '0017_meeting_notices'
 branch_labels = None
 depends_on = None
 
