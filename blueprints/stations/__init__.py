@@ -27,9 +27,16 @@ def register(app) -> None:
     areas.workspace_count(app, _l("交办本单位待答复"), "cases.index", services.waiting_unit_assignments, order=10,
                           visible=unit)
     areas.demo_loader(app, _demo, order=20, name="stations")
+    areas.demo_loader(app, _demo_drive, order=35, name="stations-drive")
 
 
 def _demo(ctx) -> None:
     from .demo import demo
 
     demo()
+
+
+def _demo_drive(ctx) -> None:
+    from .drive import demo
+
+    demo(ctx.rng)

@@ -23,9 +23,8 @@ from ..core.transaction import transactional
 from .models import CATEGORIES, CongressSession, Suggestion, SuggestionCosigner
 from .services import MAX_TITLE, _record_duty_activity, is_staff
 
-# The stations' case categories map onto the suggestion categories where they name the same field.
-CASE_CATEGORIES = {"城建": "urban", "交通": "transport", "教育": "education", "医疗": "health", "社保": "social",
-                   "环境": "environment", "治安": "law", "农业": "agriculture", "其他": "other"}
+# The stations' case categories are suggestion categories too, except 治安 (security) → 政法民政 (law).
+CASE_CATEGORIES = {"security": "law"}
 
 
 def _session_for_filing() -> CongressSession:
@@ -65,7 +64,7 @@ def draft_from_case(case, *, by, session: CongressSession | None = None) -> Sugg
     if suggestion_for_case(case.id) is not None:
         raise Conflict(_("这件社情民意已经转为代表建议，不能重复转。"), field="case")
     session = session or _session_for_filing()
-    category = CASE_CATEGORIES.get(case.category or "", "other")
+    category = CASE_CATEGORIES.get(case.category or "", case.category or "other")
     suggestion = Suggestion(session=session, lead_deputy_id=case.deputy_id, status="draft",
                             title=case.title[:MAX_TITLE], grounds=case.body or case.title,
                             proposal=_("（请填写具体建议）"), category=category if category in CATEGORIES else "other",
