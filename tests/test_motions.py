@@ -139,3 +139,20 @@ def test_pages_and_permissions(env, signers, client):
         "review-reviewed_on": local_today().isoformat()}).status_code == 303
     db.session.expire_all()
     assert db.session.get(Motion, motion.id).status == "agenda"
+
+
+# admin has every right (User.has_role), as on the other areas.
+STAFF_ONLY = ["/manage/motions/", "/cases/drive/", "/cases/drive/stats", "/cases/drive/stats.xlsx"]
+
+
+@pytest.mark.usefixtures("fresh_login_per_request")
+@pytest.mark.parametrize("role", ["admin", "staff", "liaison", "clerk", "unit", "deputy", None])
+def test_staff_pages_by_role(app, users, client, role):
+    if role:
+        client.post("/login", data={"username": role, "password": PASSWORD})
+    for url in STAFF_ONLY:
+        status = client.get(url).status_code
+        assert status == (200 if role in ("admin", "staff") else 302 if role is None else 403), (url, status)
+    deputy_only = client.get("/my/motions/").status_code
+    assert deputy_only == (200 if role in ("deputy", "admin") else 302 if role is None else 403)
+    assert client.get("/motions/").status_code == 200
