@@ -1,4 +1,4 @@
-"""Motions (议案), the 社情民意 drive's links, and full-text search.
+"""Motions (议案) and where a suggestion came from (a 社情民意 case, a converted motion).
 
 - motions, motion_signers (联名), motion_reviews (the presidium's or the 议案审查委员会's review, once).
 - suggestions.from_case_id (a deputy's 社情民意 case turned into a draft suggestion) and
