@@ -5,6 +5,9 @@
   suggestions.from_motion_id (a motion converted into a suggestion, 转为建议): nullable, UNIQUE, so a
   case or a motion becomes one suggestion at most.
 
+The revision id keeps the name it was given, but no full-text index is created here: issue 19 §5's
+search (pg_trgm / FTS5) was not built in this round.
+
 Revision ID: 0016_motions_drive_search
 Revises: 0010_notifications
 Create Date: 2026-12-01
