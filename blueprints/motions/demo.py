@@ -59,6 +59,13 @@ def demo(rng: random.Random | None = None) -> None:
                         reviewed, by=staff)
         services.review(made[2], "committee", "convert",
                         "所提事项属于政府日常工作，不需要大会作出决议，转为代表建议由县政府办理。", reviewed, by=staff)
+        # The converted motion went on through the suggestion workflow: passed pre-review and registered.
+        from ..suggestions import services as suggestion_services
+        from ..suggestions.origins import suggestion_for_motion
+
+        converted = suggestion_for_motion(made[2].id)
+        suggestion_services.review(converted, "pass", None, by=staff)
+        suggestion_services.register(converted, by=staff, category="education")
         # deputy1's draft: three invitations, one confirmed; short of the 10 signers it needs.
         lead = deputies[0]
         draft = services.create_draft({"title": "关于设立农村养老服务专项资金的议案",
