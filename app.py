@@ -14,7 +14,7 @@ BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_INSTANCE = BASE_DIR / "instance"
 # The areas, in the order their blueprints register; "site" composes the public home and directory.
 AREAS = ("registry", "noticeboard", "site", "stations", "kiosk", "duties", "ballots", "suggestions",
-         "notifications")
+         "motions", "notifications")
 
 
 def _secret_key(instance_path: Path) -> str:

@@ -40,9 +40,16 @@ def register(app) -> None:
     areas.workspace_count(app, _l("近 30 天未登记接待记录的接待日"), "stations.month", services.unrecorded_days_for,
                           order=7, visible=liaison_only)
     areas.demo_loader(app, _demo, order=20, name="stations")
+    areas.demo_loader(app, _demo_drive, order=35, name="stations-drive")
 
 
 def _demo(ctx) -> None:
     from .demo import demo
 
     demo()
+
+
+def _demo_drive(ctx) -> None:
+    from .drive import demo
+
+    demo(ctx.rng)

@@ -18,7 +18,7 @@ from ..core.pagination import MAX_ID, page_number, paginate
 from ..core.permissions import role_required
 from ..core.timeutil import local_today
 from ..registry.models import HandlingUnit
-from . import services
+from . import drive, services
 from .forms import (
     AssignForm,
     CloseForm,
@@ -113,9 +113,7 @@ def new():
     form = DeputyCaseForm()
 
     def raise_case(f):
-        deputy = current_user.deputy
-        return cases.open_case("deputy", f.title.data, f.body.data, by=_user(), category=f.category.data,
-                               deputy=deputy, station=deputy.station if deputy else None)
+        return drive.file_public_opinion(_user(), f.category.data, f.title.data, f.body.data)
 
     return run_form(form, raise_case, success=_("已提交，工作人员将梳理交办。"),
                     redirect_to=lambda case: url_for("cases.detail", case_id=case.id),
@@ -143,7 +141,12 @@ def _render(case: Case, forms: dict | None = None, status: int = 200):
     user = current_user
     my_assignment = next((a for a in case.assignments if user.role == "unit" and a.unit_id == user.unit_id
                           and a.round == case.round and a.state == "pending"), None)
+    from ..suggestions.origins import suggestion_for_case
+
     return render_template("stations/case.html", case=case, forms=forms, can_manage=cases.can_manage(user, case),
+                           suggestion=suggestion_for_case(case.id) if case.deputy_id else None,
+                           can_convert=case.deputy_id is not None and (
+                               user.has_role("staff") or (user.role == "deputy" and case.deputy_id == user.deputy_id)),
                            my_assignment=my_assignment, CATEGORIES=CATEGORIES, today=local_today(),
                            can_rate_as_deputy=user.role == "deputy" and case.deputy_id == user.deputy_id), status
 
@@ -246,3 +249,89 @@ def close(case_id: int):
 def rate(case_id: int):
     return _act(case_id, "rate", lambda c, f: cases.rate_case(c, f.rating.data, by=_user(), rater="deputy",
                                                               note=f.note.data) and _("感谢评价。"), "rating")
+
+
+@bp.post("/<int:case_id>/to-suggestion")
+@role_required("staff", "deputy")
+def to_suggestion(case_id: int):
+    """Staff, or the deputy who filed it, turn a 社情民意 into a draft suggestion of that deputy (北关)."""
+    from ..suggestions.origins import draft_from_case
+
+    case = _case(case_id)
+
+    def run(_form):
+        return draft_from_case(case, by=_user())
+
+    def where(item):
+        if current_user.role == "deputy":
+            return url_for("suggestions.edit", suggestion_id=item.id)
+        return url_for("cases.detail", case_id=case_id)
+
+    return run_form(None, run, success=_("已转为代表建议草稿，由代表补充方案后提交。"), redirect_to=where,
+                    render=lambda status: _render(_case(case_id), None, status))
+
+
+# ---- the monthly 社情民意 drive ------------------------------------------------------------------
+
+@bp.app_template_global()
+def sqmy_this_month(deputy_id):
+    """The deputy's workspace: how many 社情民意 they filed this month."""
+    return drive.filed_in_month(deputy_id) if deputy_id else 0
+
+
+def _drive_filters():
+    from ..core.models import Area
+    from ..registry.models import LEVEL_LABELS, DeputyGroup
+
+    townships = db.session.scalars(select(Area).where(Area.kind == "township").order_by(Area.name)).all()
+    groups = db.session.scalars(select(DeputyGroup).order_by(DeputyGroup.name)).all()
+    return {"townships": townships, "groups": groups, "LEVELS": LEVEL_LABELS}
+
+
+@bp.get("/drive/")
+@role_required("staff")
+def drive_index():
+    """Who has filed no 社情民意 yet this month (or ``?month=YYYY-MM``), by township, group and level."""
+    from ..core.pagination import int_arg
+
+    filters = {"month": request.args.get("month", "").strip()[:16], "township_id": int_arg("township_id"),
+               "group_id": int_arg("group_id"), "level": request.args.get("level", "")}
+    try:
+        month = drive.parse_month(filters["month"])
+    except DomainError as error:
+        return render_template("stations/drive.html", result=None, error=error.message, filters=filters,
+                               **_drive_filters()), error.status
+    result = drive.missing(month, township_id=filters["township_id"], group_id=filters["group_id"],
+                           level=filters["level"] or None)
+    filters["month"] = month.strftime("%Y-%m")
+    return render_template("stations/drive.html", result=result, error=None, filters=filters, **_drive_filters())
+
+
+def _stats_args():
+    raw = request.args.get("year", "")
+    year = int(raw) if raw.isascii() and raw.isdigit() and len(raw) == 4 else local_today().year
+    return year, request.args.get("by", "township")
+
+
+@bp.get("/drive/stats")
+@role_required("staff")
+def drive_stats():
+    year, by = _stats_args()
+    try:
+        stats = drive.statistics(year, by)
+    except DomainError as error:
+        abort(error.status, error.message)
+    return render_template("stations/drive_stats.html", stats=stats, BY=drive.BY)
+
+
+@bp.get("/drive/stats.xlsx")
+@role_required("staff")
+def drive_stats_xlsx():
+    from ..core.downloads import XLSX, download
+
+    year, by = _stats_args()
+    try:
+        stats = drive.statistics(year, by)
+    except DomainError as error:
+        abort(error.status, error.message)
+    return download(drive.statistics_xlsx(stats), f"社情民意统计-{year}-{drive.BY[stats['by']]}.xlsx", XLSX)

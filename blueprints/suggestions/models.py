@@ -90,6 +90,8 @@ class Suggestion(db.Model):
     __table_args__ = (
         UniqueConstraint("session_id", "number"),  # 第 N 号, once per session
         UniqueConstraint("case_id"),
+        UniqueConstraint("from_case_id"),  # a 社情民意 case becomes one suggestion at most
+        UniqueConstraint("from_motion_id"),  # a motion is converted (转为建议) once
         CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint(_in("category", CATEGORIES), name="category"),
         CheckConstraint("timing IS NULL OR " + _in("timing", TIMINGS), name="timing"),
@@ -141,6 +143,9 @@ class Suggestion(db.Model):
     carried_to_year: Mapped[int | None]
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completion_note: Mapped[str | None] = mapped_column(Text)
+    # Where it came from (migration 0016): a deputy's 社情民意 case, or a motion converted into a suggestion.
+    from_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
+    from_motion_id: Mapped[int | None] = mapped_column(ForeignKey("motions.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -148,7 +153,8 @@ class Suggestion(db.Model):
     lead_deputy = relationship("Deputy")
     main_unit = relationship("HandlingUnit")
     leader = relationship("User", foreign_keys=[key_leader_id])
-    case: Mapped[Case | None] = relationship()
+    case: Mapped[Case | None] = relationship(foreign_keys=[case_id])
+    from_case: Mapped[Case | None] = relationship(foreign_keys=[from_case_id])
     cosigners: Mapped[list[SuggestionCosigner]] = relationship(
         back_populates="suggestion", cascade="all, delete-orphan", order_by="SuggestionCosigner.id")
     reviews: Mapped[list[SuggestionReview]] = relationship(
@@ -377,6 +383,8 @@ register_constraint_messages({
     "uq_suggestions_session_id_number": (
         _l("本次会议已有这个编号的建议（可能有人同时立案），未做任何修改，请重新立案。"), "number"),
     "uq_suggestions_case_id": _l("这件建议已经立案，不能重复立案。"),
+    "uq_suggestions_from_case_id": _l("这件社情民意已经转为代表建议，不能重复转。"),
+    "uq_suggestions_from_motion_id": _l("这件议案已经转为建议，不能重复转。"),
     "uq_suggestion_cosigners_suggestion_id_deputy_id": (
         _l("该代表已在附议名单中，不能重复邀请。"), "deputies"),
     "uq_congress_sessions_name": (_l("已有同名的会议。"), "name"),

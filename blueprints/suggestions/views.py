@@ -262,7 +262,23 @@ def _context(item: Suggestion) -> dict:
 
 
 def _work_page(item: Suggestion, posted: dict | None = None, status: int = 200):
-    return render_template("suggestions/work.html", item=item, forms=_forms(item, posted), **_context(item)), status
+    from .similar import similar  # the drafting hint, shown without JavaScript too (issue 19 §5)
+
+    hint = similar(item.title, session_id=item.session_id) if item.status == "draft" and \
+        services.is_lead(current_user, item) else []
+    return render_template("suggestions/work.html", item=item, forms=_forms(item, posted), similar=hint,
+                           **_context(item)), status
+
+
+@bp.get("/my/suggestions/similar")
+@role_required("deputy")
+def similar_hint():
+    """HTMX: the similar-suggestions hint for the 案由 being typed."""
+    from .similar import similar
+
+    session_id = int_arg("session_id")
+    return render_template("suggestions/_similar.html",
+                           similar=similar(request.args.get("title", "")[:120], session_id=session_id))
 
 
 @bp.get("/suggestions/<int:suggestion_id>/work")
