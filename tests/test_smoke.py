@@ -29,7 +29,7 @@ def test_every_area_registers_itself_once_per_app(app):
     assert areas.registry(other) is not registry
     assert len(areas.registry(other).menu) == len(registry.menu)  # nothing doubled across apps
     assert [name for _order, name, _loader in sorted(registry.demo, key=lambda d: d[0])] == [
-        "registry", "stations", "duties", "ballots", "suggestions", "notifications"]
+        "registry", "stations", "duties", "stations-drive", "ballots", "suggestions", "motions", "notifications"]
 
 
 def test_the_menu_is_what_the_areas_registered(client, auth, users):
