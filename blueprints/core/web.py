@@ -140,6 +140,12 @@ def init_app(app: Flask) -> None:
         local = to_local(value)
         return local.strftime(fmt) if local else ""
 
+    @app.template_filter("reply_class")
+    def reply_class(code, labels=None):
+        from .cases import reply_class_text
+
+        return reply_class_text(code, labels)
+
     @app.template_filter("cndate")
     def cndate(value):
         return f"{value.year}年{value.month}月{value.day}日" if value else ""

@@ -42,7 +42,8 @@ def home(station_id: int):
 
     notices = public_notices_for_station(station, limit=4)
     return render_page("kiosk/home.html", "kiosk/_content.html", upcoming=upcoming, on_duty=on_duty,
-                       notices=notices, today=today, **_context(station))
+                       notices=notices, today=today,
+                       rule_text=cal.rule_texts([station.id]).get(station.id), **_context(station))
 
 
 @bp.route("/<int:station_id>/message", methods=["GET", "POST"])

@@ -87,7 +87,8 @@ def load(ctx: DemoContext) -> None:
         stations.append(Station(
             name=name, kind=kind, area=townships[township],
             address=f"{COUNTY}{township}人民路{rng.randint(1, 200)}号",
-            opening_hours="每月5日、25日 9:00-11:30（逢节假日顺延）" if kind != "point" else "每月10日 9:00-11:30",
+            # Opening hours only: the reception days come from the station's rule (stations area).
+            opening_hours="工作日 8:30-12:00、14:30-17:30" if kind != "point" else "工作日 9:00-11:30",
             contact_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
             contact_phone=f"0561-{rng.randint(6000000, 6999999)}",
         ))

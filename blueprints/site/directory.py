@@ -243,9 +243,11 @@ def stations():
     by_township = [
         (area, list(items)) for area, items in groupby(rows, key=lambda s: s.area)
     ]
+    from ..stations.calendar import rule_texts
+
     return render_template(
         "site/directory/stations.html", by_township=by_township, total=len(rows), deputy_counts=deputy_counts,
-        STATION_KIND_LABELS=STATION_KIND_LABELS,
+        STATION_KIND_LABELS=STATION_KIND_LABELS, rules=rule_texts(s.id for s in rows),
     )
 
 
@@ -257,11 +259,11 @@ def station(station_id: int):
         select(Deputy).where(Deputy.station_id == station.id, Deputy.ended_on.is_(None))
         .order_by(Deputy.name, Deputy.id)
     ).all()
-    from ..stations.calendar import upcoming_days
+    from ..stations.calendar import rule_texts, upcoming_days
 
     return render_template(
         "site/directory/station.html", station=station, deputies=serving, notices=_station_notices(station),
-        reception_days=upcoming_days(station.id, limit=8),
+        reception_days=upcoming_days(station.id, limit=8), rule_text=rule_texts([station.id]).get(station.id),
     )
 
 

@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..core.cases import RATINGS, REPLY_CLASSES
+from ..core.cases import RATINGS, REPLY_CLASSES, reply_class_text
 from ..core.pagination import MAX_ID
 from .models import CATEGORIES, NTH_LABELS, RULE_KINDS, WEEKDAYS
 
@@ -106,7 +106,8 @@ class AssignForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     text = TextAreaField(_l("答复内容"), render_kw={"rows": 5})
-    reply_class = SelectField(_l("答复类别"), choices=[("", _l("（不分类）"))] + list(REPLY_CLASSES.items()))
+    reply_class = SelectField(_l("答复类别"),
+                              choices=[("", _l("（不分类）"))] + [(k, reply_class_text(k)) for k in REPLY_CLASSES])
 
 
 class DeclineForm(FlaskForm):

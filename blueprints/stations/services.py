@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..core import audit, cases
-from ..core.cases import Case, CaseAssignment, CaseRating
+from ..core.cases import CONSTITUENT_SOURCES, Case, CaseAssignment, CaseRating
 from ..core.errors import Conflict, DomainError, Forbidden
 from ..core.extensions import db
 from ..core.timeutil import LOCAL_TZ, local_today, to_local, utcnow
@@ -302,9 +302,11 @@ def publish_stats(year: int, *, by, station: Station | None = None):
 
 
 def answered_this_year() -> int:
-    """Cases answered (a main unit's reply) since 1 January, local time: the public home count."""
+    """Constituents' cases (群众诉求: receptions, messages, kiosk; not deputies' suggestions) answered (a main
+    unit's reply) since 1 January, local time: the public home count."""
     start = datetime(local_today().year, 1, 1, tzinfo=LOCAL_TZ)
-    return db.session.scalar(select(func.count()).select_from(Case).where(Case.answered_at >= start)) or 0
+    return db.session.scalar(select(func.count()).select_from(Case).where(
+        Case.answered_at >= start, Case.source.in_(CONSTITUENT_SOURCES))) or 0
 
 
 # ---- workspace counts (core.areas.workspace_count): one query each ------------------------------

@@ -1,0 +1,98 @@
+"""What the public reads must be true (issue 18): a station's reception-day text agrees with the calendar
+generated from its rule for every rule kind, and every public page shows that one text; answer classes
+in plain words; the home count of answered 群众诉求."""
+from __future__ import annotations
+
+import calendar as pycal
+import re
+from datetime import date, time
+
+import pytest
+from sqlalchemy import select
+
+from blueprints.core.cases import reply_class_text
+from blueprints.core.extensions import db
+from blueprints.stations import calendar as cal
+from blueprints.stations.models import WEEKDAYS, ReceptionDay, ReceptionRule, describe_rule
+
+NTH_WORDS = {"第一个": 1, "第二个": 2, "第三个": 3, "第四个": 4, "最后一个": -1}
+
+RULES = [
+    {"kind": "month_days", "month_days": "5,25"},
+    {"kind": "month_days", "month_days": "10,20"},
+    {"kind": "month_days", "month_days": "1"},
+    {"kind": "month_days", "month_days": "15,30"},  # February has no 30th: its last day
+    {"kind": "month_days", "month_days": "31"},  # the month's last day
+    *({"kind": "nth_weekday", "nth": n, "weekday": w} for n in (1, 2, 3, 4, -1) for w in (0, 1, 4, 6)),
+]
+
+
+def dates_read_from(text: str, year: int) -> set[date]:
+    """What a reader understands from the text, worked out independently of the calendar's code."""
+    m = re.match(r"每月(第一个|第二个|第三个|第四个|最后一个)(星期[一二三四五六日]) ", text)
+    found = set()
+    if m:
+        nth, weekday = NTH_WORDS[m.group(1)], WEEKDAYS.index(m.group(2))
+        for month in range(1, 13):
+            days = [d for d in pycal.Calendar().itermonthdates(year, month)
+                    if d.month == month and d.weekday() == weekday]
+            found.add(days[nth - 1] if nth > 0 else days[-1])
+        return found
+    m = re.match(r"每月((?:\d+日|最后一天)(?:、(?:\d+日|最后一天))*) ", text)
+    assert m, text
+    for month in range(1, 13):
+        last = pycal.monthrange(year, month)[1]
+        for part in m.group(1).split("、"):
+            # "当月没有该日时为当月最后一天" is said in the text whenever it matters
+            found.add(date(year, month, last if part == "最后一天" else min(int(part[:-1]), last)))
+    return found
+
+
+@pytest.mark.parametrize("values", RULES, ids=lambda v: "-".join(str(x) for x in v.values()))
+def test_rule_text_agrees_with_the_generated_calendar(county, make_user, values):
+    station = county["stations"][0]
+    staff = make_user("staff")
+    rule = cal.set_rule(station, {**values, "start_time": time(9), "end_time": time(11, 30),
+                                  "deputies_per_day": 1}, by=staff)
+    db.session.commit()
+    year = 2028  # a leap year, far enough ahead that every day is generated
+    cal.generate_year(station, year, by=staff, today=date(year, 1, 1))
+    db.session.commit()
+    generated = set(db.session.scalars(select(ReceptionDay.day).where(ReceptionDay.station_id == station.id)))
+    text = cal.rule_texts([station.id])[station.id]
+    assert text == describe_rule(rule, holidays=True) == rule.description + "（逢法定节假日顺延至下一个工作日）"
+    assert "09:00–11:30" in text
+    assert generated == dates_read_from(text, year)
+    if values.get("month_days") in ("15,30",):
+        assert "当月没有该日时为当月最后一天" in text
+
+
+def test_every_public_page_shows_the_rules_text(client, county, make_user):
+    station = county["stations"][0]
+    station.opening_hours = "工作日 8:30-17:30"
+    cal.set_rule(station, {"kind": "nth_weekday", "nth": 1, "weekday": 1, "start_time": time(9),
+                           "end_time": time(11, 30), "deputies_per_day": 2}, by=make_user("staff"))
+    db.session.commit()
+    text = "每月第一个星期二 09:00–11:30（逢法定节假日顺延至下一个工作日）"
+    for path in ("/", "/stations/", f"/stations/{station.id}", f"/kiosk/{station.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert text in page, path
+        assert "每月5日" not in page, path
+
+
+def test_demo_stations_do_not_state_reception_days_apart_from_their_rule(demo):
+    from blueprints.registry.models import Station
+
+    rules = {r.station_id: r for r in db.session.scalars(select(ReceptionRule))}
+    for station in db.session.scalars(select(Station)):
+        assert station.id in rules
+        assert "每月" not in (station.opening_hours or ""), station.name  # the days come from the rule
+
+
+def test_answer_classes_read_in_plain_words():
+    assert reply_class_text("B") == "B类（正在解决）"
+    assert reply_class_text("A") == "A类（已经解决）"
+    assert reply_class_text(None) == ""
+    from blueprints.suggestions.models import REPLY_CLASSES
+
+    assert reply_class_text("B", REPLY_CLASSES) == "B类（正在解决，列入计划）"
