@@ -96,3 +96,36 @@ def test_answer_classes_read_in_plain_words():
     from blueprints.suggestions.models import REPLY_CLASSES
 
     assert reply_class_text("B", REPLY_CLASSES) == "B类（正在解决，列入计划）"
+
+
+def test_site_names_come_from_settings(app, client):
+    app.config.update(SITE_NAME="青山县人大常委会代表履职服务平台", OFFICE_NAME="青山县人大常委会代表工作委员会",
+                      OFFICE_PHONE="0561-6012345")
+    page = client.get("/notices/").get_data(as_text=True)
+    assert "<title>" in page and "· 青山县人大常委会代表履职服务平台</title>" in page
+    assert 'class="brand" href="/">青山县人大常委会代表履职服务平台</a>' in page
+    footer = page.split('<footer class="site-footer">')[1]
+    assert "青山县人大常委会代表工作委员会" in footer and 'href="tel:0561-6012345"' in footer
+
+
+def test_names_are_built_from_the_county():
+    from app import create_app
+
+    app = create_app({"COUNTY_NAME": "青山县", "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+    assert app.config["SITE_NAME"] == "青山县人大常委会代表履职服务平台"
+    assert app.config["OFFICE_NAME"] == "青山县人大常委会代表工作委员会"
+
+
+def test_home_count_answers_constituents_cases_only(county, make_user):
+    from blueprints.core import cases
+    from blueprints.stations.services import answered_this_year
+
+    unit, staff = county["unit"], make_user("staff")
+    unit_user = make_user("unit", unit=unit)
+    for source in ("message", "suggestion", "deputy"):
+        case = cases.open_case(source, "路灯不亮", "东街路灯一个月不亮", station=county["stations"][0])
+        db.session.commit()
+        cases.assign_case(case, unit, date.today().replace(year=date.today().year + 1), by=staff)
+        cases.reply_case(case, "已修复", by=unit_user)
+        db.session.commit()
+    assert answered_this_year() == 1
