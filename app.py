@@ -74,6 +74,7 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     MESSAGE_RATE_LIMIT = "10 per hour"  # /messages/new and the kiosk form, per address
+    MESSAGE_REPLY_DAYS = 15  # a message's expected reply date until a unit has a deadline (tracking page)
     TRACK_RATE_LIMIT = "30 per hour"  # receipt-code lookups, per address: no enumeration
     KIOSK_IDLE_SECONDS = 90
     KIOSK_POLL_SECONDS = 60

@@ -226,6 +226,14 @@ def deputy_qr(deputy_id: int):
     return qr_response(public_url("site.deputy", deputy_id=deputy.id), filename)
 
 
+@bp.get("/deputies/<int:deputy_id>/message-qr.svg")
+def deputy_message_qr(deputy_id: int):
+    """The QR code printed for a deputy: it opens 给代表留言 with this deputy already chosen."""
+    deputy = _get_deputy(deputy_id)
+    filename = _("给代表留言二维码-%(name)s.svg", name=deputy.name) if request.args.get("download") == "1" else None
+    return qr_response(public_url("messages.new_message", deputy_id=deputy.id), filename)
+
+
 # ---- stations --------------------------------------------------------------------------------
 
 @bp.get("/stations/")

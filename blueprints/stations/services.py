@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import re
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -179,6 +180,30 @@ def leave_message(*, station: Station | None, deputy: Deputy | None, body: str, 
     title = re.sub(r"\s+", " ", body)[:40]
     return cases.open_case(source, title, body, station=station, deputy=None, contact_name=name,
                            contact_phone=phone, source_ref=f"deputy:{deputy.id}" if deputy else None)
+
+
+def message_recipient(case: Case) -> str:
+    """To whom a message went, as the tracking page says it: the deputy (and the station that follows it
+    up) or the station."""
+    deputy = None
+    if (case.source_ref or "").startswith("deputy:") and case.source_ref[7:].isdigit():
+        deputy = db.session.get(Deputy, int(case.source_ref[7:]))
+    station = case.station.name if case.station else ""
+    if deputy is not None:
+        return (_("%(d)s代表（由%(s)s跟进）", d=deputy.name, s=station) if station
+                else _("%(d)s代表", d=deputy.name))
+    return station
+
+
+def expected_reply_date(case: Case) -> date | None:
+    """When the constituent may expect an answer: the handling unit's deadline once assigned, else
+    MESSAGE_REPLY_DAYS (15 by default) after the message; none once answered or closed."""
+    if case.status in ("sent", "closed", "merged"):
+        return None
+    if case.deadline:
+        return case.deadline
+    days = current_app.config.get("MESSAGE_REPLY_DAYS", 15) if has_app_context() else 15
+    return to_local(case.created_at).date() + timedelta(days=days)
 
 
 def public_timeline(case: Case) -> list[tuple[datetime, str]]:
