@@ -129,3 +129,33 @@ def test_home_count_answers_constituents_cases_only(county, make_user):
         cases.reply_case(case, "已修复", by=unit_user)
         db.session.commit()
     assert answered_this_year() == 1
+
+
+def test_ballot_results_read_by_rank_in_plain_words():
+    from types import SimpleNamespace
+
+    from blueprints.ballots.tally import ItemResult, rank_and_select, ranked
+
+    def item(position, yes):
+        return ItemResult(item=SimpleNamespace(position=position), electronic={}, paper={},
+                          total={"yes": yes, "no": 0, "abstain": 0})
+
+    results = [item(1, 40), item(2, 90), item(3, 70), item(4, 70), item(5, 60)]
+    rank_and_select(results, eligible=100, places=2)
+    order = ranked(results)
+    assert [r.item.position for r in order] == [2, 3, 4, 5, 1]
+    assert [r.outcome_label for r in order] == [
+        "入选", "得票相同，待主席团决定", "得票相同，待主席团决定", "未入选（赞成票过半数，但名额已满）",
+        "未入选（赞成票未超过全体代表的半数）"]
+
+
+def test_the_demo_result_page_lists_items_by_rank(demo):
+    from blueprints.ballots.models import Ballot
+    from blueprints.ballots.tally import ranked, tally
+
+    ballot = db.session.scalars(select(Ballot).where(Ballot.status == "published", Ballot.method == "approve")).first()
+    assert ballot is not None
+    page = demo.test_client().get(f"/livelihood/results/{ballot.id}").get_data(as_text=True)
+    expected = [r.item.title for r in ranked(tally(ballot))]
+    assert sorted(expected, key=page.index) == expected
+    assert "未通过" not in page and "名额外" not in page

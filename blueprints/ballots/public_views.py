@@ -139,7 +139,7 @@ def public_result(ballot_id: int):
         raise NotFound(_("结果尚未公布。"))
     codes = voting.trackers(ballot.id) if ballot.secret else []
     wanted = voting.normalise_tracker(request.args.get("code")) if ballot.secret else ""
-    return render_template("ballots/public_result.html", ballot=ballot, results=tally.tally(ballot),
+    return render_template("ballots/public_result.html", ballot=ballot, results=tally.ranked(tally.tally(ballot)),
                            turnout=voting.turnout(ballot.id), figures=meeting_services.counts(ballot.meeting_id),
                            CHOICE_LABELS=CHOICE_LABELS, trackers=codes, wanted=wanted,
                            asked=request.args.get("code") is not None, found=wanted in codes)

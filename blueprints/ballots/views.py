@@ -149,7 +149,7 @@ def checkin_deputy(meeting_id: int):
 
 def _ballot_page(ballot: Ballot, item_form=None, paper_form=None, status: int = 200):
     figures = meeting_services.counts(ballot.meeting_id)
-    results = tally.tally(ballot) if ballot.status in ("closed", "published") else None
+    results = tally.ranked(tally.tally(ballot)) if ballot.status in ("closed", "published") else None
     paper_form = paper_form or PaperCountForm()
     paper_form.item_id.choices = [(i.id, f"{i.position}. {i.title}") for i in ballot.items]
     for name, field in zip(METHOD_CHOICES[ballot.method], (paper_form.count_a, paper_form.count_b,
@@ -307,7 +307,7 @@ def result_sheet(ballot_id: int):
     item = get_ballot(ballot_id)
     if item.status not in ("closed", "published"):
         raise Conflict(_("表决截止后才能查看结果。"))
-    return render_template("ballots/result_sheet.html", ballot=item, results=tally.tally(item),
+    return render_template("ballots/result_sheet.html", ballot=item, results=tally.ranked(tally.tally(item)),
                            turnout=voting.turnout(item.id), figures=meeting_services.counts(item.meeting_id),
                            CHOICE_LABELS=CHOICE_LABELS)
 
@@ -329,7 +329,7 @@ def result_xlsx(ballot_id: int):
     figures = voting.turnout(item.id)
     sheet.append(["应到", item.eligible_count, "电子表决", figures["electronic"], "纸质选票", figures["paper"]])
     sheet.append(["序号", "项目", "责任单位", *[CHOICE_LABELS[c] for c in choices], "名次", "结果"])
-    for r in tally.tally(item):
+    for r in tally.ranked(tally.tally(item)):
         sheet.append([r.item.position, r.item.title, r.item.unit_name or "", *[r.total[c] for c in choices],
                       r.rank or "", r.outcome_label if item.rules.uses_yes_limit else
                       (f"{r.satisfaction:.1%}" if r.satisfaction is not None else "")])
