@@ -159,3 +159,48 @@ def test_the_demo_result_page_lists_items_by_rank(demo):
     expected = [r.item.title for r in ranked(tally(ballot))]
     assert sorted(expected, key=page.index) == expected
     assert "未通过" not in page and "名额外" not in page
+
+
+def test_notice_bodies_tables_line_breaks_and_plain_excerpts():
+    from blueprints.noticeboard.markup import plain_summary, render_markdown
+
+    body = ("代表履职积分规则如下：\n\n| 活动 | 分值 |\n| --- | --- |\n| 列席常委会会议 | 5 |\n\n"
+            "    （缩进的一段，不是代码）\n\n县人大常委会代表工作委员会\n2026年1月5日")
+    html = str(render_markdown(body))
+    assert "<table>" in html and "<td>列席常委会会议</td>" in html and "| ---" not in html
+    assert "县人大常委会代表工作委员会<br />\n2026年1月5日" in html  # the 落款 date on its own line
+    assert "<pre>" not in html and "<code>" not in html
+    summary = plain_summary(body)
+    assert "|" not in summary and "---" not in summary
+    assert summary.startswith("代表履职积分规则如下： 活动 分值 列席常委会会议 5")
+    assert plain_summary("**加粗**的[链接](https://a.cn)") == "加粗的链接"
+
+
+def test_the_notice_editor_previews_with_and_without_javascript(client, auth, users):
+    auth.login("staff")
+    form = client.get("/noticeboard/new").get_data(as_text=True)
+    assert 'hx-post="/noticeboard/preview"' in form and 'name="preview" value="1"' in form
+    assert "直接输入或粘贴文字即可" in form
+    data = {"category": "notice", "title": "试一试", "body": "第一行\n第二行", "scope": "county", "mode": "draft",
+            "preview": "1"}
+    page = client.post("/noticeboard/new", data=data)
+    assert page.status_code == 200 and "第一行<br />\n第二行" in page.get_data(as_text=True)
+    from blueprints.noticeboard.models import Notice
+
+    assert db.session.scalar(select(Notice.id)) is None  # a preview saves nothing
+    part = client.post("/noticeboard/preview", data={"body": "| a | b |\n|---|---|\n| 1 | 2 |"},
+                       headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert part.lstrip().startswith('<section id="notice-preview"') and "<td>1</td>" in part
+    auth.logout()
+    assert client.post("/noticeboard/preview", data={"body": "x"}).status_code in (302, 303, 401, 403)
+
+
+def test_the_public_notice_has_a_print_button_and_prints_without_navigation(demo):
+    client = demo.test_client()
+    page = client.get("/notices/2").get_data(as_text=True)
+    assert "<table>" in page and "data-print hidden" in page and "js/print.js" in page
+    from pathlib import Path
+
+    css = Path("static/css/print.css").read_text(encoding="utf-8")
+    hidden = css.split("display: none !important")[0]
+    assert ".print-hide" in hidden and ".main-nav" in hidden and ".breadcrumb" in hidden
