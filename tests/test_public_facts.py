@@ -204,3 +204,33 @@ def test_the_public_notice_has_a_print_button_and_prints_without_navigation(demo
     css = Path("static/css/print.css").read_text(encoding="utf-8")
     hidden = css.split("display: none !important")[0]
     assert ".print-hide" in hidden and ".main-nav" in hidden and ".breadcrumb" in hidden
+
+
+def test_names_sort_by_surname_in_pinyin_order():
+    from blueprints.registry.sortname import sort_key
+
+    names = ["张伟", "王芳", "李强", "阿依古丽", "曾志", "单雄", "赵敏", "陈刚", "李明", "李安", "欧阳修"]
+    assert sorted(names, key=sort_key) == ["阿依古丽", "陈刚", "李安", "李明", "李强", "欧阳修", "单雄",
+                                           "王芳", "曾志", "张伟", "赵敏"]
+    assert sort_key("单雄") == "shan4 xiong2" and sort_key("曾志") == "zeng1 zhi4"  # read as surnames
+
+
+def test_deputy_lists_are_in_pinyin_order_whoever_wrote_the_rows(client, county):
+    from sqlalchemy import insert
+
+    from blueprints.registry.models import Deputy
+
+    station = county["stations"][0]
+    for name in ("张伟", "王芳", "李强"):
+        db.session.add(Deputy(name=name, level="county", station=station, area=station.area))
+    db.session.execute(insert(Deputy), [{"name": "陈刚", "level": "county", "station_id": station.id}])  # roster
+    db.session.commit()
+    renamed = db.session.scalar(select(Deputy).where(Deputy.name == "张伟"))
+    renamed.name = "安然"
+    db.session.commit()
+    assert db.session.scalar(select(Deputy.sort_name).where(Deputy.name == "陈刚")) == "chen2 gang1"
+    assert renamed.sort_name == "an1 ran2"
+    for path in ("/deputies/", f"/stations/{station.id}"):
+        page = client.get(path).get_data(as_text=True)
+        order = ["安然", "陈刚", "李强", "王芳"]
+        assert sorted(order, key=page.index) == order, path

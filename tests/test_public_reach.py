@@ -80,3 +80,25 @@ def test_receipt_carries_the_code_and_tracking_tells_what_whom_and_when(client, 
     db.session.commit()
     html = client.post("/messages/track", data={"code": code}).get_data(as_text=True)
     assert f"{deadline.year}年{deadline.month}月{deadline.day}日 前" in html and "办理状态：办理中" in html
+
+
+def test_a_public_livelihood_proposal_gets_a_receipt_code_and_is_tracked(client, users):
+    from blueprints.ballots import proposals
+    from blueprints.ballots.models import Proposal
+
+    call = proposals.create_call("2027年民生实事项目征集", local_today() + timedelta(days=30))
+    response = client.post(f"/livelihood/calls/{call.id}/propose",
+                           data={"title": "东街增设公厕", "content": "东街菜市场旁没有公厕", "contact": "13800001111"})
+    assert response.status_code == 303 and response.location.endswith("/messages/sent")
+    sent = client.get(response.location).get_data(as_text=True)
+    code = re.search(r'id="receipt-code">([A-Z2-9]{8})<', sent).group(1)
+    assert "建议已提交" in sent
+    proposal = db.session.scalars(select(Proposal)).one()
+    assert proposal.receipt_code == code
+    html = client.post("/messages/track", data={"code": code.lower()}).get_data(as_text=True)
+    assert "办理状态：待审查" in html and "东街菜市场旁没有公厕" in html and "13800001111" not in html
+    assert "2027年民生实事项目征集" in html and "征集于" in html
+    proposals.screen(proposal, "rejected", "已列入城建计划", actor=users["staff"])
+    db.session.commit()
+    html = client.post("/messages/track", data={"code": code}).get_data(as_text=True)
+    assert "办理状态：未采纳" in html and "已列入城建计划" in html

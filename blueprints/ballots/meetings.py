@@ -133,7 +133,8 @@ def search_roll(meeting: Meeting, q: str, limit: int = 30):
     q = (q or "").strip()[:32]
     if q:
         stmt = stmt.where(Deputy.name.contains(q))
-    return db.session.execute(stmt.order_by(Attendance.checked_in_at.is_not(None), Deputy.name).limit(limit)).all()
+    return db.session.execute(stmt.order_by(Attendance.checked_in_at.is_not(None), Deputy.sort_name, Deputy.id)
+                              .limit(limit)).all()
 
 
 def open_ballot_for(user):

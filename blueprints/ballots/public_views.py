@@ -2,7 +2,7 @@
 the selected projects and the public summary of a published ballot."""
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -55,8 +55,15 @@ def propose(call_id: int):
         return proposal_services.submit(call, values, source="department" if unit_user else "public",
                                         actor=current_user if unit_user else None)
 
-    return run_form(form, action, success=_("感谢您的建议！工作人员审查后会在本页公布处理结果。"),
-                    redirect_to=url_for(".call_page", call_id=call.id),
+    def receipt(saved):
+        """The public proposer gets a receipt code, tracked on /messages/track like a message."""
+        if unit_user:
+            return url_for(".call_page", call_id=call.id)
+        session["receipt"], session["receipt_kind"] = saved.receipt_code, "proposal"
+        return url_for("messages.sent")
+
+    return run_form(form, action, success=_("感谢您的建议！工作人员审查后会在征集页公布处理结果。"),
+                    redirect_to=receipt,
                     render=lambda status: (render_template("ballots/propose.html", call=call, form=form), status),
                     field="title")
 

@@ -238,7 +238,8 @@ def batch():
         if not user.has_role("staff") and group.liaison_user_id != user.id:
             abort(403)
         members = db.session.scalars(select(Deputy).join(GroupMembership, GroupMembership.deputy_id == Deputy.id)
-                                     .where(GroupMembership.group_id == group_id).order_by(Deputy.name)).all()
+                                     .where(GroupMembership.group_id == group_id)
+                                     .order_by(Deputy.sort_name, Deputy.id)).all()
     q = request.args.get("q", "").strip()
     found = services.search_deputies(q, user) if q else []
     chosen = [int(x) for x in request.form.getlist("deputy_ids") if x.isascii() and x.isdigit() and len(x) < 10]

@@ -53,7 +53,7 @@ def message(station_id: int):
     form = MessageForm()
     # On the kiosk the message goes to this station or one of its serving deputies.
     deputies = db.session.execute(select(Deputy.id, Deputy.name).where(
-        Deputy.station_id == station.id, Deputy.ended_on.is_(None)).order_by(Deputy.name)).all()
+        Deputy.station_id == station.id, Deputy.ended_on.is_(None)).order_by(Deputy.sort_name, Deputy.id)).all()
     form.target.choices = [(f"s{station.id}", station.name)] + [(f"d{i}", f"{n}代表") for i, n in deputies]
     if request.method == "GET":
         form.target.data = f"s{station.id}"

@@ -124,7 +124,7 @@ def deputies():
     if filters["group_id"]:
         stmt = stmt.where(Deputy.id.in_(
             select(GroupMembership.deputy_id).where(GroupMembership.group_id == filters["group_id"])))
-    stmt = stmt.order_by(Deputy.name, Deputy.id).options(
+    stmt = stmt.order_by(Deputy.sort_name, Deputy.id).options(
         joinedload(Deputy.area),
         joinedload(Deputy.station),
         selectinload(Deputy.memberships).joinedload(GroupMembership.group),
@@ -265,7 +265,7 @@ def station(station_id: int):
     station = _active_station(station_id)
     serving = db.session.scalars(
         select(Deputy).where(Deputy.station_id == station.id, Deputy.ended_on.is_(None))
-        .order_by(Deputy.name, Deputy.id)
+        .order_by(Deputy.sort_name, Deputy.id)
     ).all()
     from ..stations.calendar import rule_texts, upcoming_days
 

@@ -65,7 +65,7 @@ def search_deputies(q: str, limit: int = DEPUTY_MATCHES) -> list[Deputy]:
 
     return db.session.scalars(
         select(Deputy).where(Deputy.ended_on.is_(None), Deputy.name.contains(q, autoescape=True))
-        .options(joinedload(Deputy.area)).order_by(Deputy.name, Deputy.id).limit(limit)).all()
+        .options(joinedload(Deputy.area)).order_by(Deputy.sort_name, Deputy.id).limit(limit)).all()
 
 
 def _targets(deputy_id: int | None, q: str = "") -> dict[str, list[tuple[str, str]]]:
@@ -145,9 +145,10 @@ def new_message():
 @bp.get("/messages/sent")
 def sent():
     code = session.pop("receipt", None)
+    kind = session.pop("receipt_kind", "message")
     if code is None:
         return redirect(url_for("messages.track"))
-    return render_template("stations/message_sent.html", code=code)
+    return render_template("stations/message_sent.html", code=code, kind=kind)
 
 
 @bp.route("/messages/track", methods=["GET", "POST"])
@@ -157,15 +158,21 @@ def track():
     malformed code. POST only, so codes stay out of addresses and logs."""
     form = TrackForm()
     rate = RateForm(prefix="rate")
-    case, status = None, 200
+    case, proposal, status = None, None, 200
     if form.validate_on_submit():
         case = cases.find_by_receipt(form.code.data)
-        if case is None:
+        if case is None:  # a livelihood proposal's receipt (the ballots area's service)
+            from ..ballots.proposals import find_by_receipt, public_progress
+
+            found = find_by_receipt(form.code.data)
+            proposal = public_progress(found) if found else None
+        if case is None and proposal is None:
             form.code.errors = [*form.code.errors, _("没有找到这个回执码对应的留言，请核对后再试。")]
             status = 404
     elif request.method == "POST":
         status = INVALID
-    return render_template("stations/track.html", form=form, case=case, rate=rate, **_tracked(case)), status
+    return render_template("stations/track.html", form=form, case=case, proposal=proposal, rate=rate,
+                           **_tracked(case)), status
 
 
 def _tracked(case) -> dict:

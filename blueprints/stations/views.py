@@ -76,7 +76,7 @@ def _month_arg() -> tuple[int, int]:
 
 
 def _station_deputies(station: Station, day: date | None = None) -> list[Deputy]:
-    stmt = select(Deputy).where(Deputy.station_id == station.id).order_by(Deputy.name, Deputy.id)
+    stmt = select(Deputy).where(Deputy.station_id == station.id).order_by(Deputy.sort_name, Deputy.id)
     rows = db.session.scalars(stmt).all()
     return [d for d in rows if d.ended_on is None or (day is not None and d.ended_on > day)]
 
