@@ -108,11 +108,14 @@ def _demo(seed: int) -> None:
         tally.enter_paper_count(ballot.id, item.id, [yes, len(paper) - yes, 0], clerk)
     tally.publish(ballot.id, staff)
 
-    # 监督: the units post progress on the selected projects.
+    # 监督: the units post progress on the selected projects, as far as the time of year makes credible
+    # (a project chosen in January is mostly finished by December, not at 30 %).
+    expected = today.month * 100 // 12
     for index, project in enumerate(db.session.scalars(select(Project).order_by(Project.id))):
         unit_user = db.session.scalar(select(User).where(User.role == "unit", User.unit_id == project.unit_id))
         author = unit_user or staff
-        steps = [(30, "完成立项和招标"), (65, "主体工程完工"), (100, "竣工验收")][: 1 + index % 3]
+        level = max(30, expected + (-15, 0, 10)[index % 3])
+        steps = [step for step in ((30, "完成立项和招标"), (65, "主体工程完工"), (100, "竣工验收")) if step[0] <= level]
         for progress, milestone in steps:
             db.session.add(ProjectUpdate(project_id=project.id, progress=progress, milestone=milestone,
                                          note=f"{project.title}：{milestone}。", posted_by_id=author.id,

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..core.audit import ACTION_LABELS
+from ..core.confirm import confirm_page, htmx_navigate
 from ..core.errors import Conflict, DomainError, Forbidden, NotFound
 from ..core.extensions import db
 from ..core.flow import run_action, run_form
@@ -157,7 +158,8 @@ def _ballot_page(ballot: Ballot, item_form=None, paper_form=None, status: int = 
         field.label.text = CHOICE_LABELS[name]
     paper_voters = db.session.execute(
         select(Deputy.name, BallotReceipt.created_at).join(BallotReceipt, BallotReceipt.deputy_id == Deputy.id)
-        .where(BallotReceipt.ballot_id == ballot.id, BallotReceipt.channel == "paper").order_by(Deputy.name)
+        .where(BallotReceipt.ballot_id == ballot.id, BallotReceipt.channel == "paper")
+        .order_by(Deputy.sort_name, Deputy.id)
     ).all()
     # A form refused because the ballot moved on (opened, published by someone else) is no longer on
     # the page: its message goes above the page instead of next to a field nobody sees.
@@ -245,16 +247,33 @@ def open_ballot(ballot_id: int):
     return _transition(ballot_id, voting.open_ballot, _("表决已开始，代表现在可以投票。"))
 
 
-@bp.post("/ballots/<int:ballot_id>/close")
+@bp.route("/ballots/<int:ballot_id>/close", methods=["GET", "POST"])
 @role_required(*STAFF)
 def close_ballot(ballot_id: int):
-    return _transition(ballot_id, voting.close_ballot, _("表决已截止。"))
+    """GET: the confirmation page (core/confirm.py); POST: close."""
+    if request.method == "GET":
+        ballot = get_ballot(ballot_id)
+        voted = voting.turnout(ballot.id)["voted"]
+        return confirm_page(_("截止投票：%(t)s", t=ballot.title), [
+            _("截止后代表不能再投票，已投的 %(n)d 张选票开始计票。", n=voted),
+            _("纸质选票在截止后录入，核对无误后再公布结果。")],
+            url_for("ballots.close_ballot", ballot_id=ballot.id), _("确认截止投票"),
+            url_for("ballots.ballot", ballot_id=ballot.id))
+    return htmx_navigate(_transition(ballot_id, voting.close_ballot, _("表决已截止。")))
 
 
-@bp.post("/ballots/<int:ballot_id>/publish")
+@bp.route("/ballots/<int:ballot_id>/publish", methods=["GET", "POST"])
 @role_required(*STAFF)
 def publish(ballot_id: int):
-    return _transition(ballot_id, tally.publish, _("结果已公布到公示栏。"))
+    """GET: the confirmation page; POST: publish the result (notice, projects) for good."""
+    if request.method == "GET":
+        ballot = get_ballot(ballot_id)
+        return confirm_page(_("公布结果：%(t)s", t=ballot.title), [
+            _("结果将在公示栏公示，公开结果页向所有人开放。"),
+            _("入选项目开始跟踪办理进度；公布后的结果只能以更正的方式补充，不能修改。")],
+            url_for("ballots.publish", ballot_id=ballot.id), _("确认公布结果"),
+            url_for("ballots.ballot", ballot_id=ballot.id))
+    return htmx_navigate(_transition(ballot_id, tally.publish, _("结果已公布到公示栏。")))
 
 
 @bp.post("/ballots/<int:ballot_id>/candidates")
