@@ -4,6 +4,7 @@ from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     IntegerField,
     RadioField,
     SelectField,
@@ -65,7 +66,8 @@ class DutyForm(FlaskForm):
 class ReceptionForm(FlaskForm):
     category = SelectField(_l("问题类别"), choices=[("", _l("请选择"))] + list(CATEGORIES.items()))
     summary = TextAreaField(_l("反映内容"), render_kw={"rows": 5})
-    deputy_ids = MultiCheckboxField(_l("接待代表"), coerce=int)
+    deputy_ids = MultiCheckboxField(_l("接待代表"), coerce=int, render_kw={"class": "check-list"})
+    visited_at = DateTimeLocalField(_l("接待时间"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     consent = BooleanField(_l("本人同意留下联系方式"))
     visitor_name = StringField(_l("群众姓名（可选）"), validators=[Length(max=32)])
     visitor_phone = StringField(_l("联系电话（可选）"), validators=[Length(max=20)])

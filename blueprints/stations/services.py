@@ -73,6 +73,14 @@ def record_reception(station: Station, values: dict, *, by) -> Reception:
     follow_up = bool(values.get("follow_up"))
     if on_spot and follow_up:
         raise DomainError(_("当场答复的事项无需转为待办件；需要交办的请不要勾选“当场答复”。"), field="follow_up")
+    visited_at = values.get("visited_at")
+    if visited_at is not None:
+        if visited_at.tzinfo is None:
+            raise DomainError(_("接待时间不正确。"), field="visited_at")
+        if visited_at > utcnow() + timedelta(minutes=5):
+            raise DomainError(_("接待时间不能晚于现在。"), field="visited_at")
+        if visited_at < utcnow() - timedelta(days=366):
+            raise DomainError(_("只能补录一年以内的接待。"), field="visited_at")
     rday_id = values.get("reception_day_id")
     if rday_id and db.session.scalar(select(ReceptionDay.station_id).where(ReceptionDay.id == rday_id)) \
             != station.id:
@@ -81,7 +89,7 @@ def record_reception(station: Station, values: dict, *, by) -> Reception:
                       consent=consent, visitor_name=name if consent else None,
                       visitor_phone=phone if consent else None, answered_on_spot=on_spot,
                       spot_answer=(values.get("spot_answer") or "").strip()[:MAX_SUMMARY] or None,
-                      recorded_by_id=by.id, deputies=list(deputies), visited_at=values.get("visited_at") or utcnow())
+                      recorded_by_id=by.id, deputies=list(deputies), visited_at=visited_at or utcnow())
     db.session.add(visit)
     db.session.flush()
     audit.record("create", "reception", visit.id, f"{station.name}接待记录：{CATEGORIES[category]}", actor=by)
