@@ -65,3 +65,12 @@ def test_several_demo_stations_have_receptions_and_cases(demo):
     with_cases = db.session.scalar(select(func.count(func.distinct(Case.station_id))).where(
         Case.source == "reception"))
     assert with_visits >= 3 and with_cases >= 3
+
+
+def test_demo_visits_happen_in_office_hours(demo):
+    from blueprints.core.timeutil import to_local
+    from blueprints.stations.models import Reception
+
+    for visit in db.session.scalars(select(Reception)):
+        local = to_local(visit.visited_at)
+        assert 8 <= local.hour < 18 and local.weekday() < 7, local

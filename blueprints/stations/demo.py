@@ -4,14 +4,14 @@ a few visits, and cases at every step of the loop, drawn from the seeds (相山:
 垃圾分类、雨污管网堵塞、人居环境整治; 老旧小区改造、危墙修建)."""
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
 from ..core import cases
 from ..core.extensions import db
 from ..core.models import User
-from ..core.timeutil import local_today
+from ..core.timeutil import LOCAL_TZ, local_today
 from ..core.transaction import transaction
 from ..registry.models import HandlingUnit, Station
 from . import calendar as cal
@@ -76,10 +76,11 @@ def _load() -> None:
                               "theme": "法官进站", "invited": "县人民法院副院长、立案庭庭长"}, by=liaison)
     deputy_ids = [d.id for d in home.deputies if d.ended_on is None][:2]
     opened = []
-    for category, summary, follow_up in VISITS:
+    for index, (category, summary, follow_up) in enumerate(VISITS):
         visit = services.record_reception(home, {"category": category, "summary": summary, "deputy_ids": deputy_ids,
                                                  "answered_on_spot": not follow_up, "follow_up": follow_up,
-                                                 "spot_answer": None if follow_up else "已当场解释缴费标准"},
+                                                 "spot_answer": None if follow_up else "已当场解释缴费标准",
+                                                 "visited_at": office_hours(index)},
                                           by=liaison)
         if visit.case:
             opened.append(visit.case)
@@ -102,6 +103,14 @@ def _load() -> None:
     _more_visits(stations, units, staff, deadline)
 
 
+def office_hours(index: int) -> datetime:
+    """A visit's time during this morning's reception (09:10, 09:35, ...), or yesterday's when the demo is
+    loaded before then: a demo whose visitors all came at the minute it was loaded is not believed."""
+    now = datetime.now(LOCAL_TZ)
+    when = datetime.combine(now.date(), time(9, 10), LOCAL_TZ) + timedelta(minutes=25 * index)
+    return when if when <= now else when - timedelta(days=1)
+
+
 def _more_visits(stations, units, staff, deadline) -> None:
     by_name = {s.name: s for s in stations}
     unit_named = {u.name: u for u in units}
@@ -110,10 +119,11 @@ def _more_visits(stations, units, staff, deadline) -> None:
         if station is None:
             continue
         deputy_ids = [d.id for d in station.deputies if d.ended_on is None][:2]
-        for category, summary, follow_up, unit_name in visits:
+        for index, (category, summary, follow_up, unit_name) in enumerate(visits):
             visit = services.record_reception(station, {
                 "category": category, "summary": summary, "deputy_ids": deputy_ids,
                 "answered_on_spot": not follow_up, "follow_up": follow_up,
+                "visited_at": office_hours(index) - timedelta(days=7),
                 "spot_answer": None if follow_up else "已当场解答，并留下经办部门电话"}, by=staff)
             if visit.case and unit_name in unit_named:
                 cases.sort_case(visit.case, by=staff, category=visit.case.category)
