@@ -74,12 +74,20 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     MESSAGE_RATE_LIMIT = "10 per hour"  # /messages/new and the kiosk form, per address
+    MESSAGE_REPLY_DAYS = 15  # a message's expected reply date until a unit has a deadline (tracking page)
     TRACK_RATE_LIMIT = "30 per hour"  # receipt-code lookups, per address: no enumeration
     KIOSK_IDLE_SECONDS = 90
     KIOSK_POLL_SECONDS = 60
     HOLIDAYS: tuple = ()  # ISO dates; reception days falling on one move to the next working day
     ROSTER_IMPORT_MAX_ROWS = 50_000
-    # The office's phone, named on the 忘记密码 page and when a one-time password is refused.
+    # The site's names and the office's contact, shown in the header, the <title> and the footer
+    # (core/web.py site_identity). SITE_NAME and OFFICE_NAME default to names built from COUNTY_NAME,
+    # e.g. COUNTY_NAME=青山县 → 青山县人大常委会代表履职服务平台, 青山县人大常委会代表工作委员会.
+    COUNTY_NAME = os.environ.get("COUNTY_NAME", "")
+    SITE_NAME = os.environ.get("SITE_NAME", "")
+    OFFICE_NAME = os.environ.get("OFFICE_NAME", "")
+    OFFICE_ADDRESS = os.environ.get("OFFICE_ADDRESS", "")
+    # The office's phone, named on the 忘记密码 page, in the footer and when a one-time password is refused.
     OFFICE_PHONE = os.environ.get("OFFICE_PHONE", "")
     # A deputy's username when accounts are issued: "phone" (手机号) or "code" (代表编号); the other one
     # is used when a deputy has no phone (or no code). A deputy may sign in with either.
@@ -96,6 +104,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if config:
         app.config.update(config)
+    county = app.config.get("COUNTY_NAME") or ""
+    app.config["SITE_NAME"] = app.config.get("SITE_NAME") or (
+        f"{county}人大常委会代表履职服务平台" if county else "代表履职服务平台")
+    app.config["OFFICE_NAME"] = app.config.get("OFFICE_NAME") or f"{county or '县'}人大常委会代表工作委员会"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
     _private_database_files(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -134,6 +146,10 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+DEMO_IDENTITY = {"COUNTY_NAME": "青山县", "OFFICE_PHONE": "0561-6012345",
+                 "OFFICE_ADDRESS": "青山县城关镇人民路1号县人大常委会办公楼"}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="代表履职服务平台: upgrades the database to the latest migration and serves the site.",
@@ -150,13 +166,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--debug", action="store_true", help="Flask debug mode with auto reload")
     args = parser.parse_args(argv)
 
-    config = {"SQLALCHEMY_DATABASE_URI": args.database} if args.database else None
-    app = create_app(config)
+    config = {"SQLALCHEMY_DATABASE_URI": args.database} if args.database else {}
+    if args.demo:  # the demo county's names, unless the environment names another
+        for key, value in DEMO_IDENTITY.items():
+            if not os.environ.get(key):
+                config[key] = value
+    app = create_app(config or None)
     from blueprints.core.setup import prepare_database
 
     with app.app_context():
         prepare_database(load_demo=args.demo, out=sys.stdout)
-    print(f"代表履职服务平台: http://{args.host}:{args.port}/", flush=True)
+    print(f"{app.config['SITE_NAME']}: http://{args.host}:{args.port}/", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=args.debug)
     return 0
 

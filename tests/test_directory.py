@@ -197,7 +197,7 @@ def test_profile_shows_public_fields(client, people, county):
     assert "城关镇代表小组" in page and "（组长）" in page and "法制监督专业代表小组" in page
     assert f'href="/stations/{county["stations"][0].id}"' in page
     assert f'src="/deputies/{wang.id}/photo"' in page
-    assert f'src="/deputies/{wang.id}/qr.svg"' in page
+    assert f'src="/deputies/{wang.id}/message-qr.svg"' in page  # the printed code opens 给代表留言
     assert "履职情况" in page and "暂无经核实的履职活动记录" in page
     assert PHONE not in page and CODE not in page and "手机" not in page and "代表编号" not in page
     assert "已终止" not in page

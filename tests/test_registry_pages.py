@@ -295,8 +295,12 @@ def test_end_deputy_through_the_page(client, staff, users, county):
     deputy = users["deputy"].deputy
     services.set_group_member(county["groups"][0], deputy, "member")
     token = users["deputy"].session_token
-    response = client.post(f"/registry/deputies/{deputy.id}/end",
-                           data={"ended_on": "2025-03-01", "reason": "job_change", "note": "调任外省"})
+    data = {"ended_on": "2025-03-01", "reason": "job_change", "note": "调任外省"}
+    # asked once: the confirmation page says what happens and carries the values; nothing changed yet
+    asked = client.post(f"/registry/deputies/{deputy.id}/end", data=data)
+    assert asked.status_code == 200 and "账号立即停用" in text(asked) and 'name="confirmed" value="1"' in text(asked)
+    assert 'name="note" value="调任外省"' in text(asked) and fresh(deputy).serving
+    response = client.post(f"/registry/deputies/{deputy.id}/end", data={**data, "confirmed": "1"})
     assert response.status_code == 303
     again = fresh(deputy)
     assert (again.ended_on, again.end_reason, again.end_note) == (date(2025, 3, 1), "job_change", "调任外省")
@@ -309,7 +313,7 @@ def test_end_deputy_through_the_page(client, staff, users, county):
     detail = text(client.get(f"/registry/deputies/{deputy.id}"))
     assert "已终止" in detail
     assert "2025年3月1日" in detail and "工作调动" in detail and "调任外省" in detail
-    assert "确认终止代表资格" not in detail  # no second end form
+    assert "终止代表资格…" not in detail  # no second end form
     listing = text(client.get("/registry/deputies/?status=ended"))
     link = f'href="/registry/deputies/{deputy.id}"'
     assert link in listing and '<span class="badge">已终止</span>' in listing
@@ -318,7 +322,7 @@ def test_end_deputy_through_the_page(client, staff, users, county):
 
 def test_ending_twice_through_the_page_is_refused(client, staff, make_deputy):
     deputy = make_deputy(name="王芳", phone="13905610000")
-    data = {"ended_on": "2025-03-01", "reason": "job_change"}
+    data = {"ended_on": "2025-03-01", "reason": "job_change", "confirmed": "1"}
     assert client.post(f"/registry/deputies/{deputy.id}/end", data=data).status_code == 303
     response = client.post(f"/registry/deputies/{deputy.id}/end",
                            data={"ended_on": "2025-04-01", "reason": "illness"})

@@ -56,6 +56,33 @@ def close_open_ballots(tables: dict) -> dict:
     return {**tables, "ballots": {**ballots, "rows": rows}}
 DIGIT = re.compile(r"\d")
 
+# What a later release shows differently on purpose, with the reason: a lost line is excused only as said.
+# Reworded: the old words → the new ones, which the page must show instead.
+REWORDED = {
+    "通过（名额外）": "未入选（赞成票过半数，但名额已满）",  # 0014: ballot results in plain words
+    "未通过": "未入选（赞成票未超过全体代表的半数）",
+    "B 正在解决（列入计划）": "B类（正在解决，列入计划）",  # 0014: answer classes never a bare letter
+}
+# Lists of deputies sort by surname in pinyin since 0014: their first page shows other deputies (every
+# deputy's row is still there: the row comparison checks that).
+REORDERED = {"/deputies/", "/registry/deputies/", "/duties/deputies/"}
+# Notice excerpts lose their Markdown (table pipes, list marks, ordered-list numbers) since 0014: the
+# words must still be there.
+MARKUP_STRIPPED = {"/notices/"}
+MARKUP = re.compile(r"[|#*`]|(?<!\S)-+(?!\S)|(?<!\S)\d+\.(?!\S)|\s+|…")
+
+
+def _excused(url: str, line: str, after: str) -> bool:
+    if url in REORDERED:
+        return True
+    for old, new in REWORDED.items():
+        if old in line and line.replace(old, new) in after:
+            return True
+    if url in MARKUP_STRIPPED:
+        words = MARKUP.sub("", line)
+        return bool(words) and words[:40] in MARKUP.sub("", after)
+    return False
+
 
 @pytest.fixture(scope="module")
 def dump():
@@ -105,8 +132,10 @@ def _missing(before: dict, after: dict, stored: str) -> str | None:
     if before["status"] != after["status"]:
         return f"{before['account'] or 'public'} {before['url']}: status {before['status']} -> {after['status']}"
     lost = data_lines(before["text"], stored) - Counter(after["text"])
+    joined = "\n".join(after["text"])
+    lost = [line for line in lost.elements() if not _excused(before["url"], line, joined)]
     if lost:
-        return f"{before['account'] or 'public'} {before['url']} no longer shows: {sorted(lost.elements())[:20]}"
+        return f"{before['account'] or 'public'} {before['url']} no longer shows: {sorted(lost)[:20]}"
     return None
 
 

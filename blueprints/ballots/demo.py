@@ -42,7 +42,7 @@ def demo(seed: int = 2026) -> None:
 
 def _demo(seed: int) -> None:
     from . import meetings, proposals, tally, voting
-    from .models import Attendance, Project, ProjectUpdate, Proposal, ProposalCall
+    from .models import Attendance, Proposal, ProposalCall
 
     rng = random.Random(seed)
     staff = db.session.scalar(select(User).where(User.username == "staff"))
@@ -108,17 +108,7 @@ def _demo(seed: int) -> None:
         tally.enter_paper_count(ballot.id, item.id, [yes, len(paper) - yes, 0], clerk)
     tally.publish(ballot.id, staff)
 
-    # 监督: the units post progress on the selected projects.
-    for index, project in enumerate(db.session.scalars(select(Project).order_by(Project.id))):
-        unit_user = db.session.scalar(select(User).where(User.role == "unit", User.unit_id == project.unit_id))
-        author = unit_user or staff
-        steps = [(30, "完成立项和招标"), (65, "主体工程完工"), (100, "竣工验收")][: 1 + index % 3]
-        for progress, milestone in steps:
-            db.session.add(ProjectUpdate(project_id=project.id, progress=progress, milestone=milestone,
-                                         note=f"{project.title}：{milestone}。", posted_by_id=author.id,
-                                         posted_by_name=author.username))
-            project.progress = progress
-        project.status = "done" if project.progress == 100 else "in_progress"
+    _demo_progress(staff, today)
     db.session.flush()
     _demo_inspection(staff, today)
 
@@ -132,6 +122,7 @@ def _demo(seed: int) -> None:
     rating = create_rating_ballot(evaluation, today.year, staff)
     voting.open_ballot(rating.id, staff)
     _demo_township_session(staff, clerk, today, rng)
+    _demo_progress(staff, today)  # the township's projects too
 
 
 TOWNSHIP_CANDIDATES = [
@@ -175,6 +166,28 @@ def _demo_township_session(staff, clerk, today, rng) -> None:
         voting.cast_vote(ballot.id, deputy_id, plan, meeting.id)
     voting.close_ballot(ballot.id, staff)
     tally.publish(ballot.id, staff)
+
+
+def _demo_progress(staff, today) -> None:
+    """监督: the units post progress on the selected projects that have none yet, as far as the time of
+    year makes credible (a project chosen in January is mostly finished by December, not at 30 %)."""
+    from .models import Project, ProjectUpdate
+
+    expected = today.month * 100 // 12
+    started = select(ProjectUpdate.project_id)
+    for index, project in enumerate(db.session.scalars(select(Project).where(Project.id.not_in(started))
+                                                       .order_by(Project.id))):
+        unit_user = db.session.scalar(select(User).where(User.role == "unit", User.unit_id == project.unit_id))
+        author = unit_user or staff
+        level = max(30, expected + (-15, 0, 10)[index % 3])
+        steps = [step for step in ((30, "完成立项和招标"), (65, "主体工程完工"), (100, "竣工验收")) if step[0] <= level]
+        for progress, milestone in steps:
+            db.session.add(ProjectUpdate(project_id=project.id, progress=progress, milestone=milestone,
+                                         note=f"{project.title}：{milestone}。", posted_by_id=author.id,
+                                         posted_by_name=author.username))
+            project.progress = progress
+        project.status = "done" if project.progress == 100 else "in_progress"
+    db.session.flush()
 
 
 def _demo_inspection(staff, today) -> None:

@@ -154,9 +154,10 @@ def search_roll(meeting: Meeting, q: str, limit: int = 30):
     stmt = (select(Attendance, Deputy).join(Deputy, Deputy.id == Attendance.deputy_id)
             .where(Attendance.meeting_id == meeting.id))
     q = (q or "").strip()[:32]
-    if q:
-        stmt = stmt.where(Deputy.name.contains(q))
-    return db.session.execute(stmt.order_by(Attendance.checked_in_at.is_not(None), Deputy.name).limit(limit)).all()
+    if q:  # a name, or the 代表编号 printed on the pass
+        stmt = stmt.where(or_(Deputy.name.contains(q, autoescape=True), Deputy.code == q))
+    return db.session.execute(stmt.order_by(Attendance.checked_in_at.is_not(None), Deputy.sort_name, Deputy.id)
+                              .limit(limit)).all()
 
 
 def open_ballot_for(user):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     Numeric,
@@ -25,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.cases import new_receipt_code
 from ..core.errors import Conflict, register_constraint_messages
 from ..core.extensions import db
 from ..core.timeutil import UTCDateTime, utcnow
@@ -84,6 +86,7 @@ class Proposal(db.Model):
         CheckConstraint("source IN ('public', 'department')", name="source"),
         CheckConstraint("status <> 'merged' OR merged_into_id IS NOT NULL", name="merged_has_target"),
         CheckConstraint("cost_estimate IS NULL OR cost_estimate >= 0", name="cost_estimate"),
+        Index("ix_proposals_receipt_code", "receipt_code", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +102,8 @@ class Proposal(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="SET NULL"))
     public_reason: Mapped[str | None] = mapped_column(String(255))
+    # The proposer tracks it by this code on /messages/track, like a message (migration 0014).
+    receipt_code: Mapped[str | None] = mapped_column(String(8), default=new_receipt_code)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     call: Mapped[ProposalCall] = relationship(back_populates="proposals")

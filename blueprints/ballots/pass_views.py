@@ -83,7 +83,7 @@ def sheet(meeting_id: int):
     meeting = get_meeting(meeting_id)
     roll = db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id)
                               .options(joinedload(Attendance.deputy))).all()
-    roll = sorted(roll, key=lambda a: (a.deputy.name, a.deputy_id))
+    roll = sorted(roll, key=lambda a: (a.deputy.sort_name, a.deputy_id))
     return render_template("ballots/passes.html", meeting=meeting, roll=roll, passes=passes.passes_of(meeting))
 
 

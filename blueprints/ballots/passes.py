@@ -62,7 +62,7 @@ def issue_passes(meeting: Meeting, deputy_ids: list[int] | None = None, *, reiss
     stmt = (select(Deputy).join(Attendance, Attendance.deputy_id == Deputy.id)
             .where(Attendance.meeting_id == meeting.id)
             .options(selectinload(Deputy.memberships).selectinload(GroupMembership.group))
-            .order_by(Deputy.name, Deputy.id))
+            .order_by(Deputy.sort_name, Deputy.id))
     if deputy_ids is not None:
         stmt = stmt.where(Deputy.id.in_(deputy_ids))
     deputies = list(db.session.scalars(stmt))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -74,6 +75,26 @@ def submit(call: ProposalCall, values: dict, *, source: str = "public", actor=No
     if actor is not None:
         audit.record("create", "proposal", proposal.id, f"部门提出候选项目《{title}》", actor=actor)
     return proposal
+
+
+def find_by_receipt(code: str | None) -> Proposal | None:
+    """A proposal by its receipt code (the same alphabet as a message's; /messages/track asks here)."""
+    from ..core.cases import normalize_receipt
+
+    code = normalize_receipt(code)
+    return db.session.scalar(select(Proposal).where(Proposal.receipt_code == code)) if code else None
+
+
+def public_progress(proposal: Proposal) -> dict:
+    """What the proposer reads when tracking: the text, where it went, its state and when to expect word."""
+    call = proposal.call
+    office = current_app.config.get("OFFICE_NAME") or ""
+    return {"title": proposal.title, "body": proposal.content,
+            "recipient": _("%(c)s（%(o)s）", c=call.title, o=office) if office else call.title,
+            "status": proposal.status_label, "submitted": proposal.created_at,
+            "reason": proposal.public_reason,
+            "expected": call.deadline if proposal.status == "pending" else None,
+            "call_id": call.id}
 
 
 @transactional

@@ -2,7 +2,7 @@
 the selected projects and the public summary of a published ballot."""
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -55,8 +55,15 @@ def propose(call_id: int):
         return proposal_services.submit(call, values, source="department" if unit_user else "public",
                                         actor=current_user if unit_user else None)
 
-    return run_form(form, action, success=_("感谢您的建议！工作人员审查后会在本页公布处理结果。"),
-                    redirect_to=url_for(".call_page", call_id=call.id),
+    def receipt(saved):
+        """The public proposer gets a receipt code, tracked on /messages/track like a message."""
+        if unit_user:
+            return url_for(".call_page", call_id=call.id)
+        session["receipt"], session["receipt_kind"] = saved.receipt_code, "proposal"
+        return url_for("messages.sent")
+
+    return run_form(form, action, success=_("感谢您的建议！工作人员审查后会在征集页公布处理结果。"),
+                    redirect_to=receipt,
                     render=lambda status: (render_template("ballots/propose.html", call=call, form=form), status),
                     field="title")
 
@@ -139,7 +146,7 @@ def public_result(ballot_id: int):
         raise NotFound(_("结果尚未公布。"))
     codes = voting.trackers(ballot.id) if ballot.secret else []
     wanted = voting.normalise_tracker(request.args.get("code")) if ballot.secret else ""
-    return render_template("ballots/public_result.html", ballot=ballot, results=tally.tally(ballot),
+    return render_template("ballots/public_result.html", ballot=ballot, results=tally.ranked(tally.tally(ballot)),
                            turnout=voting.turnout(ballot.id), figures=meeting_services.counts(ballot.meeting_id),
                            CHOICE_LABELS=CHOICE_LABELS, trackers=codes, wanted=wanted,
                            asked=request.args.get("code") is not None, found=wanted in codes)

@@ -21,6 +21,11 @@ from .voting import VoteRefused, _ballot_or_404, turnout
 log = logging.getLogger(__name__)
 
 
+# Plain words for the public: 入选 / 未入选 (and why) / 得票相同，待主席团决定.
+OUTCOME_LABELS = {"selected": "入选", "tie": "得票相同，待主席团决定",
+                  "passed": "未入选（赞成票过半数，但名额已满）", "failed": "未入选（赞成票未超过全体代表的半数）"}
+
+
 @dataclass
 class ItemResult:
     item: BallotItem
@@ -41,8 +46,7 @@ class ItemResult:
 
     @property
     def outcome_label(self) -> str:
-        return {"selected": "入选", "tie": "得票相同，待主席团决定", "passed": "通过（名额外）",
-                "failed": "未通过"}.get(self.outcome, "")
+        return OUTCOME_LABELS.get(self.outcome, "")
 
     @property
     def satisfaction(self) -> float | None:
@@ -136,6 +140,17 @@ def tally(ballot: Ballot) -> list[ItemResult]:
     return results
 
 
+def ranked(results: list[ItemResult]) -> list[ItemResult]:
+    """Results as people read them: by rank (then yes votes), or by satisfaction on a rating ballot;
+    the ballot's own order breaks ties. ``tally`` keeps ballot order for the rest of the code."""
+    def key(r: ItemResult):
+        if r.outcome:  # an approve ballot
+            return (r.rank is None, r.rank or 0, -r.yes, r.item.position)
+        return (r.satisfaction is None, -(r.satisfaction or 0), r.item.position)
+
+    return sorted(results, key=key)
+
+
 def rank_and_select(results: list[ItemResult], eligible: int, places: int | None) -> None:
     """Passes: yes from more than half of ALL deputies. Passing items ranked by yes; the first
     `places` are selected; items tied at the cut are marked as ties for the presidium."""
@@ -188,7 +203,7 @@ def result_markdown(ballot: Ballot, results: list[ItemResult], figures: dict, pr
     if ballot.rules.uses_yes_limit:
         lines += [f"通过规则：赞成票超过全体代表的半数（即不少于 {(ballot.eligible_count or 0) // 2 + 1} 票）"
                   + (f"，按赞成票多少排序，前 {ballot.places} 个项目入选。" if ballot.places else "。"), ""]
-    for r in results:
+    for r in ranked(results):
         counts = "，".join(f"{CHOICE_LABELS[c]} {r.total[c]}" for c in choices)
         extra = ballot.rules.outcome_text(r)
         lines.append(f"- **{r.item.title}**：{counts}{extra}")

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..core.audit import ACTION_LABELS
+from ..core.confirm import confirm_page, htmx_navigate
 from ..core.errors import Conflict, DomainError, Forbidden, NotFound
 from ..core.extensions import db
 from ..core.flow import run_action, run_form
@@ -147,12 +148,13 @@ def checkin_deputy(meeting_id: int):
 
 def _ballot_page(ballot: Ballot, item_form=None, paper_form=None, status: int = 200):
     figures = meeting_services.counts(ballot.meeting_id)
-    results = tally.tally(ballot) if ballot.status in ("closed", "published") else None
+    results = tally.ranked(tally.tally(ballot)) if ballot.status in ("closed", "published") else None
     paper_form = paper_form or paper_count_form(ballot.rules)
     paper_form.item_id.choices = [(i.id, f"{i.position}. {i.title}") for i in ballot.items]
     paper_voters = db.session.execute(
         select(Deputy.name, BallotReceipt.created_at).join(BallotReceipt, BallotReceipt.deputy_id == Deputy.id)
-        .where(BallotReceipt.ballot_id == ballot.id, BallotReceipt.channel == "paper").order_by(Deputy.name)
+        .where(BallotReceipt.ballot_id == ballot.id, BallotReceipt.channel == "paper")
+        .order_by(Deputy.sort_name, Deputy.id)
     ).all()
     # A form refused because the ballot moved on (opened, published by someone else) is no longer on
     # the page: its message goes above the page instead of next to a field nobody sees.
@@ -240,16 +242,33 @@ def open_ballot(ballot_id: int):
     return _transition(ballot_id, voting.open_ballot, _("表决已开始，代表现在可以投票。"))
 
 
-@bp.post("/ballots/<int:ballot_id>/close")
+@bp.route("/ballots/<int:ballot_id>/close", methods=["GET", "POST"])
 @role_required(*STAFF)
 def close_ballot(ballot_id: int):
-    return _transition(ballot_id, voting.close_ballot, _("表决已截止。"))
+    """GET: the confirmation page (core/confirm.py); POST: close."""
+    if request.method == "GET":
+        ballot = get_ballot(ballot_id)
+        voted = voting.turnout(ballot.id)["voted"]
+        return confirm_page(_("截止投票：%(t)s", t=ballot.title), [
+            _("截止后代表不能再投票，已投的 %(n)d 张选票开始计票。", n=voted),
+            _("纸质选票在截止后录入，核对无误后再公布结果。")],
+            url_for("ballots.close_ballot", ballot_id=ballot.id), _("确认截止投票"),
+            url_for("ballots.ballot", ballot_id=ballot.id))
+    return htmx_navigate(_transition(ballot_id, voting.close_ballot, _("表决已截止。")))
 
 
-@bp.post("/ballots/<int:ballot_id>/publish")
+@bp.route("/ballots/<int:ballot_id>/publish", methods=["GET", "POST"])
 @role_required(*STAFF)
 def publish(ballot_id: int):
-    return _transition(ballot_id, tally.publish, _("结果已公布到公示栏。"))
+    """GET: the confirmation page; POST: publish the result (notice, projects) for good."""
+    if request.method == "GET":
+        ballot = get_ballot(ballot_id)
+        return confirm_page(_("公布结果：%(t)s", t=ballot.title), [
+            _("结果将在公示栏公示，公开结果页向所有人开放。"),
+            _("入选项目开始跟踪办理进度；公布后的结果只能以更正的方式补充，不能修改。")],
+            url_for("ballots.publish", ballot_id=ballot.id), _("确认公布结果"),
+            url_for("ballots.ballot", ballot_id=ballot.id))
+    return htmx_navigate(_transition(ballot_id, tally.publish, _("结果已公布到公示栏。")))
 
 
 @bp.post("/ballots/<int:ballot_id>/candidates")
@@ -303,7 +322,7 @@ def result_sheet(ballot_id: int):
     item = get_ballot(ballot_id)
     if item.status not in ("closed", "published"):
         raise Conflict(_("表决截止后才能查看结果。"))
-    return render_template("ballots/result_sheet.html", ballot=item, results=tally.tally(item),
+    return render_template("ballots/result_sheet.html", ballot=item, results=tally.ranked(tally.tally(item)),
                            turnout=voting.turnout(item.id), figures=meeting_services.counts(item.meeting_id),
                            CHOICE_LABELS=CHOICE_LABELS)
 
@@ -324,7 +343,7 @@ def result_xlsx(ballot_id: int):
     figures = voting.turnout(item.id)
     sheet.append(["应到", item.eligible_count, "电子表决", figures["electronic"], "纸质选票", figures["paper"]])
     sheet.append(["序号", "项目", "责任单位", *[CHOICE_LABELS[c] for c in choices], "名次", "结果"])
-    for r in tally.tally(item):
+    for r in tally.ranked(tally.tally(item)):
         sheet.append([r.item.position, r.item.title, r.item.unit_name or "", *[r.total[c] for c in choices],
                       r.rank or "", r.outcome_label if item.rules.uses_yes_limit else
                       (f"{r.satisfaction:.1%}" if r.satisfaction is not None else "")])

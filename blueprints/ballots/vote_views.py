@@ -150,6 +150,6 @@ def screen(meeting_id: int):
     current = next((b for b in reversed(meeting.ballots) if b.status == "open"), None) or next(
         (b for b in reversed(meeting.ballots) if b.status in ("closed", "published")), None)
     turnout = voting.turnout(current.id) if current else None
-    results = tally.tally(current) if current is not None and current.status != "open" else None
+    results = tally.ranked(tally.tally(current)) if current is not None and current.status != "open" else None
     return render_page("ballots/screen.html", "ballots/_screen.html", meeting=meeting, figures=figures,
                        ballot=current, turnout=turnout, results=results, CHOICE_LABELS=CHOICE_LABELS)

@@ -66,6 +66,8 @@ from .transaction import transactional
 
 SOURCES = {"reception": "接待来访", "message": "网上留言", "kiosk": "站内留言", "deputy": "代表反映(社情民意)",
            "suggestion": "代表建议"}
+# What constituents themselves raised (群众诉求): not deputies' suggestions or 社情民意.
+CONSTITUENT_SOURCES = ("reception", "message", "kiosk")
 STATUSES = {"new": "待交办", "assigned": "办理中", "answered": "已答复", "sent": "已反馈", "closed": "已办结",
             "merged": "已合并"}
 RATINGS = {"satisfied": "满意", "basically": "基本满意", "unsatisfied": "不满意"}
@@ -73,6 +75,16 @@ RATERS = {"constituent": "群众", "deputy": "代表", "staff": "工作人员代
 ASSIGNMENT_ROLES = {"main": "主办", "assist": "协办"}
 ASSIGNMENT_STATES = {"pending": "办理中", "replied": "已答复", "declined": "已退回", "withdrawn": "已撤回"}
 REPLY_CLASSES = {"A": "已经解决", "B": "正在解决", "C": "暂时无法解决"}
+
+
+def reply_class_text(code: str | None, labels: dict | None = None) -> str:
+    """An answer class in plain words, never a bare letter: "B类（正在解决）". ``labels`` lets an area
+    give its own wording (suggestions: "正在解决（列入计划）" → "B类（正在解决，列入计划）")."""
+    if not code:
+        return ""
+    label = (labels or REPLY_CLASSES).get(code, "")
+    label = label.replace("（", "，").replace("）", "")
+    return f"{code}类（{label}）" if label else f"{code}类"
 ACTIONS = {
     "open": "登记", "sort": "梳理", "assign": "交办", "extension_request": "申请延期",
     "extension_approve": "同意延期", "extension_refuse": "不同意延期", "decline": "退回",

@@ -133,12 +133,26 @@ def init_app(app: Flask) -> None:
         return {"csrf_token": generate_csrf, "ROLE_LABELS": ROLE_LABELS, "is_htmx": is_htmx,
                 "htmx_config": HTMX_CONFIG, "area_menu": areas.menu_for, "workspace_tiles": areas.tiles_for,
                 "workspace_panels": areas.panels, "workspace_counts": areas.counts_for,
-                "header_items": header_items_shown}
+                "header_items": header_items_shown, "site": site_identity()}
+
+    def site_identity() -> dict:
+        """The site's names and the office's contact, from settings (app.py Config: SITE_NAME, COUNTY_NAME,
+        OFFICE_NAME, OFFICE_PHONE, OFFICE_ADDRESS): header, <title> and footer."""
+        config = app.config
+        return {"name": config.get("SITE_NAME") or "代表履职服务平台", "county": config.get("COUNTY_NAME") or "",
+                "office": config.get("OFFICE_NAME") or "", "phone": config.get("OFFICE_PHONE") or "",
+                "address": config.get("OFFICE_ADDRESS") or ""}
 
     @app.template_filter("localtime")
     def localtime(value, fmt="%Y-%m-%d %H:%M"):
         local = to_local(value)
         return local.strftime(fmt) if local else ""
+
+    @app.template_filter("reply_class")
+    def reply_class(code, labels=None):
+        from .cases import reply_class_text
+
+        return reply_class_text(code, labels)
 
     @app.template_filter("cndate")
     def cndate(value):

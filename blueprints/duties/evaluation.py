@@ -42,7 +42,7 @@ def _level_arg() -> str:
 @role_required("staff")
 def deputies():
     q = request.args.get("q", "").strip()[:32]
-    stmt = select(Deputy).order_by(Deputy.name, Deputy.id)
+    stmt = select(Deputy).order_by(Deputy.sort_name, Deputy.id)
     if q:
         stmt = stmt.where(or_(Deputy.name.contains(q, autoescape=True), Deputy.code == q))
     page = paginate(stmt, page_number(), per_page=50)

@@ -118,5 +118,5 @@ def tracking(level: str, term_start: date | None, reported: bool):
         held = held.where(VoterReport.scheduled_on >= term_start)
     cond = exists(held)
     stmt = select(Deputy).where(Deputy.level == level, or_(Deputy.ended_on.is_(None)),
-                                cond if reported else ~cond).order_by(Deputy.name, Deputy.id)
+                                cond if reported else ~cond).order_by(Deputy.sort_name, Deputy.id)
     return stmt

@@ -231,7 +231,7 @@ def log_for_many(deputy_ids: list[int], values: dict, actor, *, nonce: str) -> l
     ids = sorted(set(deputy_ids))
     if not ids:
         raise DomainError(_("请至少选择一名代表。"), field="deputy_ids")
-    deputies = db.session.scalars(select(Deputy).where(Deputy.id.in_(ids)).order_by(Deputy.name)).all()
+    deputies = db.session.scalars(select(Deputy).where(Deputy.id.in_(ids)).order_by(Deputy.sort_name, Deputy.id)).all()
     if len(deputies) != len(ids):
         raise DomainError(_("所选代表中有不存在的记录。"), field="deputy_ids")
     if not actor.has_role("staff"):
@@ -361,7 +361,7 @@ def deputy_activities(deputy_id: int, year: int | None = None):
 
 
 def search_deputies(q: str, user, limit: int = 20) -> list[Deputy]:
-    stmt = select(Deputy).where(Deputy.ended_on.is_(None)).order_by(Deputy.name, Deputy.id).limit(limit)
+    stmt = select(Deputy).where(Deputy.ended_on.is_(None)).order_by(Deputy.sort_name, Deputy.id).limit(limit)
     if q:
         stmt = stmt.where(or_(Deputy.name.contains(q, autoescape=True), Deputy.code == q))
     if not user.has_role("staff"):

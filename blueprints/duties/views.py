@@ -94,8 +94,15 @@ def activity_new():
         success=_("已提交，等待联络员或代表工委核实。"),
         # The archive of the year it counts in: in early January that is often last year.
         redirect_to=lambda activity: url_for("duties.me", year=activity.year),
-        render=lambda status: (render_template("duties/activity_form.html", form=form, activity=None), status),
+        render=lambda status: (render_template("duties/activity_form.html", form=form, activity=None,
+                                               dropped=_chosen_names(form)), status),
         field="title")
+
+
+def _chosen_names(form) -> list[str]:
+    """The files chosen for a refused submit: a browser never re-fills a file input, so the page says
+    plainly which ones must be chosen again (nothing was stored)."""
+    return [f.filename for f in (form.files.data or []) if f and f.filename]
 
 
 def _get_activity(activity_id: int) -> Activity:
@@ -119,7 +126,8 @@ def activity_edit(activity_id: int):
         form, lambda f: services.resubmit(activity, f.values(), _user(), files=_files(f)),
         success=_("已修改并重新提交，等待核实。"),
         redirect_to=lambda _result: url_for("duties.me", year=activity.year),
-        render=lambda status: (render_template("duties/activity_form.html", form=form, activity=activity), status),
+        render=lambda status: (render_template("duties/activity_form.html", form=form, activity=activity,
+                                               dropped=_chosen_names(form)), status),
         field="title")
 
 
@@ -238,7 +246,8 @@ def batch():
         if not user.has_role("staff") and group.liaison_user_id != user.id:
             abort(403)
         members = db.session.scalars(select(Deputy).join(GroupMembership, GroupMembership.deputy_id == Deputy.id)
-                                     .where(GroupMembership.group_id == group_id).order_by(Deputy.name)).all()
+                                     .where(GroupMembership.group_id == group_id)
+                                     .order_by(Deputy.sort_name, Deputy.id)).all()
     q = request.args.get("q", "").strip()
     found = services.search_deputies(q, user) if q else []
     chosen = [int(x) for x in request.form.getlist("deputy_ids") if x.isascii() and x.isdigit() and len(x) < 10]

@@ -42,7 +42,8 @@ def home(station_id: int):
 
     notices = public_notices_for_station(station, limit=4)
     return render_page("kiosk/home.html", "kiosk/_content.html", upcoming=upcoming, on_duty=on_duty,
-                       notices=notices, today=today, **_context(station))
+                       notices=notices, today=today,
+                       rule_text=cal.rule_texts([station.id]).get(station.id), **_context(station))
 
 
 @bp.route("/<int:station_id>/message", methods=["GET", "POST"])
@@ -52,7 +53,7 @@ def message(station_id: int):
     form = MessageForm()
     # On the kiosk the message goes to this station or one of its serving deputies.
     deputies = db.session.execute(select(Deputy.id, Deputy.name).where(
-        Deputy.station_id == station.id, Deputy.ended_on.is_(None)).order_by(Deputy.name)).all()
+        Deputy.station_id == station.id, Deputy.ended_on.is_(None)).order_by(Deputy.sort_name, Deputy.id)).all()
     form.target.choices = [(f"s{station.id}", station.name)] + [(f"d{i}", f"{n}代表") for i, n in deputies]
     if request.method == "GET":
         form.target.data = f"s{station.id}"

@@ -1,12 +1,18 @@
-"""A small, safe Markdown subset for notice bodies: no raw HTML, no images, only safe link schemes."""
+"""A small, safe Markdown subset for notice bodies: no raw HTML, no images, only safe link schemes.
+
+Plain text typed as it comes (a clerk who never heard of Markdown) reads as typed: every line break is
+kept (the 落款 date stays on its own line under the signature), indented lines are not code blocks.
+Optional formatting: headings, lists, **bold**, links, and pipe tables (| 项目 | 分值 |)."""
 from __future__ import annotations
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-# Images would load from other hosts (and the CSP blocks them anyway): attach files instead.
-_md.disable(["image", "html_block", "html_inline"])
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False, "breaks": True})
+_md.enable("table")
+# Images would load from other hosts (and the CSP blocks them anyway): attach files instead. Indented and
+# fenced code blocks would turn a typist's indented paragraph into monospace.
+_md.disable(["image", "html_block", "html_inline", "code", "fence"])
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "/", "#")
 
 
@@ -26,12 +32,38 @@ def _link_open(renderer, tokens, idx, options, env):
 _md.add_render_rule("link_open", _link_open)
 
 
+def _table_open(renderer, tokens, idx, options, env):
+    # A wide table scrolls inside its own box (focusable, named), never the page.
+    return '<div class="notice-table" role="region" aria-label="表格" tabindex="0">' + renderer.renderToken(
+        tokens, idx, options, env)
+
+
+def _table_close(renderer, tokens, idx, options, env):
+    return renderer.renderToken(tokens, idx, options, env) + "</div>"
+
+
+_md.add_render_rule("table_open", _table_open)
+_md.add_render_rule("table_close", _table_close)
+
+
 def render_markdown(text: str | None) -> Markup:
     """HTML for a notice body. Anything that looks like HTML is shown as text, never interpreted."""
     return Markup(_md.render(text or ""))  # noqa: S704  (markdown-it escapes all input; html is off)
 
 
+def plain_text(text: str | None) -> str:
+    """The words of a body without any markup: what the Markdown renders as text (a table's cells, a
+    link's words, a list's items), separated by spaces."""
+    parts = []
+    for token in _md.parse(text or ""):
+        if token.type == "inline":
+            parts.append("".join(child.content if child.type in ("text", "code_inline") else
+                                 " " if child.type in ("softbreak", "hardbreak") else ""
+                                 for child in token.children or ()))
+    return " ".join(" ".join(parts).split())
+
+
 def plain_summary(text: str | None, limit: int = 120) -> str:
     """The first words of a body without Markdown punctuation, for lists and the feed."""
-    words = " ".join((text or "").replace("#", " ").replace("*", " ").replace("`", " ").split())
+    words = plain_text(text)
     return words if len(words) <= limit else words[:limit].rstrip() + "…"

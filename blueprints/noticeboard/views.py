@@ -177,7 +177,14 @@ def notice_form(notice_id: int | None = None):
                 "publish_at": _local_input(item.publish_at), "take_down_at": _local_input(item.take_down_at)}
     form = NoticeForm(obj=item, data=data)
     _fill_choices(form)
+    # the live preview: htmx posts the body as it is typed (the 预览 button does the same without JS)
+    form.body.render_kw = {**(form.body.render_kw or {}), "hx-post": url_for("noticeboard.notice_preview"),
+                           "hx-trigger": "input changed delay:500ms", "hx-target": "#notice-preview",
+                           "hx-swap": "outerHTML"}
     actor = current_user._get_current_object()
+    if request.method == "POST" and request.form.get("preview"):  # 预览 without JavaScript: nothing saved
+        return render_template("noticeboard/notice_form.html", form=form, notice=item,
+                               preview=render_markdown(form.body.data))
 
     def save(f):
         if item is None:
@@ -190,6 +197,14 @@ def notice_form(notice_id: int | None = None):
                     render=lambda status: (render_template("noticeboard/notice_form.html", form=form, notice=item),
                                            status),
                     field="title")
+
+
+@bp.post("/noticeboard/preview")
+@role_required("staff")
+def notice_preview():
+    """The editor's live preview (htmx, as the clerk types): the body as the public will read it."""
+    body = request.form.get("body", "")[:20000]
+    return render_template("noticeboard/_preview.html", preview=render_markdown(body))
 
 
 @bp.route("/noticeboard/<int:notice_id>", methods=["GET", "POST"])

@@ -27,13 +27,16 @@ SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢姜崔"
     "钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 )
-GIVEN = [
-    "建国", "国强", "海燕", "秀英", "志刚", "丽娟", "红梅", "永华", "春生",
-    "晓东", "文军", "桂兰", "德明", "玉兰", "明辉", "淑珍", "学军", "凤英",
-    "立新", "静", "伟", "磊", "敏", "芳", "军", "勇", "杰", "娜", "涛",
-    "超", "艳", "强", "霞", "平", "刚", "辉", "鹏", "婷", "斌", "华",
-    "宇", "浩", "琳", "颖", "云", "峰", "波", "慧", "洁", "岩",
+# Given names by the gender they are usually given to, so that a 秀英 is never a 男 deputy.
+GIVEN_MALE = [
+    "建国", "国强", "志刚", "永华", "春生", "晓东", "文军", "德明", "明辉", "学军", "立新", "伟", "磊",
+    "军", "勇", "杰", "涛", "超", "强", "刚", "辉", "鹏", "斌", "宇", "浩", "峰", "波", "岩",
 ]
+GIVEN_FEMALE = [
+    "海燕", "秀英", "丽娟", "红梅", "桂兰", "玉兰", "淑珍", "凤英", "静", "敏", "芳", "娜", "艳", "霞",
+    "婷", "琳", "颖", "慧", "洁", "秀兰", "春梅", "雪梅",
+]
+GIVEN = GIVEN_MALE + GIVEN_FEMALE  # contact people (no gender recorded)
 OCCUPATIONS = [
     "{t}党委书记", "{t}镇长", "{t}卫生院院长", "{t}中心学校校长", "{t}派出所所长",
     "{t}农业服务中心主任", "{v}党支部书记", "{v}村委会主任", "{v}种植专业合作社理事长", "{v}乡村医生",
@@ -55,7 +58,7 @@ STATIONS = [
     ("百善镇黄庄村代表联络点", "point", "百善镇"),
 ]
 UNITS = ["县住房和城乡建设局", "县交通运输局", "县教育局", "县卫生健康委员会", "县人力资源和社会保障局",
-         "市生态环境局青山县分局", "县公安局", "县农业农村局"]
+         "市生态环境局青山县分局", "县公安局", "县农业农村局", "县水利局", "县民政局", "县市场监督管理局"]
 
 
 def _phone(rng: random.Random, used: set) -> str:
@@ -87,7 +90,8 @@ def load(ctx: DemoContext) -> None:
         stations.append(Station(
             name=name, kind=kind, area=townships[township],
             address=f"{COUNTY}{township}人民路{rng.randint(1, 200)}号",
-            opening_hours="每月5日、25日 9:00-11:30（逢节假日顺延）" if kind != "point" else "每月10日 9:00-11:30",
+            # Opening hours only: the reception days come from the station's rule (stations area).
+            opening_hours="工作日 8:30-12:00、14:30-17:30" if kind != "point" else "工作日 9:00-11:30",
             contact_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
             contact_phone=f"0561-{rng.randint(6000000, 6999999)}",
         ))
@@ -109,21 +113,25 @@ def load(ctx: DemoContext) -> None:
     deputies = []
     number = 0
     township_names = list(TOWNSHIPS)
+    in_township = {name: [s for s in stations if s.area is townships[name]] for name in TOWNSHIPS}
     for level, count in LEVEL_PLAN:
         for _ in range(count):
             number += 1
             township = township_names[number % len(township_names)]
             village = rng.choice(TOWNSHIPS[township])
+            gender = rng.choice("男男女")
+            surname = rng.choice(SURNAMES)
             deputy = Deputy(
-                code=f"QS{number:04d}", name=rng.choice(SURNAMES) + rng.choice(GIVEN),
-                gender=rng.choice("男男女"), level=level,
+                code=f"QS{number:04d}", name=surname + rng.choice(GIVEN_MALE if gender == "男" else GIVEN_FEMALE),
+                gender=gender, level=level,
                 term={"national": "第十四届", "provincial": "第十四届", "city": "第八届",
                       "county": "第十八届", "township": "第十九届"}[level],
                 constituency=f"{township}第{rng.randint(1, 9)}选区" if level in ("county", "township")
                 else f"{COUNTY}代表团",
                 occupation=rng.choice(OCCUPATIONS).format(t=township, v=village),
                 phone=_phone(rng, used_phones), area=townships[township],
-                station=stations[number % len(stations)],
+                # a deputy works at a station of their own township
+                station=in_township[township][number % len(in_township[township])],
             )
             deputies.append(deputy)
     db.session.add_all(deputies)

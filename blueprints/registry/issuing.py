@@ -111,7 +111,7 @@ def deputy_set(township: str | None = None, group: str | None = None, since: dat
     scope = "、".join(parts) or _("全部在任代表")
     stmt = stmt.options(selectinload(Deputy.user),
                         selectinload(Deputy.memberships).selectinload(GroupMembership.group))
-    return list(db.session.scalars(stmt.order_by(Deputy.name, Deputy.id))), scope
+    return list(db.session.scalars(stmt.order_by(Deputy.sort_name, Deputy.id))), scope
 
 
 def _deputy_username(deputy: Deputy, prefer: str) -> str | None:

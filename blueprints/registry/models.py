@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,6 +62,12 @@ STATION_KIND_LABELS = {
 }
 
 
+def _sort_name_default(context) -> str:
+    from .sortname import sort_key
+
+    return sort_key(context.get_current_parameters().get("name"))
+
+
 class Deputy(db.Model):
     __tablename__ = "deputies"
     __table_args__ = (
@@ -75,6 +82,7 @@ class Deputy(db.Model):
             name="ended_has_reason",
         ),
         Index("ix_deputies_level_name", "level", "name"),
+        Index("ix_deputies_sort_name", "sort_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,6 +91,9 @@ class Deputy(db.Model):
     __mapper_args__ = {"version_id_col": row_version}
     code: Mapped[str | None] = mapped_column(String(32), unique=True)  # 代表编号
     name: Mapped[str] = mapped_column(String(32), index=True)
+    # The name's pinyin sort key (registry/sortname.py): lists sort by surname in pinyin order. Set from
+    # the name on every insert (also the roster's bulk INSERT, by this default) and rename (event below).
+    sort_name: Mapped[str] = mapped_column(String(160), default=_sort_name_default, server_default="")
     gender: Mapped[str | None] = mapped_column(String(2))
     level: Mapped[str] = mapped_column(String(16))
     term: Mapped[str | None] = mapped_column(String(32))  # 届次, e.g. 第十八届
@@ -254,6 +265,13 @@ class DeputyPhoto(db.Model):
     content_type: Mapped[str] = mapped_column(String(32))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+@event.listens_for(Deputy.name, "set")
+def _deputy_renamed(target: Deputy, value, _old, _initiator) -> None:
+    from .sortname import sort_key
+
+    target.sort_name = sort_key(value)
 
 
 watch_tables("areas", Deputy.__tablename__, DeputyGroup.__tablename__, GroupMembership.__tablename__,

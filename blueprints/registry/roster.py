@@ -424,7 +424,7 @@ def _apply_group(deputy: Deputy, group: DeputyGroup) -> None:
 def export_roster(statement=None, *, count: bool = False):
     """The roster as .xlsx with the same headers the import reads (plus 状态)."""
     if statement is None:
-        statement = select(Deputy).order_by(Deputy.name, Deputy.id)
+        statement = select(Deputy).order_by(Deputy.sort_name, Deputy.id)
     statement = statement.options(
         selectinload(Deputy.station), selectinload(Deputy.area),
         selectinload(Deputy.memberships).selectinload(GroupMembership.group),

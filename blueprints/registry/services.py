@@ -82,7 +82,7 @@ def deputy_query(q: str = "", level: str = "", status: str = "serving", station_
         stmt = stmt.where(Deputy.area_id == area_id)
     if group_id:
         stmt = stmt.where(Deputy.id.in_(select(GroupMembership.deputy_id).where(GroupMembership.group_id == group_id)))
-    return stmt.order_by(Deputy.name, Deputy.id)
+    return stmt.order_by(Deputy.sort_name, Deputy.id)
 
 
 def with_list_loading(stmt):

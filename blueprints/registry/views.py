@@ -7,6 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..core.audit import ACTION_LABELS
+from ..core.confirm import confirm_page
 from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.flow import run_form
@@ -17,7 +18,7 @@ from ..core.permissions import role_required
 from ..core.versioning import check_version
 from . import services
 from .forms import AreaForm, DeputyForm, EndDeputyForm, GroupForm, MemberForm, StationForm, UnitForm
-from .models import LEVEL_LABELS, Deputy, DeputyGroup, GroupMembership, HandlingUnit, Station
+from .models import END_REASON_LABELS, LEVEL_LABELS, Deputy, DeputyGroup, GroupMembership, HandlingUnit, Station
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
 
@@ -160,6 +161,18 @@ def deputy_end(deputy_id: int):
         return render_template("registry/deputy_detail.html", deputy=deputy, history=_history("deputy", deputy.id),
                                end_form=form, ACTION_LABELS=ACTION_LABELS), status
 
+    if deputy.ended_on is None and request.form.get("confirmed") != "1" and form.validate_on_submit():
+        # ask once (core/confirm.py): the page says what ending the term does, the values ride along
+        return confirm_page(
+            _("终止 %(name)s 的代表资格", name=deputy.name),
+            [_("终止日期：%(d)s；原因：%(r)s。", d=form.ended_on.data.isoformat(), r=END_REASON_LABELS.get(
+                form.reason.data, form.reason.data)),
+             _("该代表的账号立即停用，所有登录随即失效，不能再登录或投票。"),
+             _("代表的记录和履职历史保留，公开页显示“已终止”。")],
+            url_for("registry.deputy_end", deputy_id=deputy.id), _("确认终止代表资格"),
+            url_for("registry.deputy_detail", deputy_id=deputy.id), danger=True,
+            fields={"ended_on": form.ended_on.data.isoformat(), "reason": form.reason.data,
+                    "note": form.note.data or ""})
     return run_form(form, lambda f: services.end_deputy(deputy, f.ended_on.data, f.reason.data, f.note.data),
                     success=_("%(name)s 的代表资格已终止，其账号已停用。", name=deputy.name),
                     redirect_to=url_for("registry.deputy_detail", deputy_id=deputy.id), render=render)
@@ -174,7 +187,7 @@ def groups():
     leaders = db.session.execute(
         select(GroupMembership.group_id, GroupMembership.role, Deputy.name)
         .join(Deputy, Deputy.id == GroupMembership.deputy_id)
-        .where(GroupMembership.role.in_(("leader", "vice_leader"))).order_by(Deputy.name)
+        .where(GroupMembership.role.in_(("leader", "vice_leader"))).order_by(Deputy.sort_name, Deputy.id)
     ).all()
     roles: dict = {}
     for group_id, role, name in leaders:
@@ -228,7 +241,7 @@ def _member_candidates(group: DeputyGroup, q: str) -> tuple[list, int, bool]:
         stmt = stmt.where(Deputy.id.not_in([d.id for d in members]))
     if q:
         stmt = stmt.where(or_(Deputy.name.contains(q, autoescape=True), Deputy.code.contains(q, autoescape=True)))
-    others = db.session.scalars(stmt.order_by(Deputy.name, Deputy.id).limit(MEMBER_CANDIDATES + 1)).all()
+    others = db.session.scalars(stmt.order_by(Deputy.sort_name, Deputy.id).limit(MEMBER_CANDIDATES + 1)).all()
     others, more = others[:MEMBER_CANDIDATES], len(others) > MEMBER_CANDIDATES
     return [(d.id, _deputy_label(d)) for d in [*members, *others]], len(others), more
 

@@ -124,7 +124,7 @@ def deputies():
     if filters["group_id"]:
         stmt = stmt.where(Deputy.id.in_(
             select(GroupMembership.deputy_id).where(GroupMembership.group_id == filters["group_id"])))
-    stmt = stmt.order_by(Deputy.name, Deputy.id).options(
+    stmt = stmt.order_by(Deputy.sort_name, Deputy.id).options(
         joinedload(Deputy.area),
         joinedload(Deputy.station),
         selectinload(Deputy.memberships).joinedload(GroupMembership.group),
@@ -226,6 +226,14 @@ def deputy_qr(deputy_id: int):
     return qr_response(public_url("site.deputy", deputy_id=deputy.id), filename)
 
 
+@bp.get("/deputies/<int:deputy_id>/message-qr.svg")
+def deputy_message_qr(deputy_id: int):
+    """The QR code printed for a deputy: it opens 给代表留言 with this deputy already chosen."""
+    deputy = _get_deputy(deputy_id)
+    filename = _("给代表留言二维码-%(name)s.svg", name=deputy.name) if request.args.get("download") == "1" else None
+    return qr_response(public_url("messages.new_message", deputy_id=deputy.id), filename)
+
+
 # ---- stations --------------------------------------------------------------------------------
 
 @bp.get("/stations/")
@@ -243,9 +251,11 @@ def stations():
     by_township = [
         (area, list(items)) for area, items in groupby(rows, key=lambda s: s.area)
     ]
+    from ..stations.calendar import rule_texts
+
     return render_template(
         "site/directory/stations.html", by_township=by_township, total=len(rows), deputy_counts=deputy_counts,
-        STATION_KIND_LABELS=STATION_KIND_LABELS,
+        STATION_KIND_LABELS=STATION_KIND_LABELS, rules=rule_texts(s.id for s in rows),
     )
 
 
@@ -255,13 +265,13 @@ def station(station_id: int):
     station = _active_station(station_id)
     serving = db.session.scalars(
         select(Deputy).where(Deputy.station_id == station.id, Deputy.ended_on.is_(None))
-        .order_by(Deputy.name, Deputy.id)
+        .order_by(Deputy.sort_name, Deputy.id)
     ).all()
-    from ..stations.calendar import upcoming_days
+    from ..stations.calendar import rule_texts, upcoming_days
 
     return render_template(
         "site/directory/station.html", station=station, deputies=serving, notices=_station_notices(station),
-        reception_days=upcoming_days(station.id, limit=8),
+        reception_days=upcoming_days(station.id, limit=8), rule_text=rule_texts([station.id]).get(station.id),
     )
 
 

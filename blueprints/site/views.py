@@ -18,7 +18,7 @@ from ..core.timeutil import LOCAL_TZ
 from ..noticeboard import services as notices
 from ..noticeboard.models import CATEGORIES
 from ..registry.models import Deputy, Station
-from ..stations.calendar import todays_receptions
+from ..stations.calendar import rule_texts, todays_receptions
 from ..stations.services import answered_this_year
 
 bp = Blueprint("site", __name__)
@@ -38,6 +38,7 @@ def home():
         .order_by(Station.name).limit(6)
     ).all()
     return render_template("site/home.html", counts=counts, stations=stations, today_days=todays_receptions(),
+                           rules=rule_texts(s.id for s in stations),
                            pinned=notices.pinned_notices(), latest=notices.latest_by_category(),
                            CATEGORIES=CATEGORIES, year=now_local.year)
 

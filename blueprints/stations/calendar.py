@@ -19,7 +19,7 @@ from ..core.extensions import db
 from ..core.timeutil import local_today, utcnow
 from ..core.transaction import transactional
 from ..registry.models import Deputy, Station
-from .models import NTH_LABELS, WEEKDAYS, DutyAssignment, ReceptionDay, ReceptionRule
+from .models import NTH_LABELS, WEEKDAYS, DutyAssignment, ReceptionDay, ReceptionRule, describe_rule
 
 MAX_NOTE = 255
 
@@ -31,6 +31,16 @@ def holidays() -> set[date]:
 
 
 # ---- the rule --------------------------------------------------------------------------------
+
+def rule_texts(station_ids) -> dict[int, str]:
+    """station id → its reception-day rule in Chinese (``models.describe_rule``), in one query; the text every
+    public page shows (home, /stations/, /stations/<id>, the kiosk). A station without a rule is absent."""
+    ids = list(station_ids)
+    if not ids:
+        return {}
+    rules = db.session.scalars(select(ReceptionRule).where(ReceptionRule.station_id.in_(ids))).all()
+    return {r.station_id: describe_rule(r, holidays=True) for r in rules}
+
 
 def parse_month_days(text: str | None) -> list[int]:
     """"5,25" / "5、25" / "10 20" → [5, 25]; DomainError on anything else."""

@@ -4,14 +4,14 @@ a few visits, and cases at every step of the loop, drawn from the seeds (相山:
 垃圾分类、雨污管网堵塞、人居环境整治; 老旧小区改造、危墙修建)."""
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
 from ..core import cases
 from ..core.extensions import db
 from ..core.models import User
-from ..core.timeutil import local_today
+from ..core.timeutil import LOCAL_TZ, local_today
 from ..core.transaction import transaction
 from ..registry.models import HandlingUnit, Station
 from . import calendar as cal
@@ -23,6 +23,18 @@ RULES = [
     {"kind": "month_days", "month_days": "10,20"},  # 北关: 每月10日和20日
     {"kind": "nth_weekday", "nth": 1, "weekday": 1},  # 每月第一个星期二
 ]
+# Receptions at other stations too (a demo where only one station ever saw a visitor is not believed):
+# station name → (category, what was raised, follow up?, the unit that handles it).
+MORE_VISITS = {
+    "临涣镇人大代表之家": [
+        ("health", "临涣镇卫生院夜间急诊只有一名医生，群众就医等待时间长", True, "县卫生健康委员会"),
+        ("agriculture", "咨询高标准农田建设补贴申报办法", False, None),
+    ],
+    "双堆集镇代表活动室": [
+        ("transport", "双堆村通往镇区的村道破损，雨天学生上学不便", True, "县交通运输局"),
+        ("social", "咨询城乡居民养老保险补缴办法", False, None),
+    ],
+}
 VISITS = [
     ("environment", "小区垃圾分类投放点设置不合理，夏天异味大", True),
     ("urban", "南湖路一段围墙开裂，存在倒塌危险", True),
@@ -64,10 +76,11 @@ def _load() -> None:
                               "theme": "法官进站", "invited": "县人民法院副院长、立案庭庭长"}, by=liaison)
     deputy_ids = [d.id for d in home.deputies if d.ended_on is None][:2]
     opened = []
-    for category, summary, follow_up in VISITS:
+    for index, (category, summary, follow_up) in enumerate(VISITS):
         visit = services.record_reception(home, {"category": category, "summary": summary, "deputy_ids": deputy_ids,
                                                  "answered_on_spot": not follow_up, "follow_up": follow_up,
-                                                 "spot_answer": None if follow_up else "已当场解释缴费标准"},
+                                                 "spot_answer": None if follow_up else "已当场解释缴费标准",
+                                                 "visited_at": office_hours(index)},
                                           by=liaison)
         if visit.case:
             opened.append(visit.case)
@@ -87,3 +100,31 @@ def _load() -> None:
     cases.send_answer(second, by=liaison)
     cases.request_extension(third, deadline + timedelta(days=20), "管网疏通需协调供水公司停水施工", by=unit_user)
     cal.publish_month(home, today.year, today.month, by=liaison)
+    _more_visits(stations, units, staff, deadline)
+
+
+def office_hours(index: int) -> datetime:
+    """A visit's time during this morning's reception (09:10, 09:35, ...), or yesterday's when the demo is
+    loaded before then: a demo whose visitors all came at the minute it was loaded is not believed."""
+    now = datetime.now(LOCAL_TZ)
+    when = datetime.combine(now.date(), time(9, 10), LOCAL_TZ) + timedelta(minutes=25 * index)
+    return when if when <= now else when - timedelta(days=1)
+
+
+def _more_visits(stations, units, staff, deadline) -> None:
+    by_name = {s.name: s for s in stations}
+    unit_named = {u.name: u for u in units}
+    for station_name, visits in MORE_VISITS.items():
+        station = by_name.get(station_name)
+        if station is None:
+            continue
+        deputy_ids = [d.id for d in station.deputies if d.ended_on is None][:2]
+        for index, (category, summary, follow_up, unit_name) in enumerate(visits):
+            visit = services.record_reception(station, {
+                "category": category, "summary": summary, "deputy_ids": deputy_ids,
+                "answered_on_spot": not follow_up, "follow_up": follow_up,
+                "visited_at": office_hours(index) - timedelta(days=7),
+                "spot_answer": None if follow_up else "已当场解答，并留下经办部门电话"}, by=staff)
+            if visit.case and unit_name in unit_named:
+                cases.sort_case(visit.case, by=staff, category=visit.case.category)
+                cases.assign_case(visit.case, unit_named[unit_name], deadline, by=staff)

@@ -1,7 +1,9 @@
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     IntegerField,
     RadioField,
     SelectField,
@@ -11,9 +13,9 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
-from ..core.cases import RATINGS, REPLY_CLASSES
+from ..core.cases import RATINGS, REPLY_CLASSES, reply_class_text
 from ..core.forms import FlaskForm
 from ..core.pagination import MAX_ID
 from .models import CATEGORIES, NTH_LABELS, RULE_KINDS, WEEKDAYS
@@ -64,7 +66,8 @@ class DutyForm(FlaskForm):
 class ReceptionForm(FlaskForm):
     category = SelectField(_l("问题类别"), choices=[("", _l("请选择"))] + list(CATEGORIES.items()))
     summary = TextAreaField(_l("反映内容"), render_kw={"rows": 5})
-    deputy_ids = MultiCheckboxField(_l("接待代表"), coerce=int)
+    deputy_ids = MultiCheckboxField(_l("接待代表"), coerce=int, render_kw={"class": "check-list"})
+    visited_at = DateTimeLocalField(_l("接待时间"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     consent = BooleanField(_l("本人同意留下联系方式"))
     visitor_name = StringField(_l("群众姓名（可选）"), validators=[Length(max=32)])
     visitor_phone = StringField(_l("联系电话（可选）"), validators=[Length(max=20)])
@@ -73,11 +76,32 @@ class ReceptionForm(FlaskForm):
     follow_up = BooleanField(_l("需要交办（转为待办件）"))
 
 
+class GroupedSelect(Select):
+    """A select whose choices are {group: [(value, label)]}; the group "" (the blank 请选择) has no optgroup."""
+
+    def __call__(self, field, **kwargs):
+        if not field.has_groups():
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        html = [f"<select {html_params(name=field.name, **kwargs)}>"]
+        for group, choices in field.iter_groups():
+            if group:
+                html.append(f"<optgroup {html_params(label=group)}>")
+            html.extend(self.render_option(val, label, selected, **render_kw)
+                        for val, label, selected, render_kw in choices)
+            if group:
+                html.append("</optgroup>")
+        html.append("</select>")
+        return Markup("".join(html))  # noqa: S704 (html_params and render_option escape every value)
+
+
 class MessageForm(FlaskForm):
-    target = SelectField(_l("留言给"), validators=[DataRequired(_l("请选择要留言的联络站或代表。"))])
+    target = SelectField(_l("留言给"), validators=[DataRequired(_l("请选择要留言的联络站或代表。"))],
+                         widget=GroupedSelect())
     body = TextAreaField(_l("留言内容"), render_kw={"rows": 6, "maxlength": 2000})
     name = StringField(_l("称呼（可选）"), validators=[Length(max=32)])
-    phone = StringField(_l("联系电话（可选，仅工作人员可见）"), validators=[Length(max=40)])
+    phone = StringField(_l("联系电话（可选，仅工作人员可见）"), validators=[Length(max=40)],
+                        render_kw={"type": "tel", "inputmode": "tel", "autocomplete": "tel"})
     website = StringField(_l("网址"))  # honeypot: people never see it, bots fill it in
 
 
@@ -106,7 +130,8 @@ class AssignForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     text = TextAreaField(_l("答复内容"), render_kw={"rows": 5})
-    reply_class = SelectField(_l("答复类别"), choices=[("", _l("（不分类）"))] + list(REPLY_CLASSES.items()))
+    reply_class = SelectField(_l("答复类别"),
+                              choices=[("", _l("（不分类）"))] + [(k, reply_class_text(k)) for k in REPLY_CLASSES])
 
 
 class DeclineForm(FlaskForm):

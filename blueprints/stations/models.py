@@ -55,10 +55,29 @@ class ReceptionRule(db.Model):
 
     @property
     def description(self) -> str:
-        hours = f"{self.start_time:%H:%M}–{self.end_time:%H:%M}"
-        if self.kind == "nth_weekday":
-            return f"每月{NTH_LABELS.get(self.nth, '')}{WEEKDAYS[self.weekday or 0]} {hours}"
-        return "每月" + "、".join(f"{d}日" for d in self.days) + f" {hours}"
+        """The rule in Chinese: the one text every page shows (see ``describe_rule``)."""
+        return describe_rule(self)
+
+
+HOLIDAY_NOTE = "逢法定节假日顺延至下一个工作日"
+
+
+def describe_rule(rule: ReceptionRule | None, *, holidays: bool = False) -> str:
+    """The one description of a station's reception-day rule, as the calendar generated from it has it
+    (``calendar.rule_dates``): "每月5日、25日 09:00–11:30" or "每月第一个星期二 09:00–11:30". A month day
+    past the month's end is that month's last day. With ``holidays`` the moving rule is added.
+    Every page (home, /stations/, /stations/<id>, the kiosk, the liaison's pages) uses this."""
+    if rule is None:
+        return ""
+    hours = f"{rule.start_time:%H:%M}–{rule.end_time:%H:%M}"
+    if rule.kind == "nth_weekday":
+        text = f"每月{NTH_LABELS.get(rule.nth, '')}{WEEKDAYS[rule.weekday or 0]} {hours}"
+    else:
+        days = rule.days
+        text = "每月" + "、".join("最后一天" if d >= 31 else f"{d}日" for d in days) + f" {hours}"
+        if any(28 < d < 31 for d in days):
+            text += "（当月没有该日时为当月最后一天）"
+    return f"{text}（{HOLIDAY_NOTE}）" if holidays else text
 
 
 class ReceptionDay(db.Model):

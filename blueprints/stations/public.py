@@ -23,6 +23,7 @@ from ..core import cases
 from ..core.errors import attach_to_form
 from ..core.extensions import db, limiter
 from ..core.flow import INVALID, run_action
+from ..core.htmx import is_htmx
 from ..core.pagination import MAX_ID, int_arg, parse_positive_int
 from ..core.timeutil import local_today
 from ..registry.models import Deputy, Station
@@ -46,16 +47,41 @@ def _only_posts() -> bool:
     return request.method != "POST"
 
 
-def _targets(station_id: int | None, deputy_id: int | None) -> list[tuple[str, str]]:
-    """The choices: every active station, or one preselected station/deputy (from a QR code or a link)."""
+DEPUTY_MATCHES = 30  # deputies offered for a name typed into the search
+
+
+def _deputy_label(deputy: Deputy) -> str:
+    """A deputy as the public tells them apart: name, level, township (two called 卢浩 differ here)."""
+    where = deputy.area.name if deputy.area else (deputy.constituency or "")
+    return _("%(n)s代表（%(l)s%(w)s）", n=deputy.name, l=deputy.level_label, w=f"，{where}" if where else "")
+
+
+def search_deputies(q: str, limit: int = DEPUTY_MATCHES) -> list[Deputy]:
+    """Serving deputies whose name contains q (the message form's search, with or without JavaScript)."""
+    q = (q or "").strip()[:32]
+    if not q:
+        return []
+    from sqlalchemy.orm import joinedload
+
+    return db.session.scalars(
+        select(Deputy).where(Deputy.ended_on.is_(None), Deputy.name.contains(q, autoescape=True))
+        .options(joinedload(Deputy.area)).order_by(Deputy.sort_name, Deputy.id).limit(limit)).all()
+
+
+def _targets(deputy_id: int | None, q: str = "") -> dict[str, list[tuple[str, str]]]:
+    """The choices, nothing chosen unless the visitor came from a deputy's or a station's page: a blank
+    first option, every active station, and the deputies (the one from the link or the posted form,
+    and those whose name matches the search)."""
+    stations = db.session.execute(select(Station.id, Station.name).where(Station.active).order_by(Station.name)).all()
+    deputies = search_deputies(q)
     if deputy_id:
         deputy = db.session.get(Deputy, deputy_id)
-        if deputy and deputy.ended_on is None:
-            return [(f"d{deputy.id}", _("%(n)s代表", n=deputy.name))]
-    stations = db.session.execute(select(Station.id, Station.name).where(Station.active).order_by(Station.name)).all()
-    if station_id:
-        stations = [s for s in stations if s.id == station_id] or stations
-    return [(f"s{sid}", name) for sid, name in stations]
+        if deputy and deputy.ended_on is None and deputy not in deputies:
+            deputies.insert(0, deputy)
+    choices = {"": [("", _("请选择联络站或代表"))], _("联络站"): [(f"s{sid}", name) for sid, name in stations]}
+    if deputies:
+        choices[_("人大代表")] = [(f"d{d.id}", _deputy_label(d)) for d in deputies]
+    return choices
 
 
 def resolve_target(value: str | None):
@@ -95,10 +121,15 @@ def submit_message(form: MessageForm, source: str):
 def new_message():
     station_id, deputy_id = int_arg("station_id"), int_arg("deputy_id")
     posted = request.form.get("target", "")
-    if deputy_id is None and posted.startswith("d"):  # the form keeps its deputy when posted without ?deputy_id
+    if posted.startswith("d"):  # the form keeps the deputy it was posted with
         deputy_id = parse_positive_int(posted[1:])
+    q = request.args.get("q", "").strip()[:32]
     form = MessageForm()
-    form.target.choices = _targets(station_id, deputy_id)
+    form.target.choices = _targets(deputy_id, q)
+    if request.method == "GET":  # chosen only when the visitor came from that deputy's or station's page
+        form.target.data = f"d{deputy_id}" if deputy_id else (f"s{station_id}" if station_id else "")
+    if is_htmx() and request.method == "GET" and request.args.get("part") == "target":
+        return render_template("stations/_message_target.html", form=form, q=q)
     status = 200
     if form.validate_on_submit():
         result = submit_message(form, "message")
@@ -108,15 +139,16 @@ def new_message():
         status = INVALID
     elif request.method == "POST":
         status = INVALID
-    return render_template("stations/message_new.html", form=form), status
+    return render_template("stations/message_new.html", form=form, q=q), status
 
 
 @bp.get("/messages/sent")
 def sent():
     code = session.pop("receipt", None)
+    kind = session.pop("receipt_kind", "message")
     if code is None:
         return redirect(url_for("messages.track"))
-    return render_template("stations/message_sent.html", code=code)
+    return render_template("stations/message_sent.html", code=code, kind=kind)
 
 
 @bp.route("/messages/track", methods=["GET", "POST"])
@@ -126,16 +158,29 @@ def track():
     malformed code. POST only, so codes stay out of addresses and logs."""
     form = TrackForm()
     rate = RateForm(prefix="rate")
-    case, status = None, 200
+    case, proposal, status = None, None, 200
     if form.validate_on_submit():
         case = cases.find_by_receipt(form.code.data)
-        if case is None:
+        if case is None:  # a livelihood proposal's receipt (the ballots area's service)
+            from ..ballots.proposals import find_by_receipt, public_progress
+
+            found = find_by_receipt(form.code.data)
+            proposal = public_progress(found) if found else None
+        if case is None and proposal is None:
             form.code.errors = [*form.code.errors, _("没有找到这个回执码对应的留言，请核对后再试。")]
             status = 404
     elif request.method == "POST":
         status = INVALID
-    return render_template("stations/track.html", form=form, case=case, rate=rate,
-                           timeline=services.public_timeline(case) if case else []), status
+    return render_template("stations/track.html", form=form, case=case, proposal=proposal, rate=rate,
+                           **_tracked(case)), status
+
+
+def _tracked(case) -> dict:
+    """What the tracking page shows of a case: the steps, to whom it went and the expected reply date."""
+    if case is None:
+        return {"timeline": []}
+    return {"timeline": services.public_timeline(case), "recipient": services.message_recipient(case),
+            "expected": services.expected_reply_date(case)}
 
 
 @bp.post("/messages/rate")
@@ -150,10 +195,10 @@ def rate_message():
     if error is not None:
         flash(error.message, "error")
         return render_template("stations/track.html", form=TrackForm(code=case.receipt_code), case=case,
-                               rate=form, timeline=services.public_timeline(case)), error.status
+                               rate=form, **_tracked(case)), error.status
     flash(_("感谢您的评价。"), "success")
     return render_template("stations/track.html", form=TrackForm(code=case.receipt_code), case=case,
-                           rate=RateForm(prefix="rate"), timeline=services.public_timeline(case))
+                           rate=RateForm(prefix="rate"), **_tracked(case))
 
 
 # ---- the station's published rota --------------------------------------------------------------

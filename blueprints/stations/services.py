@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..core import audit, cases
-from ..core.cases import Case, CaseAssignment, CaseRating
+from ..core.cases import CONSTITUENT_SOURCES, Case, CaseAssignment, CaseRating
 from ..core.errors import Conflict, DomainError, Forbidden
 from ..core.extensions import db
 from ..core.timeutil import LOCAL_TZ, local_today, to_local, utcnow
@@ -71,6 +72,14 @@ def record_reception(station: Station, values: dict, *, by) -> Reception:
     follow_up = bool(values.get("follow_up"))
     if on_spot and follow_up:
         raise DomainError(_("当场答复的事项无需转为待办件；需要交办的请不要勾选“当场答复”。"), field="follow_up")
+    visited_at = values.get("visited_at")
+    if visited_at is not None:
+        if visited_at.tzinfo is None:
+            raise DomainError(_("接待时间不正确。"), field="visited_at")
+        if visited_at > utcnow() + timedelta(minutes=5):
+            raise DomainError(_("接待时间不能晚于现在。"), field="visited_at")
+        if visited_at < utcnow() - timedelta(days=366):
+            raise DomainError(_("只能补录一年以内的接待。"), field="visited_at")
     rday_id = values.get("reception_day_id")
     if rday_id and db.session.scalar(select(ReceptionDay.station_id).where(ReceptionDay.id == rday_id)) \
             != station.id:
@@ -79,7 +88,7 @@ def record_reception(station: Station, values: dict, *, by) -> Reception:
                       consent=consent, visitor_name=name if consent else None,
                       visitor_phone=phone if consent else None, answered_on_spot=on_spot,
                       spot_answer=(values.get("spot_answer") or "").strip()[:MAX_SUMMARY] or None,
-                      recorded_by_id=by.id, deputies=list(deputies), visited_at=values.get("visited_at") or utcnow())
+                      recorded_by_id=by.id, deputies=list(deputies), visited_at=visited_at or utcnow())
     db.session.add(visit)
     db.session.flush()
     audit.record("create", "reception", visit.id, f"{station.name}接待记录：{CATEGORIES[category]}", actor=by)
@@ -178,6 +187,30 @@ def leave_message(*, station: Station | None, deputy: Deputy | None, body: str, 
     title = re.sub(r"\s+", " ", body)[:40]
     return cases.open_case(source, title, body, station=station, deputy=None, contact_name=name,
                            contact_phone=phone, source_ref=f"deputy:{deputy.id}" if deputy else None)
+
+
+def message_recipient(case: Case) -> str:
+    """To whom a message went, as the tracking page says it: the deputy (and the station that follows it
+    up) or the station."""
+    deputy = None
+    if (case.source_ref or "").startswith("deputy:") and case.source_ref[7:].isdigit():
+        deputy = db.session.get(Deputy, int(case.source_ref[7:]))
+    station = case.station.name if case.station else ""
+    if deputy is not None:
+        return (_("%(d)s代表（由%(s)s跟进）", d=deputy.name, s=station) if station
+                else _("%(d)s代表", d=deputy.name))
+    return station
+
+
+def expected_reply_date(case: Case) -> date | None:
+    """When the constituent may expect an answer: the handling unit's deadline once assigned, else
+    MESSAGE_REPLY_DAYS (15 by default) after the message; none once answered or closed."""
+    if case.status in ("sent", "closed", "merged"):
+        return None
+    if case.deadline:
+        return case.deadline
+    days = current_app.config.get("MESSAGE_REPLY_DAYS", 15) if has_app_context() else 15
+    return to_local(case.created_at).date() + timedelta(days=days)
 
 
 def public_timeline(case: Case) -> list[tuple[datetime, str]]:
@@ -298,9 +331,11 @@ def publish_stats(year: int, *, by, station: Station | None = None):
 
 
 def answered_this_year() -> int:
-    """Cases answered (a main unit's reply) since 1 January, local time: the public home count."""
+    """Constituents' cases (群众诉求: receptions, messages, kiosk; not deputies' suggestions) answered (a main
+    unit's reply) since 1 January, local time: the public home count."""
     start = datetime(local_today().year, 1, 1, tzinfo=LOCAL_TZ)
-    return db.session.scalar(select(func.count()).select_from(Case).where(Case.answered_at >= start)) or 0
+    return db.session.scalar(select(func.count()).select_from(Case).where(
+        Case.answered_at >= start, Case.source.in_(CONSTITUENT_SOURCES))) or 0
 
 
 # ---- workspace counts (core.areas.workspace_count): one query each ------------------------------

@@ -76,7 +76,7 @@ def _month_arg() -> tuple[int, int]:
 
 
 def _station_deputies(station: Station, day: date | None = None) -> list[Deputy]:
-    stmt = select(Deputy).where(Deputy.station_id == station.id).order_by(Deputy.name, Deputy.id)
+    stmt = select(Deputy).where(Deputy.station_id == station.id).order_by(Deputy.sort_name, Deputy.id)
     rows = db.session.scalars(stmt).all()
     return [d for d in rows if d.ended_on is None or (day is not None and d.ended_on > day)]
 
@@ -271,15 +271,21 @@ def receptions(station_id: int):
     today = local_today()
     form = ReceptionForm()
     form.deputy_ids.choices = [(d.id, d.name) for d in _station_deputies(station, today)]
+    if request.method == "GET":  # today's duty deputies are ticked already
+        todays = cal.days_between(station.id, today, today, include_cancelled=False)
+        form.deputy_ids.data = [d.deputy_id for rday in todays for d in rday.duties]
 
     def record(f):
-        todays = cal.days_between(station.id, today, today, include_cancelled=False)
+        # a record entered afterwards from paper names its own time (local); else it is now
+        visited_at = f.visited_at.data.replace(tzinfo=LOCAL_TZ) if f.visited_at.data else None
+        day = visited_at.date() if visited_at else today
+        on_day = cal.days_between(station.id, day, day, include_cancelled=False)
         return services.record_reception(station, {
             "category": f.category.data, "summary": f.summary.data, "deputy_ids": f.deputy_ids.data,
             "consent": f.consent.data, "visitor_name": f.visitor_name.data,
             "visitor_phone": f.visitor_phone.data, "answered_on_spot": f.answered_on_spot.data,
-            "spot_answer": f.spot_answer.data, "follow_up": f.follow_up.data,
-            "reception_day_id": todays[0].id if todays else None}, by=_user())
+            "spot_answer": f.spot_answer.data, "follow_up": f.follow_up.data, "visited_at": visited_at,
+            "reception_day_id": on_day[0].id if on_day else None}, by=_user())
 
     def saved(visit) -> str:
         if visit.case_id:

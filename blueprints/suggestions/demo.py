@@ -13,28 +13,43 @@ from ..core.timeutil import local_today
 from ..core.transaction import transaction
 from . import handling, services
 
+# (subject, category, grounds, proposal, main unit, assisting unit): each goes to the unit that handles
+# its topic (饮水安全 and 农田水利 → 水利局, 养老 → 民政局, 校园周边交通 → 公安局 with 教育局 ...).
 SUBJECTS = [
     ("关于加快推进临涣镇卫生院建设的建议", "health", "临涣镇卫生院业务用房建于上世纪八十年代，门诊和住院用房不足，"
-     "周边群众看病要到县城，就医不便。", "一、将卫生院改扩建列入年度计划；二、落实建设资金；三、年内开工建设。"),
+     "周边群众看病要到县城，就医不便。", "一、将卫生院改扩建列入年度计划；二、落实建设资金；三、年内开工建设。",
+     "县卫生健康委员会", "县住房和城乡建设局"),
     ("关于保障农村老年人基本养老的建议", "social", "农村留守老人增多，敬老院床位不足，日间照料中心覆盖率低。",
-     "新建社会办养老机构和社区日间照料中心，提高护理型床位比例。"),
+     "新建社会办养老机构和社区日间照料中心，提高护理型床位比例。", "县民政局", "县卫生健康委员会"),
     ("关于加强农村道路桥梁养护和改造的建议", "transport", "部分农村公路年久失修，危桥影响群众出行安全。",
-     "实施农村公路提质改造，开展危桥改造，落实养护资金。"),
+     "实施农村公路提质改造，开展危桥改造，落实养护资金。", "县交通运输局", "县农业农村局"),
     ("关于解决企业“用工难”劳动者“求职难”的建议", "economy", "开发区企业招工难与部分劳动者就业难并存。",
-     "建立用工信息共享平台，定期举办招聘会，开展订单式技能培训。"),
+     "建立用工信息共享平台，定期举办招聘会，开展订单式技能培训。", "县人力资源和社会保障局", "县教育局"),
     ("关于改善城关镇老旧小区雨污管网的建议", "urban", "北关社区等老旧小区雨污管网堵塞，雨季积水严重。",
-     "实施雨污分流改造，明确管网养护责任单位。"),
-    ("关于加强中小学校园周边交通安全的建议", "education", "上下学高峰时段校园周边交通拥堵，存在安全隐患。",
-     "增设交通标志和减速设施，高峰时段安排警力疏导。"),
+     "实施雨污分流改造，明确管网养护责任单位。", "县住房和城乡建设局", "县水利局"),
     ("关于推进农村生活垃圾分类处理的建议", "environment", "部分村庄垃圾收运不及时，乱堆乱放现象反弹。",
-     "完善村级垃圾分类设施，建立长效保洁机制。"),
+     "完善村级垃圾分类设施，建立长效保洁机制。", "县农业农村局", "市生态环境局青山县分局"),
+    ("关于加强中小学校园周边交通安全的建议", "education", "上下学高峰时段校园周边交通拥堵，存在安全隐患。",
+     "增设交通标志和减速设施，高峰时段安排警力疏导。", "县公安局", "县教育局"),
     ("关于提高农村饮水安全保障水平的建议", "agriculture", "部分村组供水管网老化，夏季用水高峰水压不足。",
-     "实施农村供水管网改造，推进城乡供水一体化。"),
-    ("关于完善城区公交线路的建议", "transport", "城区新建小区未通公交，群众出行不便。", "优化公交线路，增设站点。"),
+     "实施农村供水管网改造，推进城乡供水一体化。", "县水利局", "县住房和城乡建设局"),
+    ("关于完善城区公交线路的建议", "transport", "城区新建小区未通公交，群众出行不便。", "优化公交线路，增设站点。",
+     "县交通运输局", "县住房和城乡建设局"),
     ("关于加大基层医疗人才引进力度的建议", "health", "乡镇卫生院医护人员缺乏，人才留不住。",
-     "落实基层医务人员待遇，实行县管乡用。"),
-    ("关于规范农贸市场管理的建议", "economy", "部分农贸市场占道经营，环境卫生差。", "改造提升农贸市场，加强日常监管。"),
-    ("关于加强农田水利设施建设的建议", "agriculture", "部分沟渠淤塞，灌溉不畅。", "开展沟渠清淤，修缮泵站。"),
+     "落实基层医务人员待遇，实行县管乡用。", "县卫生健康委员会", "县人力资源和社会保障局"),
+    ("关于规范农贸市场管理的建议", "economy", "部分农贸市场占道经营，环境卫生差。", "改造提升农贸市场，加强日常监管。",
+     "县市场监督管理局", "县住房和城乡建设局"),
+    ("关于加强农田水利设施建设的建议", "agriculture", "部分沟渠淤塞，灌溉不畅。", "开展沟渠清淤，修缮泵站。",
+     "县水利局", "县农业农村局"),
+]
+# The answers of the first five assigned (made[3:8]), each about its own subject: class, text, extra.
+ANSWERS = [
+    ("A", "已建立县级用工信息共享平台，今年举办专场招聘会6场，开展订单式技能培训420人次。", {}),
+    ("B", "城关镇老旧小区雨污分流改造已列入城市更新项目，正在开展前期设计，明年汛期前完工。", {"days": 150}),
+    ("C", "全县村级垃圾分类设施一次建成投资较大，今年先在3个村试点，其余分年度实施。",
+     {"reasons": "项目投资大，当前县级财力无法一次承担，将积极争取上级资金。"}),
+    ("A", "已在全县12所中小学周边增设交通标志和减速带，上下学高峰时段安排警力和护学岗疏导。", {}),
+    ("B", "农村供水管网改造已列入明年城乡供水一体化工程，正在开展前期工作。", {"days": 150}),
 ]
 
 
@@ -81,15 +96,17 @@ the services called here nest in it and only flush."""
                                     by=deputies[0], session=last)
         services.submit(old, by=deputies[0])
         services.register(old, by=staff)
-        handling.assign(old, units[1], by=staff)
-        handling.reply(old, "该路段已列入明年交通建设计划，计划分两期实施。", "B", by=unit_users[units[1].id],
+        traffic = next(u for u in units if u.name == "县交通运输局")
+        handling.assign(old, traffic, by=staff)
+        handling.reply(old, "该路段已列入明年交通建设计划，计划分两期实施。", "B", by=unit_users[traffic.id],
                        promised_on=today + timedelta(days=180))
         handling.rate(old, "basically", "希望加快进度。", by=deputies[0])
         services.carry_over(today.year, by=staff)
         services.set_accepting(last, False, by=staff)
 
         made = []
-        for index, (title, category, grounds, proposal) in enumerate(SUBJECTS):
+        unit_named = {u.name: u for u in units}
+        for index, (title, category, grounds, proposal, _main, _assist) in enumerate(SUBJECTS):
             lead = deputies[index + 1]
             item = services.create_draft({"title": title, "category": category, "grounds": grounds,
                                           "proposal": proposal}, by=lead, session=current)
@@ -104,18 +121,14 @@ the services called here nest in it and only flush."""
         for item, _lead in made[3:]:
             services.review(item, "pass", None, by=staff)
             services.register(item, by=staff)
-        rows = [(item, units[i % len(units)], [units[(i + 3) % len(units)]]) for i, (item, _l) in enumerate(made[3:11])]
+        rows = [(item, unit_named[SUBJECTS[i][4]], [unit_named[SUBJECTS[i][5]]])
+                for i, (item, _l) in enumerate(made[3:11], start=3)]
         handling.assign_many(rows, by=staff, note="县人大常委会、县政府联合召开建议交办会。")
         for (item, _l), (_i, unit, _a) in zip(made[3:11], rows, strict=True):
             handling.add_contact(item, "before", "visit", today - timedelta(days=3),
                                  "登门听取领衔代表意见，了解建议背景。", by=unit_users[unit.id])
-        answers = [("A", "已完成改造，群众出行条件明显改善。"), ("B", "已列入明年计划，正在开展前期工作。"),
-                   ("C", "受财力所限，暂无法安排。"), ("A", "已建立用工信息平台并举办专场招聘会。"),
-                   ("B", "雨污分流改造已列入城市更新项目。")]
-        for (item, _lead), (klass, text) in zip(made[3:8], answers, strict=True):
-            extra = {"promised_on": today + timedelta(days=150)} if klass == "B" else {}
-            if klass == "C":
-                extra = {"reasons": "项目投资大，当前县级财力无法承担，将积极争取上级资金。"}
+        for (item, _lead), (klass, text, extra) in zip(made[3:8], ANSWERS, strict=True):
+            extra = {"promised_on": today + timedelta(days=extra["days"])} if "days" in extra else dict(extra)
             handling.reply(item, text, klass, by=unit_users[item.main_unit_id], **extra)
         handling.rate(made[3][0], "satisfied", "办理认真，效果明显。", by=made[3][1])
         handling.rate(made[4][0], "basically", None, by=made[4][1])

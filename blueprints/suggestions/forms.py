@@ -11,6 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..core.cases import reply_class_text
 from ..core.forms import FlaskForm
 from ..core.versioning import version_field
 from .models import CATEGORIES, CONTACT_STAGES, CONTACT_WAYS, RATINGS, REPLY_CLASSES
@@ -83,7 +84,7 @@ class DeclineForm(FlaskForm):
 
 
 class ReplyForm(FlaskForm):
-    reply_class = RadioField(_l("答复类别"), choices=[(k, f"{k} {v}") for k, v in REPLY_CLASSES.items()],
+    reply_class = RadioField(_l("答复类别"), choices=[(k, reply_class_text(k, REPLY_CLASSES)) for k in REPLY_CLASSES],
                              validators=[Optional()])
     text = TextAreaField(_l("答复内容"), render_kw={"rows": 8}, validators=[Length(max=10000)])
     reasons = TextAreaField(_l("暂时无法解决的原因（C 类必填）"), render_kw={"rows": 3},

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from ..core.cases import Case
+from ..core.cases import Case, reply_class_text
 from ..core.errors import Conflict, DomainError, register_constraint_messages
 from ..core.extensions import db
 from ..core.timeutil import UTCDateTime, local_today, utcnow
@@ -181,6 +181,10 @@ class Suggestion(db.Model):
         return REPLY_CLASSES.get(self.reply_class or "", "")
 
     @property
+    def reply_class_text(self) -> str:
+        return reply_class_text(self.reply_class, REPLY_CLASSES)
+
+    @property
     def rating_label(self) -> str:
         return RATINGS.get(self.rating or "", "")
 
@@ -318,6 +322,10 @@ class SuggestionAnswer(db.Model):
     @property
     def reply_class_label(self) -> str:
         return REPLY_CLASSES.get(self.reply_class, self.reply_class)
+
+    @property
+    def reply_class_text(self) -> str:
+        return reply_class_text(self.reply_class, REPLY_CLASSES)
 
 
 class SuggestionContact(db.Model):

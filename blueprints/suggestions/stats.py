@@ -8,6 +8,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..core.cases import reply_class_text
 from ..core.extensions import db
 from ..core.timeutil import local_today, to_local
 from ..core.xlsx import ExportWorkbook
@@ -149,7 +150,7 @@ def bar_chart(title: str, items: list[tuple[str, int]], *, width: int = 560) -> 
 
 def charts(totals: dict, units: list[dict]) -> list[Markup]:
     return [
-        bar_chart("答复类别", [(f"{k} {v}", totals[k]) for k, v in REPLY_CLASSES.items()]),
+        bar_chart("答复类别", [(reply_class_text(k, REPLY_CLASSES), totals[k]) for k in REPLY_CLASSES]),
         bar_chart("代表评价", [(v, totals[k]) for k, v in RATINGS.items()]),
         bar_chart("承办单位办理件数（前 12 位）", [(u["unit"], u["total"]) for u in units[:12]]),
     ]
@@ -208,7 +209,7 @@ def export_register(session_ids: list[int] | None = None) -> bytes:
             session_name, number, title, CATEGORIES.get(category, category), lead, "、".join(cosigners.get(sid, [])),
             TIMINGS.get(timing or "", ""), unit or "", "、".join(assisting.get(case_id, [])),
             deadline.isoformat() if deadline else "",
-            f"{reply_class} {REPLY_CLASSES[reply_class]}" if reply_class else "",
+            reply_class_text(reply_class, REPLY_CLASSES),
             to_local(answered_at).date().isoformat() if answered_at else "",
             "" if on_time is None else ("是" if on_time else "否"), RATINGS.get(rating or "", ""), round_,
             "是" if is_key else "", leader or "", carried or "",

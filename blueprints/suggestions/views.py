@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
+from ..core.confirm import confirm_page, htmx_navigate
 from ..core.extensions import db
 from ..core.flow import run_form
 from ..core.htmx import is_htmx, render_page
@@ -308,11 +309,19 @@ def _act(suggestion_id: int, name: str | None, action, success: str, field: str)
                     field=field if form is not None else None)
 
 
-@bp.post("/suggestions/<int:suggestion_id>/submit")
+@bp.route("/suggestions/<int:suggestion_id>/submit", methods=["GET", "POST"])
 @role_required("deputy")
 def submit(suggestion_id: int):
-    return _act(suggestion_id, None, lambda item, form, by: services.submit(item, by=by),
-                _("建议已提交，等待预审。"), "")
+    """GET: the confirmation page (core/confirm.py); POST: submit for pre-review."""
+    if request.method == "GET":
+        item = _get(suggestion_id)
+        return confirm_page(_("提交建议：%(t)s", t=item.title), [
+            _("提交后建议进入预审，不能再修改；预审退回后才能修订。"),
+            _("已确认附议的代表会随建议一并提交。")],
+            url_for("suggestions.submit", suggestion_id=item.id), _("确认提交建议"),
+            url_for("suggestions.work", suggestion_id=item.id))
+    return htmx_navigate(_act(suggestion_id, None, lambda item, form, by: services.submit(item, by=by),
+                              _("建议已提交，等待预审。"), ""))
 
 
 @bp.post("/suggestions/<int:suggestion_id>/delete")

@@ -12,7 +12,7 @@ Only tables and columns of its own (besides ``users.role``'s CHECK), so that it 
 other round-3 migrations.
 
 Revision ID: 0015_supervision_and_rating
-Revises: 0010_notifications
+Revises: 0014_public_facts
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015_supervision_and_rating'
-down_revision = '0017_meeting_notices'
+down_revision = '0014_public_facts'
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ The revision id keeps the name it was given, but no full-text index is created h
 search (pg_trgm / FTS5) was not built in this round.
 
 Revision ID: 0016_motions_drive_search
-Revises: 0010_notifications
+Revises: 0015_supervision_and_rating
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa

@@ -5,7 +5,7 @@ reason; a leave request carries the staff's decision (pending, approved, refused
 an excused absence (blueprints/ballots/notices.py).
 
 Revision ID: 0017_meeting_notices
-Revises: 0010_notifications
+Revises: 0016_motions_drive_search
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0017_meeting_notices'
-down_revision = '0011_security_records'
+down_revision = '0016_motions_drive_search'
 branch_labels = None
 depends_on = None
 
