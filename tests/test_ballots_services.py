@@ -41,12 +41,13 @@ def vote_rows():
 def test_roll_has_serving_deputies_only_and_quorum_is_two_thirds(app):
     meeting, deputies = make_meeting(9, checked_in=5)
     figures = meetings.counts(meeting.id)
-    assert figures == {"total": 9, "present": 5, "quorum": False, "quorum_needed": 6}
+    assert figures == {"total": 9, "present": 5, "excused": 0, "absent": 4, "quorum": False, "quorum_needed": 6}
     meetings.check_in(meeting, deputies[5].id)
     with pytest.raises(Conflict, match="该代表已签到") as twice:  # twice is refused and changes nothing
         meetings.check_in(meeting, deputies[5].id)
     assert twice.value.status == 409
-    assert meetings.counts(meeting.id) == {"total": 9, "present": 6, "quorum": True, "quorum_needed": 6}
+    assert meetings.counts(meeting.id) == {"total": 9, "present": 6, "excused": 0, "absent": 3, "quorum": True,
+                                           "quorum_needed": 6}
     assert meetings.counts(meeting.id)["quorum"] is True
     assert meetings.quorum_met(2, 3) and not meetings.quorum_met(1, 3) and not meetings.quorum_met(0, 0)
 
