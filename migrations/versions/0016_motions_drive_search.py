@@ -95,6 +95,16 @@ def upgrade():
     sa.UniqueConstraint('motion_id', name=op.f('uq_motion_reviews_motion_id'))
     )
 
+    bind = op.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite rebuilds suggestions to add the foreign keys (batch mode). With foreign keys on, dropping
+        # the old table would run an implicit DELETE: the CASCADE children (co-signers, reviews, answers,
+        # contacts, carry-overs) would be emptied. Foreign keys off around the rebuild (a pragma that only
+        # works between transactions), then foreign_key_check, as 0008 does.
+        bind.exec_driver_sql("COMMIT")
+        bind.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        bind.exec_driver_sql("BEGIN IMMEDIATE")
     with op.batch_alter_table('suggestions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('from_case_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('from_motion_id', sa.Integer(), nullable=True))
@@ -104,9 +114,22 @@ def upgrade():
                                     ['from_motion_id'], ['id'], ondelete='RESTRICT')
         batch_op.create_unique_constraint(batch_op.f('uq_suggestions_from_case_id'), ['from_case_id'])
         batch_op.create_unique_constraint(batch_op.f('uq_suggestions_from_motion_id'), ['from_motion_id'])
+    if sqlite:
+        broken = bind.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"0016_motions_drive_search: foreign keys broken by the rebuild: {broken[:5]}")
+        bind.exec_driver_sql("COMMIT")
+        bind.exec_driver_sql("PRAGMA foreign_keys = ON")
+        bind.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def downgrade():
+    bind = op.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
+    if sqlite:  # the same rebuild as in upgrade(): foreign keys off around it
+        bind.exec_driver_sql("COMMIT")
+        bind.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        bind.exec_driver_sql("BEGIN IMMEDIATE")
     with op.batch_alter_table('suggestions', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_suggestions_from_motion_id'), type_='unique')
         batch_op.drop_constraint(batch_op.f('uq_suggestions_from_case_id'), type_='unique')
@@ -114,6 +137,10 @@ def downgrade():
         batch_op.drop_constraint(batch_op.f('fk_suggestions_from_case_id_cases'), type_='foreignkey')
         batch_op.drop_column('from_motion_id')
         batch_op.drop_column('from_case_id')
+    if sqlite:
+        bind.exec_driver_sql("COMMIT")
+        bind.exec_driver_sql("PRAGMA foreign_keys = ON")
+        bind.exec_driver_sql("BEGIN IMMEDIATE")
     op.drop_table('motion_reviews')
     with op.batch_alter_table('motion_signers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_motion_signers_deputy_id'))
