@@ -9,8 +9,8 @@ from markupsafe import Markup
 
 # A narrow drawing: on a 390 px phone it is shown about 330 px wide, so 14-unit text stays above 12 px; the
 # title sits in its own band above the tallest bar's value label, so the two never overlap.
-WIDTH, HEIGHT = 360, 250
-MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 36, 34, 48
+WIDTH, HEIGHT = 360, 256
+MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 36, 40, 48
 BAR = "#0b4f8a"
 
 
@@ -21,9 +21,9 @@ def bar_chart(labels: list[str], values: list[float], title: str, unit: str = ""
     plot_w = WIDTH - MARGIN_LEFT - 8
     plot_h = HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
     step = plot_w / max(1, len(values))
-    label_size = 13 if max((_width(label, 14) for label in labels), default=0) > step - 2 else 14
-    if max((_width(label, label_size) for label in labels), default=0) > step - 2:
+    if max((_width(label, 14) for label in labels), default=0) > step - 2:
         labels = [label.removesuffix("月") for label in labels]  # "10月" no longer fits a month: "10"
+    two_lines = max((_width(label, 14) for label in labels), default=0) > step - 2  # "100–" over "120"
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
              f'aria-label="{escape(title, {chr(34): "&quot;"})}" class="chart">',
              f"<title>{escape(title)}</title>",
@@ -40,8 +40,15 @@ def bar_chart(labels: list[str], values: list[float], title: str, unit: str = ""
         y = MARGIN_TOP + plot_h - h
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" height="{h:.1f}" fill="{BAR}">'
                      f"<title>{escape(label)}：{value:g}{escape(unit)}</title></rect>")
-        parts.append(f'<text x="{x + step * 0.35:.1f}" y="{HEIGHT - MARGIN_BOTTOM + 18}" font-size="{label_size}" '
-                     f'text-anchor="middle" fill="#333">{escape(label)}</text>')
+        cx = x + step * 0.35
+        if two_lines and "–" in label:
+            low, high = label.split("–", 1)
+            text = (f'<tspan x="{cx:.1f}">{escape(low)}–</tspan>'
+                    f'<tspan x="{cx:.1f}" dy="15">{escape(high)}</tspan>')
+        else:
+            text = escape(label)
+        parts.append(f'<text x="{cx:.1f}" y="{HEIGHT - MARGIN_BOTTOM + 18}" font-size="14" '
+                     f'text-anchor="middle" fill="#333">{text}</text>')
         if value:
             parts.append(f'<text x="{x + step * 0.35:.1f}" y="{y - 4:.1f}" font-size="14" text-anchor="middle" '
                          f'fill="#333">{value:g}</text>')
