@@ -24,13 +24,13 @@ WIDTHS = (390, 1280)
 HEADER_MAX = 64
 # (username or None, extra start pages, at most this many pages); the kiosk is the public without a header
 ROLES = [
-    (None, ["/"], 30),
+    (None, ["/"], 24),
     ("kiosk", ["/kiosk/1", "/kiosk/1/message"], 6),
-    ("deputy1", ["/workspace/", "/me/"], 30),
-    ("clerk", ["/workspace/"], 20),
-    ("unit", ["/workspace/"], 20),
-    ("liaison", ["/workspace/"], 30),
-    ("staff", ["/workspace/", "/duties/evaluation/"], 60),
+    ("deputy1", ["/workspace/", "/me/"], 24),
+    ("clerk", ["/workspace/"], 14),
+    ("unit", ["/workspace/"], 14),
+    ("liaison", ["/workspace/", "/station-work/1/calendar"], 24),
+    ("staff", ["/workspace/", "/duties/evaluation/", "/suggestions/sessions/2/stats"], 45),
 ]
 SKIP = (".csv", ".xlsx", ".svg", ".atom", ".pdf", ".png", ".txt", "/download", "/export", "/qr")
 PAGE_LIMIT = int(os.environ.get("LAYOUT_PAGES", "0"))  # a smaller cap while fixing (0: the caps above)
