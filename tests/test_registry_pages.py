@@ -436,8 +436,8 @@ def test_groups_list(client, staff, make_deputy, county):
     services.set_group_member(town_group, make_deputy(name="赵六", phone="13905610002"), "member")
     services.set_group_member(county["groups"][1], make_deputy(name="钱七", phone="13905610003"), "vice_leader")
     page = text(client.get("/registry/groups/"))
-    rows = {re.search(r">([^<]*小组)</a>", row).group(1): re.findall(r"<td>([^<]*)</td>", row)
-            for row in re.findall(r"<tr><td><a.*?</tr>", page, re.S)}
+    rows = {re.search(r">([^<]*小组)</a>", row).group(1): re.findall(r"<td[^>]*>([^<]*)</td>", row)
+            for row in re.findall(r"<tr><td[^>]*><a.*?</tr>", page, re.S)}
     # name, kind, township/speciality, leader, vice leader, size
     assert rows["城关镇代表小组"] == ["代表小组", "城关镇", "王芳", "李四", "3"]
     assert rows["法制监督专业代表小组"] == ["专业代表小组", "司法", "", "钱七", "1"]

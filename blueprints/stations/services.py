@@ -277,12 +277,13 @@ def _ratios(values: dict) -> dict:
     return out
 
 
-def bar_chart_svg(rows: list[dict], key: str, label: str, *, width: int = 640, height: int = 200) -> str:
+def bar_chart_svg(rows: list[dict], key: str, label: str, *, width: int = 360, height: int = 180) -> str:
     """A plain server-rendered SVG bar chart of one figure by month (no script, no CDN)."""
     from xml.sax.saxutils import escape
 
     top = max((r[key] or 0 for r in rows), default=0) or 1
     bar_w = (width - 40) / len(rows)
+    # narrow, so that on a phone (about 330 px) the 14-unit text stays above 12 px; months by number
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 30}" role="img" '
              f'aria-label="{escape(label)}" class="chart"><title>{escape(label)}</title>']
     for i, row in enumerate(rows):
@@ -291,10 +292,10 @@ def bar_chart_svg(rows: list[dict], key: str, label: str, *, width: int = 640, h
         x = 30 + i * bar_w
         parts.append(f'<rect x="{x + 4:.1f}" y="{height - h}" width="{bar_w - 8:.1f}" height="{h}" fill="#0b4f8a">'
                      f'<title>{row["month"]}月：{value}</title></rect>')
-        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - h - 4}" font-size="12" text-anchor="middle">'
+        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - h - 4}" font-size="14" text-anchor="middle">'
                      f'{value}</text>')
-        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height + 18}" font-size="12" text-anchor="middle">'
-                     f'{row["month"]}月</text>')
+        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height + 18}" font-size="14" text-anchor="middle">'
+                     f'{row["month"]}</text>')
     parts.append(f'<line x1="30" y1="{height}" x2="{width - 10}" y2="{height}" stroke="#555"/></svg>')
     return "".join(parts)
 

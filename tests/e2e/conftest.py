@@ -142,6 +142,16 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(database_url):
+    yield from serve(database_url)
+
+
+@pytest.fixture
+def demo_live_server(demo_database_url):
+    """The live server on a fresh copy of the demo county (demo accounts' password: PASSWORD)."""
+    yield from serve(demo_database_url)
+
+
+def serve(database_url):
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
