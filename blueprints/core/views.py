@@ -257,6 +257,33 @@ def audit_log():
                        ACTION_LABELS=ACTION_LABELS, OBJECT_LABELS=OBJECT_LABELS)
 
 
+@bp.get("/audit/security")
+@role_required("staff")
+def security_log():
+    from sqlalchemy.orm import joinedload
+
+    from .models import SECURITY_EVENT_LABELS, SecurityEvent
+
+    filters = {k: request.args.get(k, "").strip() for k in ("kind", "user", "address", "start", "end")}
+    stmt = select(SecurityEvent).options(joinedload(SecurityEvent.user)).order_by(SecurityEvent.id.desc())
+    if filters["kind"] in SECURITY_EVENT_LABELS:
+        stmt = stmt.where(SecurityEvent.kind == filters["kind"])
+    if filters["user"]:
+        like = f"%{filters['user']}%"
+        stmt = stmt.where(or_(SecurityEvent.login.ilike(like), SecurityEvent.user_id.in_(
+            select(User.id).where(or_(User.username.ilike(like), User.display_name.ilike(like))))))
+    if filters["address"]:
+        stmt = stmt.where(SecurityEvent.address == filters["address"])
+    start, end = _parse_day(filters["start"]), _parse_day(filters["end"])
+    if start:
+        stmt = stmt.where(SecurityEvent.at >= datetime.combine(start, time(), LOCAL_TZ))
+    if end:
+        stmt = stmt.where(SecurityEvent.at < datetime.combine(end + timedelta(days=1), time(), LOCAL_TZ))
+    page = paginate(stmt, page_number(), per_page=50)
+    return render_page("core/security_log.html", "core/_security_rows.html", page=page, filters=filters,
+                       LABELS=SECURITY_EVENT_LABELS)
+
+
 def register(app) -> None:
     """Core's own pages, CLI, and its entries in the menu and the workspace (core.areas)."""
     from flask_babel import lazy_gettext as _l
