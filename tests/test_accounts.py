@@ -104,6 +104,8 @@ def test_create_user_writes_an_audit_row(app, users):
                                                        AuditEntry.object_id == user.id))
     assert entry is not None
     assert (entry.action, entry.actor_id, entry.actor_name) == ("create", users["admin"].id, "admin")
+    # The admin typed the password: its owner must choose their own at the first sign-in.
+    assert user.must_change_password and user.password_state == "one_time"
 
 
 # ---- login -----------------------------------------------------------------------------------
@@ -301,3 +303,11 @@ def test_an_htmx_request_before_the_new_password_navigates_instead_of_swapping_a
     fragment = client.get("/inbox/count", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and fragment.headers["HX-Redirect"].endswith("/password")
     assert fragment.get_data(as_text=True) == ""
+
+
+def test_the_common_password_list_holds_3000_passwords_long_enough_to_be_allowed_otherwise(app):
+    usable = [word for word in accounts.common_passwords() if len(word) >= accounts.MIN_PASSWORD_LENGTH]
+    assert len(usable) >= 3000  # ASVS 5.0 6.2.4: the top 3,000 passwords that meet the length rule
+    for guessable in ("woaini1314", "Qwer1234", "rendadaibiao", "zhang123456", "11223344", "daibiao2026"):
+        assert accounts.password_problem(guessable) == "这个密码太常见，很容易被猜到，请换一个。", guessable
+    assert accounts.password_problem("青山县的秋天很美") is None

@@ -36,8 +36,11 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password-7c1f")
 
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
-    path = Path(__file__).parent / "data" / "common_passwords.txt"
-    lines = path.read_text(encoding="utf-8").splitlines()
+    """zxcvbn's 1,000 most common passwords and 4,000+ generated local ones (8+ characters: digit runs,
+    520/1314, keyboard walks, pinyin words and surnames, the site's words; data/generate_common_passwords.py)."""
+    lines = []
+    for name in ("common_passwords.txt", "common_passwords_generated.txt"):
+        lines += (Path(__file__).parent / "data" / name).read_text(encoding="utf-8").splitlines()
     return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
 
 
@@ -139,6 +142,9 @@ def create_user(username: str, password: str, role: str, display_name: str | Non
         deputy=deputy,
         station=station,
         unit=unit,
+        # A password an administrator typed is known to two people: it signs in once, then its owner
+        # must choose their own (as after a reset). The CLI's first admin chooses their own.
+        password_state=PasswordState.ONE_TIME if actor is not None else PasswordState.CHOSEN,
     )
     db.session.add(user)
     db.session.flush()
