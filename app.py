@@ -91,6 +91,9 @@ class Config:
     # Answers to one 述职 assessment (/assess/<token>) from one address; raise it for a hall whose voters
     # share one Wi-Fi address.
     ASSESS_RATE_LIMIT = "20 per day"
+    # Admin accounts must set up a TOTP second factor at their next sign-in (core/totp.py); `python app.py
+    # --demo` turns this off so that the demo's admin signs in with its password alone.
+    TOTP_REQUIRED_FOR_ADMINS = os.environ.get("TOTP_REQUIRED_FOR_ADMINS", "1") == "1"
     KIOSK_IDLE_SECONDS = 90
     KIOSK_POLL_SECONDS = 60
     HOLIDAYS: tuple = ()  # ISO dates; reception days falling on one move to the next working day
@@ -167,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     config = {"SQLALCHEMY_DATABASE_URI": args.database} if args.database else {}
+    if args.demo and "TOTP_REQUIRED_FOR_ADMINS" not in os.environ:
+        config["TOTP_REQUIRED_FOR_ADMINS"] = False
     if not os.environ.get("PUBLIC_BASE_URL"):  # the demo's QR codes and links lead to where it listens
         config["PUBLIC_BASE_URL"] = f"http://{args.host}:{args.port}"
     app = create_app(config)

@@ -13,6 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import func, select
 
 from app import create_app
@@ -21,7 +22,7 @@ from blueprints.core.errors import DomainError
 from blueprints.core.extensions import db
 from blueprints.core.models import SecurityEvent
 
-from .conftest import BASE_CONFIG, PASSWORD
+from .conftest import BASE_CONFIG, ON_POSTGRES, PASSWORD, TEST_DATABASE_URL
 
 STRANGER = {"REMOTE_ADDR": "203.0.113.5"}
 
@@ -152,3 +153,47 @@ def test_security_events_are_logged_without_passwords_or_phones_and_staff_search
     page = rows("user=deputy")
     assert "修改密码" in page and "退出登录" in page and "138******78" not in page
     assert "日期格式" in client.get("/audit/security?start=2026-13-45", follow_redirects=True).get_data(as_text=True)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="database roles: PostgreSQL only")
+def test_the_application_role_of_the_readme_cannot_disable_the_audit_trigger_but_the_app_works(app, users):
+    """README (Production, two database roles): the application's role owns nothing."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    from blueprints.core import audit
+    from blueprints.core.transaction import transaction
+
+    owner_url = make_url(TEST_DATABASE_URL)
+    role = f"rt_{owner_url.database}"[:60]
+    owner = create_engine(owner_url)
+    with owner.begin() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar():
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+        conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        conn.execute(text(f"CREATE ROLE \"{role}\" LOGIN PASSWORD 'rt-secret'"))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
+        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'))
+        conn.execute(text(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
+    app_url = owner_url.set(username=role, password="rt-secret")
+    db.session.remove()
+    try:
+        runtime = create_engine(app_url)
+        for ddl in ("ALTER TABLE audit_entries DISABLE TRIGGER ALL", "DROP TRIGGER audit_entries_append_only ON "
+                    "audit_entries", "CREATE TABLE sneaky (id int)", "ALTER TABLE users ADD COLUMN x int"):
+            with runtime.begin() as conn, pytest.raises(DBAPIError, match="must be owner|permission denied"):
+                conn.execute(text(ddl))
+        runtime.dispose()
+        with second_app(app_url.render_as_string(hide_password=False)) as runtime_app:
+            user = accounts.authenticate("staff", PASSWORD, "203.0.113.9")  # reads, writes, throttles
+            with transaction():
+                audit.record("update", "user", user.id, "由应用角色写入", actor=user)
+            assert runtime_app.test_client().get("/healthz").status_code == 200
+            with pytest.raises(DBAPIError, match="append-only"), transaction():
+                db.session.execute(text("UPDATE audit_entries SET summary = 'x'"))
+    finally:
+        with owner.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+        owner.dispose()

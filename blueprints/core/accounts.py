@@ -172,7 +172,7 @@ def _wait_message(seconds: float) -> str:
     return _("登录尝试过于频繁，请 %(s)d 秒后再试。", s=max(1, int(seconds + 0.999)))
 
 
-def _reserve_attempt(user: User | None, typed: str, address: str, now) -> None:
+def _reserve_attempt(user: User | None, typed: str, address: str, now, account: str | None = None) -> None:
     """Count this sign-in attempt for (account, address) *before* its password is checked, so that a
     parallel burst checks no more passwords than allowed; refuse (DomainError) while it must wait.
 
@@ -184,7 +184,7 @@ def _reserve_attempt(user: User | None, typed: str, address: str, now) -> None:
     correct password from an address without failures. A correct password clears the row; a row
     untouched for a day starts again."""
     config = current_app.config
-    account = _throttle_key(user, typed)
+    account = account or _throttle_key(user, typed)
     refusal = None
     with transaction():
         row = _throttle_row(account, address, now)
@@ -261,6 +261,22 @@ def authenticate(username: str, password: str, address: str) -> User:
     if refusal is not None:  # the failed attempt is committed; the refusal is said after
         raise DomainError(refusal)
     return user
+
+
+def check_second_factor(user: User, code: str, address: str) -> None:
+    """The second step of a sign-in with two-step verification (core/totp.py): throttled like the
+    password, per (account, address) under its own key, counted before the code is checked."""
+    from . import totp
+
+    account = f"t{user.id}"
+    _reserve_attempt(user, user.username, address, utcnow(), account=account)
+    if not totp.check(user, code):
+        with transaction():
+            security_log.record("login_failed", user=user, address=address)
+        raise DomainError(_("验证码不正确。"), field="code")
+    with transaction():
+        db.session.execute(delete(LoginThrottle).where(LoginThrottle.account == account,
+                                                       LoginThrottle.address == address))
 
 
 def end_sessions(user: User) -> None:

@@ -168,6 +168,21 @@ class LoginThrottle(db.Model):
     last_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
+class UserTotp(db.Model):
+    """A TOTP second factor (RFC 6238, pyotp; core/totp.py). ``confirmed_at`` NULL: being set up.
+    ``last_step`` refuses a code used a second time; ``recovery_hashes`` are the unused recovery codes."""
+
+    __tablename__ = "user_totp"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    recovery_hashes: Mapped[list | None] = mapped_column(JSON)
+
+    user = relationship("User")
+
+
 class RateCounter(db.Model):
     """Flask-Limiter's counters (fixed windows), shared by every worker and kept across restarts
     (core/ratelimit.py, ``RATELIMIT_STORAGE_URI = "database://"``). ``expires_at`` is epoch seconds."""

@@ -4,6 +4,7 @@
 - rate_counters: Flask-Limiter's fixed-window counters (core/ratelimit.py), so that a limit holds
   across gunicorn workers and restarts without Redis;
 - login_throttles: attempts per (account, address), counted before the password is checked;
+- user_totp: a TOTP second factor per account (secret, confirmed, last used step, recovery codes);
 - security_events: sign-in, sign-out, password changes, 403, CSRF failures and 429, kept like the
   audit log (nothing prunes it).
 
@@ -44,6 +45,16 @@ def upgrade():
     with op.batch_alter_table('login_throttles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_throttles_last_at'), ['last_at'], unique=False)
 
+    op.create_table('user_totp',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('secret', sa.String(length=64), nullable=False),
+    sa.Column('confirmed_at', sa.DateTime(), nullable=True),
+    sa.Column('last_step', sa.BigInteger(), nullable=True),
+    sa.Column('recovery_hashes', sa.JSON(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_totp_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_user_totp'))
+    )
+
     op.create_table('security_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
@@ -66,5 +77,6 @@ def upgrade():
 
 def downgrade():
     op.drop_table('security_events')
+    op.drop_table('user_totp')
     op.drop_table('login_throttles')
     op.drop_table('rate_counters')

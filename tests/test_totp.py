@@ -1,0 +1,80 @@
+"""Two-step verification (TOTP, pyotp) for staff and admin accounts; admins must set it up (issue 17)."""
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import pytest
+
+from blueprints.core.extensions import db
+from blueprints.core.models import User, UserTotp
+
+from .conftest import PASSWORD
+
+pytestmark = pytest.mark.usefixtures("fresh_login_per_request")
+
+
+def _enrol(client) -> tuple[pyotp.TOTP, list[str]]:
+    assert client.post("/account/totp", data={"action": "begin"}).status_code == 200
+    qr = client.get("/account/totp/qr.svg")
+    assert qr.status_code == 200 and qr.headers["Cache-Control"] == "no-store" and b"otpauth://" in qr.data
+    secret = db.session.scalar(db.select(UserTotp.secret).where(UserTotp.confirmed_at.is_(None)))
+    totp = pyotp.TOTP(secret)
+    page = client.post("/account/totp", data={"action": "confirm", "code": "000000" if totp.now() != "000000"
+                                              else "111111"})
+    assert page.status_code == 422 and "验证码不正确" in page.get_data(as_text=True)
+    page = client.post("/account/totp", data={"action": "confirm", "code": totp.now()}).get_data(as_text=True)
+    codes = re.findall(r"<li><code>([A-Za-z0-9]{10})</code></li>", page)
+    assert "两步验证已开启" in page and len(codes) == 10
+    return totp, codes
+
+
+def test_staff_turn_on_totp_and_then_sign_in_with_a_code_or_a_recovery_code(app, client, auth, users):
+    auth.login("staff")
+    totp, codes = _enrol(client)
+    client.post("/logout")
+
+    response = auth.login("staff")
+    assert response.headers["Location"].endswith("/login/totp")
+    assert client.get("/workspace/").status_code == 302  # not signed in by the password alone
+    assert client.post("/login/totp", data={"code": "12345"}).status_code == 422
+    used = totp.now()  # the code that confirmed the set-up is not accepted again
+    assert client.post("/login/totp", data={"code": used}).status_code == 422
+    assert client.post("/login/totp", data={"code": totp.at(time.time() + 30)}).status_code == 302
+    assert client.get("/workspace/").status_code == 200
+    client.post("/logout")
+
+    auth.login("staff")
+    assert client.post("/login/totp", data={"code": codes[0]}).status_code == 302  # a recovery code, once
+    client.post("/logout")
+    auth.login("staff")
+    assert client.post("/login/totp", data={"code": codes[0]}).status_code == 422
+    assert len(db.session.get(UserTotp, users["staff"].id).recovery_hashes) == 9
+
+
+def test_admins_must_set_up_totp_and_an_admin_resets_a_lost_one(app, client, auth, users):
+    app.config["TOTP_REQUIRED_FOR_ADMINS"] = True
+    response = auth.login("admin")
+    assert response.headers["Location"].endswith("/account/totp")
+    refused = client.get("/workspace/")
+    assert refused.status_code == 303 and refused.headers["Location"].endswith("/account/totp")
+    _enrol(client)
+    assert client.get("/workspace/").status_code == 200
+    page = client.post("/account/totp", data={"action": "disable", "code": "123456"})
+    assert "管理员账号必须使用两步验证" in page.get_data(as_text=True)
+
+    staff_client = app.test_client()
+    staff_client.post("/login", data={"username": "staff", "password": PASSWORD})
+    _enrol(staff_client)
+    staff_id = users["staff"].id
+    assert client.post(f"/admin/users/{staff_id}", data={"action": "totp_reset"}).status_code == 302
+    assert db.session.get(UserTotp, staff_id) is None
+    assert staff_client.get("/workspace/").status_code == 302  # the reset ended the staff's sessions
+    assert db.session.get(User, staff_id) is not None
+
+
+def test_other_roles_have_no_totp_page(client, auth, users):
+    auth.login("deputy")
+    assert client.get("/account/totp").status_code == 403
+    assert client.get("/account/").status_code == 200
