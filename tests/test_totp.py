@@ -1,4 +1,5 @@
-"""Two-step verification (TOTP, pyotp) for staff and admin accounts; admins must set it up (issue 17)."""
+"""Two-step verification (TOTP, pyotp) for staff and admin accounts (admins must set it up), and the
+signed-in browsers a user sees and ends at /account/sessions (issue 17)."""
 from __future__ import annotations
 
 import re
@@ -78,3 +79,27 @@ def test_other_roles_have_no_totp_page(client, auth, users):
     auth.login("deputy")
     assert client.get("/account/totp").status_code == 403
     assert client.get("/account/").status_code == 200
+
+
+def test_users_see_their_signed_in_browsers_and_end_one(app, client, auth, users):
+    from blueprints.core.models import UserSession
+
+    phone = app.test_client()
+    phone.post("/login", data={"username": "deputy", "password": PASSWORD}, headers={"User-Agent": "手机浏览器"})
+    auth.login("deputy")
+    page = client.get("/account/sessions").get_data(as_text=True)
+    assert "手机浏览器" in page and "本设备" in page and page.count("结束此登录") == 1
+    phone_id = db.session.scalar(db.select(UserSession.id).where(UserSession.agent == "手机浏览器"))
+    assert client.post("/account/sessions", data={"session_id": str(phone_id)}).status_code == 303
+    ended = phone.get("/workspace/")
+    assert ended.status_code == 302 and "/login" in ended.headers["Location"]
+    assert client.get("/workspace/").status_code == 200  # this browser carries on
+    again = client.post("/account/sessions", data={"session_id": str(phone_id)}, follow_redirects=True)
+    assert "这个登录已经结束了" in again.get_data(as_text=True)
+    assert client.post("/account/sessions", data={"session_id": "x"}).status_code == 400
+    # Someone else's session cannot be ended from here.
+    other = app.test_client()
+    other.post("/login", data={"username": "staff", "password": PASSWORD})
+    staff_session = db.session.scalar(db.select(UserSession.id).where(UserSession.user_id == users["staff"].id))
+    client.post("/account/sessions", data={"session_id": str(staff_session)})
+    assert other.get("/workspace/").status_code == 200

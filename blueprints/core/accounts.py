@@ -8,6 +8,7 @@ with a redirect to it (``core.views``), and a second sign-in with the same passw
 """
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 from functools import lru_cache
@@ -15,15 +16,15 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit, security_log
-from .errors import DomainError
+from .errors import Conflict, DomainError
 from .extensions import db
-from .models import ROLES, LoginAttempt, LoginThrottle, PasswordState, User, new_session_token
+from .models import ROLES, LoginAttempt, LoginThrottle, PasswordState, User, UserSession, new_session_token
 from .timeutil import utcnow
 from .transaction import after_commit, transaction, transactional
 
@@ -282,6 +283,43 @@ def check_second_factor(user: User, code: str, address: str) -> None:
 def end_sessions(user: User) -> None:
     """Invalidate every session cookie issued to this user (inside the caller's transaction)."""
     user.session_token = new_session_token()
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+
+
+def _sid_hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+@transactional
+def start_session(user: User, address: str, agent: str | None) -> str:
+    """Record a signed-in browser; returns the random id its session cookie carries."""
+    sid = secrets.token_urlsafe(24)
+    db.session.add(UserSession(user_id=user.id, sid_hash=_sid_hash(sid), address=address[:64],
+                               agent=(agent or "")[:200] or None))
+    return sid
+
+
+def session_row(sid: str) -> UserSession | None:
+    return db.session.scalar(select(UserSession).where(UserSession.sid_hash == _sid_hash(sid)))
+
+
+@transactional
+def touch_session(row_id: int) -> None:
+    db.session.execute(update(UserSession).where(UserSession.id == row_id).values(last_seen_at=utcnow()))
+
+
+@transactional
+def end_session(user: User, session_id: int | None = None, *, keep_sid: str | None = None) -> int:
+    """End one of ``user``'s signed-in browsers, or (session_id None) all but the one ``keep_sid`` names."""
+    stmt = delete(UserSession).where(UserSession.user_id == user.id)
+    if session_id is not None:
+        stmt = stmt.where(UserSession.id == session_id)
+    elif keep_sid:
+        stmt = stmt.where(UserSession.sid_hash != _sid_hash(keep_sid))
+    ended = db.session.execute(stmt).rowcount or 0
+    if session_id is not None and not ended:
+        raise Conflict(_("这个登录已经结束了。"))
+    return ended
 
 
 @transactional

@@ -168,6 +168,21 @@ class LoginThrottle(db.Model):
     last_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
+class UserSession(db.Model):
+    """A signed-in browser (core/accounts.py ``start_session``): listed on /account/sessions, where its
+    owner can end it; the cookie carries a random id whose SHA-256 is stored here. Ended = deleted."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    address: Mapped[str] = mapped_column(String(64))
+    agent: Mapped[str | None] = mapped_column(String(200))
+
+
 class UserTotp(db.Model):
     """A TOTP second factor (RFC 6238, pyotp; core/totp.py). ``confirmed_at`` NULL: being set up.
     ``last_step`` refuses a code used a second time; ``recovery_hashes`` are the unused recovery codes."""

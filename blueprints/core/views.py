@@ -13,7 +13,7 @@ from . import accounts, totp
 from .audit import ACTION_LABELS, OBJECT_LABELS
 from .errors import DomainError, attach_to_form
 from .extensions import db
-from .flow import run_form
+from .flow import run_action, run_form
 from .forms import ChangePasswordForm, LoginForm, ResetPasswordForm, RoleForm, TotpForm, UserForm
 from .htmx import render_page
 from .models import AuditEntry, User
@@ -62,13 +62,19 @@ def login():
 
 def _signed_in(user: User, next_url: str | None):
     one_time = user.must_change_password
-    login_user(user, remember=False)
-    session["last_seen"] = utcnow().timestamp()
+    _login(user)
     if one_time:
         return redirect(url_for("core.change_password"))
     if totp.must_enrol(user):
         return redirect(url_for("core.account_totp"))
     return redirect(next_url or url_for("core.workspace"))
+
+
+def _login(user: User) -> None:
+    """Flask-Login's session plus a row in user_sessions, so that the owner can see and end it."""
+    login_user(user, remember=False)
+    session["last_seen"] = utcnow().timestamp()
+    session["sid"] = accounts.start_session(user, request.remote_addr or "-", request.user_agent.string)
 
 
 TOTP_LOGIN_SECONDS = 300
@@ -170,8 +176,7 @@ def change_password():
             return render_template("core/change_password.html", form=form,
                                    first=current_user.must_change_password), 422
         # The password change rotated the session token; sign in again on this device only.
-        login_user(current_user._get_current_object(), remember=False)
-        session["last_seen"] = utcnow().timestamp()
+        _login(current_user._get_current_object())
         flash(_("密码已修改，其他设备上的登录已失效。"), "success")
         return redirect(url_for("core.workspace"))
     return render_template("core/change_password.html", form=form,
@@ -182,6 +187,36 @@ def change_password():
 @login_required
 def account():
     return render_template("core/account.html", totp_on=totp.enabled(current_user), may_totp=totp.may_use(current_user))
+
+
+@bp.route("/account/sessions", methods=["GET", "POST"])
+@login_required
+def account_sessions():
+    from .models import UserSession
+
+    user = current_user._get_current_object()
+    here = url_for("core.account_sessions")
+    if request.method == "POST":
+        if request.form.get("action") == "end_others":
+            _result, error = run_action(lambda: accounts.end_session(user, keep_sid=session.get("sid")))
+            message = _("已结束其他设备上的登录。")
+        else:
+            session_id = _form_int("session_id")
+            _result, error = run_action(lambda: accounts.end_session(user, session_id))
+            message = _("该登录已结束。")
+        flash(error.message if error else message, "error" if error else "success")
+        return redirect(here, 303)
+    rows = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)
+                              .order_by(UserSession.last_seen_at.desc())).all()
+    current = accounts.session_row(session["sid"]) if session.get("sid") else None
+    return render_template("core/account_sessions.html", rows=rows, current_id=current.id if current else None)
+
+
+def _form_int(name: str) -> int:
+    raw = request.form.get(name, "")
+    if not raw.isdigit() or len(raw) > 9:
+        abort(400)
+    return int(raw)
 
 
 @bp.route("/account/totp", methods=["GET", "POST"])

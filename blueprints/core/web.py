@@ -120,6 +120,24 @@ def init_app(app: Flask) -> None:
             flash(_("长时间未操作，登录已过期，请重新登录。"), "warning")
             return redirect(url_for("core.login", next=request.full_path if request.method == "GET" else None))
         session["last_seen"] = now
+        return _check_session_row()
+
+    def _check_session_row():
+        # A browser its owner ended on /account/sessions (or every browser, after a password change)
+        # is signed out at its next request; the row's last-seen time is refreshed once a minute.
+        from . import accounts
+
+        sid = session.get("sid")
+        if not sid:
+            return None
+        row = accounts.session_row(sid)
+        if row is None:
+            logout_user()
+            session.clear()
+            flash(_("此设备上的登录已被结束，请重新登录。"), "warning")
+            return redirect(url_for("core.login"))
+        if (datetime.now(UTC) - row.last_seen_at.replace(tzinfo=row.last_seen_at.tzinfo or UTC)).total_seconds() > 60:
+            accounts.touch_session(row.id)
         return None
 
     @app.after_request

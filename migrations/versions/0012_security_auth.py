@@ -4,6 +4,7 @@
 - rate_counters: Flask-Limiter's fixed-window counters (core/ratelimit.py), so that a limit holds
   across gunicorn workers and restarts without Redis;
 - login_throttles: attempts per (account, address), counted before the password is checked;
+- user_sessions: each signed-in browser, so that its owner can see and end it;
 - user_totp: a TOTP second factor per account (secret, confirmed, last used step, recovery codes);
 - security_events: sign-in, sign-out, password changes, 403, CSRF failures and 429, kept like the
   audit log (nothing prunes it).
@@ -45,6 +46,21 @@ def upgrade():
     with op.batch_alter_table('login_throttles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_throttles_last_at'), ['last_at'], unique=False)
 
+    op.create_table('user_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('sid_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('agent', sa.String(length=200), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_sessions_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_sessions')),
+    sa.UniqueConstraint('sid_hash', name=op.f('uq_user_sessions_sid_hash'))
+    )
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
+
     op.create_table('user_totp',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('secret', sa.String(length=64), nullable=False),
@@ -78,5 +94,6 @@ def upgrade():
 def downgrade():
     op.drop_table('security_events')
     op.drop_table('user_totp')
+    op.drop_table('user_sessions')
     op.drop_table('login_throttles')
     op.drop_table('rate_counters')
