@@ -151,11 +151,13 @@ def init_app(app: Flask) -> None:
         return response
 
     def header_items_shown():
-        """The areas' header items, except while the account must choose its password or is signed in by
-        a meeting pass (those sessions open nothing else, so an item's request would be refused)."""
-        from . import areas
+        """The areas' header items, except while the account must choose its password or set up two-step
+        verification, or is signed in by a meeting pass (those sessions open nothing else, so an item's
+        request would be refused, or redirected and the page reloaded on every poll)."""
+        from . import areas, totp
 
-        if not current_user.is_authenticated or current_user.must_change_password or session.get("scope"):
+        if (not current_user.is_authenticated or current_user.must_change_password or session.get("scope")
+                or totp.must_enrol(current_user)):  # an admin setting up two-step verification: nothing polls
             return []
         return areas.header_items()
 
