@@ -66,6 +66,7 @@ def _signed_in(user: User, next_url: str | None):
     if one_time:
         return redirect(url_for("core.change_password"))
     if totp.must_enrol(user):
+        flash(_("管理员账号必须开启两步验证：请先用手机验证器扫码完成设置。"), "warning")
         return redirect(url_for("core.account_totp"))
     return redirect(next_url or url_for("core.workspace"))
 
