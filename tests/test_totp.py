@@ -16,7 +16,7 @@ from .conftest import PASSWORD
 pytestmark = pytest.mark.usefixtures("fresh_login_per_request")
 
 
-def _enrol(client) -> tuple[pyotp.TOTP, list[str]]:
+def _enrol(client) -> tuple[pyotp.TOTP, list[str], str]:
     assert client.post("/account/totp", data={"action": "begin"}).status_code == 200
     qr = client.get("/account/totp/qr.svg")
     assert qr.status_code == 200 and qr.headers["Cache-Control"] == "no-store" and b"otpauth://" in qr.data
@@ -25,23 +25,24 @@ def _enrol(client) -> tuple[pyotp.TOTP, list[str]]:
     page = client.post("/account/totp", data={"action": "confirm", "code": "000000" if totp.now() != "000000"
                                               else "111111"})
     assert page.status_code == 422 and "验证码不正确" in page.get_data(as_text=True)
-    page = client.post("/account/totp", data={"action": "confirm", "code": totp.now()}).get_data(as_text=True)
+    first = totp.now()
+    page = client.post("/account/totp", data={"action": "confirm", "code": first}).get_data(as_text=True)
     codes = re.findall(r"<li><code>([A-Za-z0-9]{10})</code></li>", page)
     assert "两步验证已开启" in page and len(codes) == 10
-    return totp, codes
+    return totp, codes, first
 
 
 def test_staff_turn_on_totp_and_then_sign_in_with_a_code_or_a_recovery_code(app, client, auth, users):
     auth.login("staff")
-    totp, codes = _enrol(client)
+    totp, codes, first = _enrol(client)
     client.post("/logout")
 
     response = auth.login("staff")
     assert response.headers["Location"].endswith("/login/totp")
     assert client.get("/workspace/").status_code == 302  # not signed in by the password alone
     assert client.post("/login/totp", data={"code": "12345"}).status_code == 422
-    used = totp.now()  # the code that confirmed the set-up is not accepted again
-    assert client.post("/login/totp", data={"code": used}).status_code == 422
+    # The code that confirmed the set-up is not accepted again.
+    assert client.post("/login/totp", data={"code": first}).status_code == 422
     assert client.post("/login/totp", data={"code": totp.at(time.time() + 30)}).status_code == 302
     assert client.get("/workspace/").status_code == 200
     client.post("/logout")
