@@ -283,7 +283,9 @@ def check_second_factor(user: User, code: str, address: str) -> None:
 def end_sessions(user: User) -> None:
     """Invalidate every session cookie issued to this user (inside the caller's transaction)."""
     user.session_token = new_session_token()
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    if user.id is not None:  # a user being created (issuing) has no sessions yet; no autoflush of it here
+        with db.session.no_autoflush:
+            db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 
 def _sid_hash(sid: str) -> str:
