@@ -61,21 +61,40 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("HTTPS") == "1"
     PREFERRED_URL_SCHEME = "https" if os.environ.get("HTTPS") == "1" else "http"
     IDLE_TIMEOUT_MINUTES = int(os.environ.get("IDLE_TIMEOUT_MINUTES", 30))
-    # Scheme and host that printed QR codes and the Atom feed point at, whatever host served the request.
+    # Scheme and host of every absolute address the site makes (QR codes, the Atom feed, sign-in and
+    # pass links, e-mails), whatever Host or X-Forwarded-Host a request names (core/qr.py).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    # Addresses/networks whose X-Forwarded-For/-Proto are believed (core/proxies.py); default: loopback
+    # when HTTPS=1 or BEHIND_PROXY=1 (a proxy on the same machine), else nobody.
+    TRUSTED_PROXIES = os.environ.get(
+        "TRUSTED_PROXIES",
+        "127.0.0.1,::1" if os.environ.get("HTTPS") == "1" or os.environ.get("BEHIND_PROXY") == "1" else "")
     # Public pages are kept in each worker's memory for at most this long (blueprints/core/pagecache.py).
     PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", 30))
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
-    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    # Sign-in throttling (core/accounts.py): per (account, address), LOGIN_FREE_ATTEMPTS tries, then each
+    # further one waits LOGIN_DELAY_SECONDS, doubling up to LOGIN_MAX_DELAY_SECONDS; an account failing
+    # LOGIN_ACCOUNT_SLOW_AFTER times an hour from all addresses gives each address one free try only.
+    # The owner's correct password from an address without failures is always checked.
+    LOGIN_FREE_ATTEMPTS = 3
+    LOGIN_DELAY_SECONDS = 10
+    LOGIN_MAX_DELAY_SECONDS = 15 * 60
+    LOGIN_ACCOUNT_SLOW_AFTER = 50
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20  # any accounts, per LOGIN_LOCK_MINUTES
     LOGIN_LOCK_MINUTES = 15
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "database://")  # core/ratelimit.py
     RATELIMIT_HEADERS_ENABLED = True
     MESSAGE_RATE_LIMIT = "10 per hour"  # /messages/new and the kiosk form, per address
     MESSAGE_REPLY_DAYS = 15  # a message's expected reply date until a unit has a deadline (tracking page)
     TRACK_RATE_LIMIT = "30 per hour"  # receipt-code lookups, per address: no enumeration
+    # Answers to one 述职 assessment (/assess/<token>) from one address; raise it for a hall whose voters
+    # share one Wi-Fi address.
+    ASSESS_RATE_LIMIT = "20 per day"
+    # Admin accounts must set up a TOTP second factor at their next sign-in (core/totp.py); `python app.py
+    # --demo` turns this off so that the demo's admin signs in with its password alone.
+    TOTP_REQUIRED_FOR_ADMINS = os.environ.get("TOTP_REQUIRED_FOR_ADMINS", "1") == "1"
     KIOSK_IDLE_SECONDS = 90
     KIOSK_POLL_SECONDS = 60
     HOLIDAYS: tuple = ()  # ISO dates; reception days falling on one move to the next working day
@@ -112,10 +131,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
     _private_database_files(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    if os.environ.get("HTTPS") == "1" or app.config.get("BEHIND_PROXY"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
+    from blueprints.core.proxies import TrustedProxies
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    # Forwarded headers only from TRUSTED_PROXIES; X-Forwarded-Host never (core/proxies.py).
+    app.wsgi_app = TrustedProxies(app.wsgi_app, app.config.get("TRUSTED_PROXIES"))
 
     from blueprints.core.extensions import babel, csrf, db, limiter, login_manager, migrate
     from blueprints.core.web import BoundedIntConverter
@@ -171,7 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in DEMO_IDENTITY.items():
             if not os.environ.get(key):
                 config[key] = value
-    app = create_app(config or None)
+    if args.demo and "TOTP_REQUIRED_FOR_ADMINS" not in os.environ:
+        config["TOTP_REQUIRED_FOR_ADMINS"] = False
+    if not os.environ.get("PUBLIC_BASE_URL"):  # the demo's QR codes and links lead to where it listens
+        config["PUBLIC_BASE_URL"] = f"http://{args.host}:{args.port}"
+    app = create_app(config)
     from blueprints.core.setup import prepare_database
 
     with app.app_context():

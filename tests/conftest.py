@@ -36,6 +36,7 @@ BASE_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "PUBLIC_PAGE_CACHE_SECONDS": 0,  # tests/test_pagecache.py turns the public page cache on
     "RATELIMIT_ENABLED": False,
+    "TOTP_REQUIRED_FOR_ADMINS": False,  # tests/test_totp.py turns it on
     "SERVER_NAME": None,
 }
 

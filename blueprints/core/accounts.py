@@ -1,4 +1,5 @@
-"""Accounts: password policy, login with throttling, sessions that really end, one-time passwords.
+"""Accounts: password policy, login throttled per (account, address) (``_reserve_attempt``), sessions
+that really end, one-time passwords.
 
 A one-time password (an issued slip, ``registry/issuing.py``, or an admin reset) is random and
 readable (``ONE_TIME_ALPHABET``: no 0/O/1/l/I). It signs in once: the account's ``password_state``
@@ -7,6 +8,7 @@ with a redirect to it (``core.views``), and a second sign-in with the same passw
 """
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 from functools import lru_cache
@@ -14,15 +16,17 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit
-from .errors import DomainError
+from . import audit, security_log
+from .errors import Conflict, DomainError
 from .extensions import db
-from .models import ROLES, LoginAttempt, PasswordState, User, new_session_token
+from .models import ROLES, LoginAttempt, LoginThrottle, PasswordState, User, UserSession, new_session_token
 from .timeutil import utcnow
-from .transaction import transaction, transactional
+from .transaction import after_commit, transaction, transactional
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
@@ -33,8 +37,11 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password-7c1f")
 
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
-    path = Path(__file__).parent / "data" / "common_passwords.txt"
-    lines = path.read_text(encoding="utf-8").splitlines()
+    """zxcvbn's 1,000 most common passwords and 4,000+ generated local ones (8+ characters: digit runs,
+    520/1314, keyboard walks, pinyin words and surnames, the site's words; data/generate_common_passwords.py)."""
+    lines = []
+    for name in ("common_passwords.txt", "common_passwords_generated.txt"):
+        lines += (Path(__file__).parent / "data" / name).read_text(encoding="utf-8").splitlines()
     return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
 
 
@@ -136,11 +143,70 @@ def create_user(username: str, password: str, role: str, display_name: str | Non
         deputy=deputy,
         station=station,
         unit=unit,
+        # A password an administrator typed is known to two people: it signs in once, then its owner
+        # must choose their own (as after a reset). The CLI's first admin chooses their own.
+        password_state=PasswordState.ONE_TIME if actor is not None else PasswordState.CHOSEN,
     )
     db.session.add(user)
     db.session.flush()
     audit.record("create", "user", user.id, f"新建账号 {username}（{user.role_label}）", actor=actor)
     return user
+
+
+def _throttle_key(user: User | None, typed: str) -> str:
+    return f"u{user.id}" if user is not None else "n:" + typed.strip().lower()[:78]
+
+
+def _throttle_row(account: str, address: str, now) -> LoginThrottle:
+    """The (account, address) row, created if absent and locked (PostgreSQL FOR UPDATE; on SQLite the
+    transaction's BEGIN IMMEDIATE already serialises writers)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(insert(LoginThrottle).values(account=account, address=address, attempts=0, last_at=now)
+                       .on_conflict_do_nothing())
+    return db.session.get(LoginThrottle, (account, address), with_for_update=True, populate_existing=True)
+
+
+def _wait_message(seconds: float) -> str:
+    if seconds >= 60:
+        return _("登录尝试过于频繁，请 %(m)d 分钟后再试。", m=int(seconds // 60) + (1 if seconds % 60 else 0))
+    return _("登录尝试过于频繁，请 %(s)d 秒后再试。", s=max(1, int(seconds + 0.999)))
+
+
+def _reserve_attempt(user: User | None, typed: str, address: str, now, account: str | None = None) -> None:
+    """Count this sign-in attempt for (account, address) *before* its password is checked, so that a
+    parallel burst checks no more passwords than allowed; refuse (DomainError) while it must wait.
+
+    Design: LOGIN_FREE_ATTEMPTS attempts from one address to one account; each further attempt must
+    wait LOGIN_DELAY_SECONDS, doubling with every attempt up to LOGIN_MAX_DELAY_SECONDS. The counter
+    is per (account, address): failures from another address never delay the owner's phone. When an
+    account failed LOGIN_ACCOUNT_SLOW_AFTER times in the last hour from all addresses together, each
+    address gets only one free attempt: this slows a spread-out guesser but still checks the owner's
+    correct password from an address without failures. A correct password clears the row; a row
+    untouched for a day starts again."""
+    config = current_app.config
+    account = account or _throttle_key(user, typed)
+    refusal = None
+    with transaction():
+        row = _throttle_row(account, address, now)
+        if row.last_at < now - timedelta(days=1):
+            row.attempts, row.wait_until = 0, None
+        if row.wait_until is not None and row.wait_until > now:
+            refusal = _wait_message((row.wait_until - now).total_seconds())
+            security_log.record("login_throttled", user=user, login=typed, address=address)
+        else:
+            free = config["LOGIN_FREE_ATTEMPTS"]
+            recent = db.session.scalar(select(func.coalesce(func.sum(LoginThrottle.attempts), 0)).where(
+                LoginThrottle.account == account, LoginThrottle.last_at >= now - timedelta(hours=1)))
+            if recent >= config["LOGIN_ACCOUNT_SLOW_AFTER"]:
+                free = 1
+            row.attempts += 1
+            row.last_at = now
+            if row.attempts >= free:
+                delay = config["LOGIN_DELAY_SECONDS"] * 2 ** min(row.attempts - free, 20)
+                row.wait_until = now + timedelta(seconds=min(delay, config["LOGIN_MAX_DELAY_SECONDS"]))
+    if refusal is not None:  # the refusal is committed (logged); it is said after
+        raise DomainError(refusal)
 
 
 def authenticate(username: str, password: str, address: str) -> User:
@@ -158,9 +224,7 @@ def authenticate(username: str, password: str, address: str) -> User:
         )
 
     user = find_login_user(username)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise DomainError(_("该账号因多次密码错误已被临时锁定，请 %(m)d 分钟后再试。", m=minutes))
+    _reserve_attempt(user, username, address, now)
 
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     # The hash takes a while: the write below is its own unit of work (on SQLite a fresh BEGIN
@@ -175,13 +239,8 @@ def authenticate(username: str, password: str, address: str) -> User:
                 if user_id is not None else None)
         if not valid or user is None:
             db.session.add(LoginAttempt(address=address, username=username[:64]))
+            security_log.record("login_failed", user=user, login=username, address=address)
             refusal = _("用户名或密码不正确。")
-            if user is not None:
-                user.failed_logins += 1
-                if user.failed_logins >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
-                    user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-                    user.failed_logins = 0
-                    refusal = _("密码错误次数过多，账号已锁定 %(m)d 分钟。", m=config["LOGIN_LOCK_MINUTES"])
         else:
             # An ended deputy's account is also disabled: say why, which is the more useful message.
             if user.deputy is not None and not user.deputy.serving:
@@ -194,22 +253,81 @@ def authenticate(username: str, password: str, address: str) -> User:
                                   + _("工作人员会为您重新发放初始密码。"))
             if user.password_state == PasswordState.ONE_TIME:
                 user.password_state = PasswordState.ONE_TIME_USED
+            db.session.execute(delete(LoginThrottle).where(LoginThrottle.account == _throttle_key(user, username),
+                                                           LoginThrottle.address == address))
             user.failed_logins = 0
             user.locked_until = None
             user.last_login_at = now
+            security_log.record("login_ok", user=user, address=address)
     if refusal is not None:  # the failed attempt is committed; the refusal is said after
         raise DomainError(refusal)
     return user
 
 
+def check_second_factor(user: User, code: str, address: str) -> None:
+    """The second step of a sign-in with two-step verification (core/totp.py): throttled like the
+    password, per (account, address) under its own key, counted before the code is checked."""
+    from . import totp
+
+    account = f"t{user.id}"
+    _reserve_attempt(user, user.username, address, utcnow(), account=account)
+    if not totp.check(user, code):
+        with transaction():
+            security_log.record("login_failed", user=user, address=address)
+        raise DomainError(_("验证码不正确。"), field="code")
+    with transaction():
+        db.session.execute(delete(LoginThrottle).where(LoginThrottle.account == account,
+                                                       LoginThrottle.address == address))
+
+
 def end_sessions(user: User) -> None:
     """Invalidate every session cookie issued to this user (inside the caller's transaction)."""
     user.session_token = new_session_token()
+    if user.id is not None:  # a user being created (issuing) has no sessions yet; no autoflush of it here
+        with db.session.no_autoflush:
+            db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+
+
+def _sid_hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+@transactional
+def start_session(user: User, address: str, agent: str | None) -> str:
+    """Record a signed-in browser; returns the random id its session cookie carries."""
+    sid = secrets.token_urlsafe(24)
+    db.session.add(UserSession(user_id=user.id, sid_hash=_sid_hash(sid), address=address[:64],
+                               agent=(agent or "")[:200] or None))
+    return sid
+
+
+def session_row(sid: str) -> UserSession | None:
+    return db.session.scalar(select(UserSession).where(UserSession.sid_hash == _sid_hash(sid)))
+
+
+@transactional
+def touch_session(row_id: int) -> None:
+    db.session.execute(update(UserSession).where(UserSession.id == row_id).values(last_seen_at=utcnow()))
+
+
+@transactional
+def end_session(user: User, session_id: int | None = None, *, keep_sid: str | None = None) -> int:
+    """End one of ``user``'s signed-in browsers, or (session_id None) all but the one ``keep_sid`` names."""
+    stmt = delete(UserSession).where(UserSession.user_id == user.id)
+    if session_id is not None:
+        stmt = stmt.where(UserSession.id == session_id)
+    elif keep_sid:
+        stmt = stmt.where(UserSession.sid_hash != _sid_hash(keep_sid))
+    ended = db.session.execute(stmt).rowcount or 0
+    if session_id is not None and not ended:
+        raise Conflict(_("这个登录已经结束了。"))
+    return ended
 
 
 @transactional
 def logout(user: User) -> None:
     end_sessions(user)
+    security_log.record("logout", user=user)
 
 
 @transactional
@@ -224,6 +342,7 @@ def change_password(user: User, current: str, new: str) -> None:
     user.password_hash = hash_password(new)
     user.password_state = PasswordState.CHOSEN
     end_sessions(user)
+    security_log.record("password_changed", user=user)
 
 
 @transactional
@@ -276,7 +395,12 @@ def change_role(user: User, role: str, actor: User, *, station=None, unit=None) 
 
 @transactional
 def prune_login_attempts() -> int:
-    """Forget failed logins older than a day (called by the CLI / cron)."""
+    """Forget the throttling counters older than a day (called by the CLI / cron). The security event
+    log (security_events) keeps every sign-in failure as long as the audit log."""
+    from . import ratelimit
+
     cutoff = utcnow() - timedelta(days=1)
     result = db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff))
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.last_at < cutoff))
+    after_commit(ratelimit.prune)
     return result.rowcount or 0

@@ -22,6 +22,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# Storage is configured with RATELIMIT_STORAGE_URI (memory:// by default; redis:// or memcached://
-# in production so that every worker shares the counters).
+# Storage is configured with RATELIMIT_STORAGE_URI: database:// by default (core/ratelimit.py, counters
+# in the site's database, shared by every worker and kept across restarts); redis:// works too.
+from . import ratelimit  # noqa: E402,F401  (registers the database:// storage)
+
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

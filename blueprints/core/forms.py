@@ -95,3 +95,9 @@ class ResetPasswordForm(FlaskForm):
 class ToggleActiveForm(FlaskForm):
     active = BooleanField()
     submit = SubmitField()
+
+
+class TotpForm(FlaskForm):
+    code = StringField(_l("验证码"), validators=[DataRequired(_l("请填写验证码。")), Length(max=16)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    submit = SubmitField(_l("确认"))

@@ -6,7 +6,18 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .errors import DomainError, register_constraint_messages
@@ -141,6 +152,98 @@ class LoginAttempt(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     address: Mapped[str] = mapped_column(String(64))
     username: Mapped[str] = mapped_column(String(64))
+
+
+class LoginThrottle(db.Model):
+    """Sign-in attempts per (account, address): each is counted *before* its password is checked (so a
+    parallel burst cannot check more than allowed), cleared by a correct password from that address, and
+    after ``LOGIN_FREE_ATTEMPTS`` failures each further attempt must wait a doubling delay
+    (core/accounts.py). ``account`` is ``u<user id>`` for a known account, else the typed login."""
+
+    __tablename__ = "login_throttles"
+
+    account: Mapped[str] = mapped_column(String(80), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    wait_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class UserSession(db.Model):
+    """A signed-in browser (core/accounts.py ``start_session``): listed on /account/sessions, where its
+    owner can end it; the cookie carries a random id whose SHA-256 is stored here. Ended = deleted."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    address: Mapped[str] = mapped_column(String(64))
+    agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class UserTotp(db.Model):
+    """A TOTP second factor (RFC 6238, pyotp; core/totp.py). ``confirmed_at`` NULL: being set up.
+    ``last_step`` refuses a code used a second time; ``recovery_hashes`` are the unused recovery codes."""
+
+    __tablename__ = "user_totp"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    recovery_hashes: Mapped[list | None] = mapped_column(JSON)
+
+    user = relationship("User")
+
+
+class RateCounter(db.Model):
+    """Flask-Limiter's counters (fixed windows), shared by every worker and kept across restarts
+    (core/ratelimit.py, ``RATELIMIT_STORAGE_URI = "database://"``). ``expires_at`` is epoch seconds."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int]
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+SECURITY_EVENT_KINDS = ("login_ok", "login_failed", "login_throttled", "logout", "password_changed",
+                        "forbidden", "csrf_failed", "rate_limited")
+SECURITY_EVENT_LABELS = {
+    "login_ok": "登录成功", "login_failed": "登录失败", "login_throttled": "登录被限速", "logout": "退出登录",
+    "password_changed": "修改密码", "forbidden": "无权访问(403)", "csrf_failed": "安全令牌无效(CSRF)",
+    "rate_limited": "请求过频(429)",
+}
+
+
+class SecurityEvent(db.Model):
+    """Sign-ins, sign-outs, password changes and refusals (403, CSRF, 429), kept as long as the audit
+    log. Never a password; digits runs in a typed login are masked (a deputy may sign in by phone)."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (
+        Index("ix_security_events_at", "at"),
+        Index("ix_security_events_kind_at", "kind", "at"),
+        CheckConstraint("kind IN ('login_ok', 'login_failed', 'login_throttled', 'logout', 'password_changed', "
+                        "'forbidden', 'csrf_failed', 'rate_limited')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(24))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    login: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str | None] = mapped_column(String(200))
+
+    user = relationship("User")
+
+    @property
+    def kind_label(self) -> str:
+        return SECURITY_EVENT_LABELS.get(self.kind, self.kind)
 
 
 class ContentVersion(db.Model):

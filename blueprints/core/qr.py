@@ -1,8 +1,10 @@
 """One QR maker for the whole site (segno, SVG), and the public address printed codes point at.
 
-``PUBLIC_BASE_URL`` (optional config, e.g. ``https://rd.example.gov.cn``) is the scheme and host the
-codes point at, so that codes printed from an office machine lead to the real public site; without it
-they use the host of the request.
+``PUBLIC_BASE_URL`` (config, e.g. ``https://rd.example.gov.cn``) is the scheme and host every absolute
+address points at (QR codes, the Atom feed, pass and sign-in links), so that codes printed from an office
+machine lead to the real public site. It never comes from the request: a forged ``Host`` or
+``X-Forwarded-Host`` cannot put another site into a cached feed or a QR code. Unset, it is
+``http://localhost`` (``python app.py`` sets it to the address it listens on).
 """
 from __future__ import annotations
 
@@ -14,12 +16,14 @@ from flask import current_app, make_response, url_for
 from .downloads import SVG, content_disposition
 
 
+def public_base() -> str:
+    """The configured scheme and host, without a trailing slash (see the module doc)."""
+    return ((current_app.config.get("PUBLIC_BASE_URL") or "").strip() or "http://localhost").rstrip("/")
+
+
 def public_url(endpoint: str, **values) -> str:
-    """The absolute public address of a page, on PUBLIC_BASE_URL when it is configured."""
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").strip()
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+    """The absolute public address of a page, on PUBLIC_BASE_URL."""
+    return public_base() + url_for(endpoint, **values)
 
 
 def qr_svg(url: str) -> bytes:

@@ -4,17 +4,17 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import or_, select, text
 
-from . import accounts
+from . import accounts, totp
 from .audit import ACTION_LABELS, OBJECT_LABELS
 from .errors import DomainError, attach_to_form
 from .extensions import db
-from .flow import run_form
-from .forms import ChangePasswordForm, LoginForm, ResetPasswordForm, RoleForm, UserForm
+from .flow import run_action, run_form
+from .forms import ChangePasswordForm, LoginForm, ResetPasswordForm, RoleForm, TotpForm, UserForm
 from .htmx import render_page
 from .models import AuditEntry, User
 from .pagination import int_arg, page_number, paginate
@@ -50,14 +50,64 @@ def login():
         except DomainError as exc:
             flash(exc.message, "error")
             return render_template("core/login.html", form=form), 200
-        one_time = user.must_change_password
         session.clear()  # a fresh session: nothing from before the login carries over
-        login_user(user, remember=False)
-        session["last_seen"] = utcnow().timestamp()
-        if one_time:
-            return redirect(url_for("core.change_password"))
-        return redirect(_safe_next(request.args.get("next")) or url_for("core.workspace"))
+        if totp.enabled(user):  # the password was right; the second factor decides (login_totp)
+            session["totp_user"] = user.get_id()
+            session["totp_since"] = utcnow().timestamp()
+            session["totp_next"] = _safe_next(request.args.get("next"))
+            return redirect(url_for("core.login_totp"), 303)
+        return _signed_in(user, _safe_next(request.args.get("next")))
     return render_template("core/login.html", form=form)
+
+
+def _signed_in(user: User, next_url: str | None):
+    one_time = user.must_change_password
+    _login(user)
+    if one_time:
+        return redirect(url_for("core.change_password"))
+    if totp.must_enrol(user):
+        flash(_("管理员账号必须开启两步验证：请先用手机验证器扫码完成设置。"), "warning")
+        return redirect(url_for("core.account_totp"))
+    return redirect(next_url or url_for("core.workspace"))
+
+
+def _login(user: User) -> None:
+    """Flask-Login's session plus a row in user_sessions, so that the owner can see and end it."""
+    login_user(user, remember=False)
+    session["last_seen"] = utcnow().timestamp()
+    session["sid"] = accounts.start_session(user, request.remote_addr or "-", request.user_agent.string)
+
+
+TOTP_LOGIN_SECONDS = 300
+
+
+@bp.route("/login/totp", methods=["GET", "POST"])
+def login_totp():
+    """The second step for an account with two-step verification: a code from the app or a recovery code."""
+    pending, since = session.get("totp_user"), session.get("totp_since") or 0
+    user = load_pending(pending) if pending and utcnow().timestamp() - since < TOTP_LOGIN_SECONDS else None
+    if user is None:
+        session.pop("totp_user", None)
+        flash(_("请重新输入用户名和密码。"), "warning")
+        return redirect(url_for("core.login"), 303)
+    form = TotpForm()
+    if form.validate_on_submit():
+        address = request.remote_addr or "-"
+        try:
+            accounts.check_second_factor(user, form.code.data, address)
+        except DomainError as exc:
+            attach_to_form(form, exc, "code")
+            return render_template("core/login_totp.html", form=form), 422
+        next_url = session.get("totp_next")
+        session.clear()
+        return _signed_in(user, next_url)
+    return render_template("core/login_totp.html", form=form)
+
+
+def load_pending(user_id: str) -> User | None:
+    from .web import load_user
+
+    return load_user(user_id)
 
 
 @bp.get("/login/forgot")
@@ -68,6 +118,8 @@ def forgot_password():
 # While an account holds a one-time password, only these answer; everything else leads to choosing one.
 OPEN_WHILE_ONE_TIME = frozenset({"core.change_password", "core.logout", "core.healthz", "core.forgot_password",
                                  "static"})
+# While an admin must set up two-step verification, only these answer.
+OPEN_WHILE_ENROLLING = OPEN_WHILE_ONE_TIME | {"core.account_totp", "core.account_totp_qr"}
 
 
 def require_new_password():
@@ -82,6 +134,17 @@ def require_new_password():
         # A redirect would be followed inside the XHR and the whole page swapped into a fragment.
         return "", 200, {"HX-Redirect": url_for("core.change_password")}
     return redirect(url_for("core.change_password"), code=303)
+
+
+def require_second_factor():
+    if not current_user.is_authenticated or session.get("scope") or current_user.must_change_password:
+        return None
+    if request.endpoint in OPEN_WHILE_ENROLLING or not totp.must_enrol(current_user):
+        return None
+    flash(_("管理员账号必须开启两步验证：请先用手机验证器扫码完成设置。"), "warning")
+    if request.headers.get("HX-Request"):
+        return "", 200, {"HX-Redirect": url_for("core.account_totp")}
+    return redirect(url_for("core.account_totp"), code=303)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -114,12 +177,93 @@ def change_password():
             return render_template("core/change_password.html", form=form,
                                    first=current_user.must_change_password), 422
         # The password change rotated the session token; sign in again on this device only.
-        login_user(current_user._get_current_object(), remember=False)
-        session["last_seen"] = utcnow().timestamp()
+        _login(current_user._get_current_object())
         flash(_("密码已修改，其他设备上的登录已失效。"), "success")
         return redirect(url_for("core.workspace"))
     return render_template("core/change_password.html", form=form,
                            first=current_user.must_change_password)
+
+
+@bp.get("/account/")
+@login_required
+def account():
+    return render_template("core/account.html", totp_on=totp.enabled(current_user), may_totp=totp.may_use(current_user))
+
+
+@bp.route("/account/sessions", methods=["GET", "POST"])
+@login_required
+def account_sessions():
+    from .models import UserSession
+
+    user = current_user._get_current_object()
+    here = url_for("core.account_sessions")
+    if request.method == "POST":
+        if request.form.get("action") == "end_others":
+            _result, error = run_action(lambda: accounts.end_session(user, keep_sid=session.get("sid")))
+            message = _("已结束其他设备上的登录。")
+        else:
+            session_id = _form_int("session_id")
+            _result, error = run_action(lambda: accounts.end_session(user, session_id))
+            message = _("该登录已结束。")
+        flash(error.message if error else message, "error" if error else "success")
+        return redirect(here, 303)
+    rows = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)
+                              .order_by(UserSession.last_seen_at.desc())).all()
+    current = accounts.session_row(session["sid"]) if session.get("sid") else None
+    return render_template("core/account_sessions.html", rows=rows, current_id=current.id if current else None)
+
+
+def _form_int(name: str) -> int:
+    raw = request.form.get(name, "")
+    if not raw.isdigit() or len(raw) > 9:
+        abort(400)
+    return int(raw)
+
+
+@bp.route("/account/totp", methods=["GET", "POST"])
+@login_required
+def account_totp():
+    user = current_user._get_current_object()
+    if not totp.may_use(user):
+        abort(403)
+    form = TotpForm()
+    action = request.form.get("action")
+    status, codes = 200, None
+    if request.method == "POST":
+        try:
+            if action == "begin":
+                totp.begin(user)
+            elif action in ("confirm", "disable") and form.validate_on_submit():
+                if action == "confirm":
+                    codes = totp.confirm(user, form.code.data)
+                    flash(_("两步验证已开启。请把下面的恢复码抄下或打印，妥善保管；它们只显示这一次。"), "success")
+                else:
+                    totp.disable(user, form.code.data)
+                    flash(_("两步验证已关闭。"), "success")
+                    return redirect(url_for("core.account"), 303)
+            elif action not in ("confirm", "disable"):
+                abort(400)
+            else:
+                status = 422
+        except DomainError as exc:
+            attach_to_form(form, exc, "code")
+            status = exc.status
+    found = totp.row(user)
+    pending = found is not None and found.confirmed_at is None
+    required = user.role == "admin" and current_app.config.get("TOTP_REQUIRED_FOR_ADMINS", True)
+    return render_template("core/account_totp.html", form=form, found=found, pending=pending, codes=codes,
+                           secret=found.secret if pending else None, required=required), status
+
+
+@bp.get("/account/totp/qr.svg")
+@login_required
+def account_totp_qr():
+    from .qr import qr_response
+
+    found = totp.row(current_user)
+    if found is None or found.confirmed_at is not None:
+        abort(404)
+    return qr_response(totp.provisioning_uri(current_user, found.secret), cache="no-store")
 
 
 # ---- user administration (admin) -------------------------------------------------------------
@@ -204,6 +348,10 @@ def user_detail(user_id: int):
                 accounts.reset_password(user, reset_form.password.data, actor)
                 flash(_("密码已重置，该账号的所有登录已失效。"), "success")
                 return redirect(url_for("core.user_detail", user_id=user.id))
+            if action == "totp_reset":
+                totp.reset(user, actor)
+                flash(_("已重置该账号的两步验证，其所有登录已失效。"), "success")
+                return redirect(url_for("core.user_detail", user_id=user.id))
             if action in ("disable", "enable"):
                 # CSRFProtect has already checked the token (form field or X-CSRFToken header).
                 accounts.set_active(user, action == "enable", actor)
@@ -217,7 +365,7 @@ def user_detail(user_id: int):
         select(AuditEntry).where(AuditEntry.object_type == "user", AuditEntry.object_id == user.id)
         .order_by(AuditEntry.id.desc()).limit(20)
     ).all()
-    return render_template("core/user_detail.html", user=user, role_form=role_form,
+    return render_template("core/user_detail.html", user=user, role_form=role_form, totp_on=totp.enabled(user),
                            reset_form=reset_form, history=history, ACTION_LABELS=ACTION_LABELS), status
 
 
@@ -261,6 +409,33 @@ def audit_log():
                        ACTION_LABELS=ACTION_LABELS, OBJECT_LABELS=OBJECT_LABELS)
 
 
+@bp.get("/audit/security")
+@role_required("staff")
+def security_log():
+    from sqlalchemy.orm import joinedload
+
+    from .models import SECURITY_EVENT_LABELS, SecurityEvent
+
+    filters = {k: request.args.get(k, "").strip() for k in ("kind", "user", "address", "start", "end")}
+    stmt = select(SecurityEvent).options(joinedload(SecurityEvent.user)).order_by(SecurityEvent.id.desc())
+    if filters["kind"] in SECURITY_EVENT_LABELS:
+        stmt = stmt.where(SecurityEvent.kind == filters["kind"])
+    if filters["user"]:
+        like = f"%{filters['user']}%"
+        stmt = stmt.where(or_(SecurityEvent.login.ilike(like), SecurityEvent.user_id.in_(
+            select(User.id).where(or_(User.username.ilike(like), User.display_name.ilike(like))))))
+    if filters["address"]:
+        stmt = stmt.where(SecurityEvent.address == filters["address"])
+    start, end = _parse_day(filters["start"]), _parse_day(filters["end"])
+    if start:
+        stmt = stmt.where(SecurityEvent.at >= datetime.combine(start, time(), LOCAL_TZ))
+    if end:
+        stmt = stmt.where(SecurityEvent.at < datetime.combine(end + timedelta(days=1), time(), LOCAL_TZ))
+    page = paginate(stmt, page_number(), per_page=50)
+    return render_page("core/security_log.html", "core/_security_rows.html", page=page, filters=filters,
+                       LABELS=SECURITY_EVENT_LABELS)
+
+
 def register(app) -> None:
     """Core's own pages, CLI, and its entries in the menu and the workspace (core.areas)."""
     from flask_babel import lazy_gettext as _l
@@ -270,6 +445,7 @@ def register(app) -> None:
 
     app.register_blueprint(bp)
     app.before_request(require_new_password)
+    app.before_request(require_second_factor)
     register_cli(app)
     staff, admin = areas.has_role("staff"), areas.role_is("admin")
     areas.menu_entry(app, _l("工作台"), "core.workspace", order=100, visible=areas.signed_in)

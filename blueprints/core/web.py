@@ -84,6 +84,22 @@ def load_user(user_id: str):
     return user
 
 
+def _log_refusal(kind: str) -> None:
+    """A 403, CSRF failure or 429 in the security event log; a 429 at most once a minute per address
+    (a script hammering the site must not turn every refusal into a database write)."""
+    from . import security_log
+    from .ratelimit import DatabaseStorage
+
+    if kind == "rate_limited":
+        try:
+            if DatabaseStorage().incr(f"seclog:429:{request.remote_addr}", 60) > 1:
+                return
+        except Exception:  # noqa: BLE001 (the answer is already a refusal)
+            return
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    security_log.record_refusal(kind, user=user)
+
+
 def init_app(app: Flask) -> None:
     login_manager.login_view = "core.login"
     login_manager.login_message = _("请先登录。")
@@ -104,6 +120,24 @@ def init_app(app: Flask) -> None:
             flash(_("长时间未操作，登录已过期，请重新登录。"), "warning")
             return redirect(url_for("core.login", next=request.full_path if request.method == "GET" else None))
         session["last_seen"] = now
+        return _check_session_row()
+
+    def _check_session_row():
+        # A browser its owner ended on /account/sessions (or every browser, after a password change)
+        # is signed out at its next request; the row's last-seen time is refreshed once a minute.
+        from . import accounts
+
+        sid = session.get("sid")
+        if not sid:
+            return None
+        row = accounts.session_row(sid)
+        if row is None:
+            logout_user()
+            session.clear()
+            flash(_("此设备上的登录已被结束，请重新登录。"), "warning")
+            return redirect(url_for("core.login"))
+        if (datetime.now(UTC) - row.last_seen_at.replace(tzinfo=row.last_seen_at.tzinfo or UTC)).total_seconds() > 60:
+            accounts.touch_session(row.id)
         return None
 
     @app.after_request
@@ -117,11 +151,13 @@ def init_app(app: Flask) -> None:
         return response
 
     def header_items_shown():
-        """The areas' header items, except while the account must choose its password or is signed in by
-        a meeting pass (those sessions open nothing else, so an item's request would be refused)."""
-        from . import areas
+        """The areas' header items, except while the account must choose its password or set up two-step
+        verification, or is signed in by a meeting pass (those sessions open nothing else, so an item's
+        request would be refused, or redirected and the page reloaded on every poll)."""
+        from . import areas, totp
 
-        if not current_user.is_authenticated or current_user.must_change_password or session.get("scope"):
+        if (not current_user.is_authenticated or current_user.must_change_password or session.get("scope")
+                or totp.must_enrol(current_user)):  # an admin setting up two-step verification: nothing polls
             return []
         return areas.header_items()
 
@@ -161,6 +197,8 @@ def init_app(app: Flask) -> None:
     def error_page(code: int, title: str, message: str):
         def handler(error):
             discard()
+            if code in (403, 429):
+                _log_refusal("forbidden" if code == 403 else "rate_limited")
             detail = getattr(error, "description", None) if code in (400, 403, 404, 409, 422) else None
             if isinstance(detail, str) and detail.isascii():
                 detail = None  # werkzeug's English defaults are not for our users
@@ -187,12 +225,16 @@ def init_app(app: Flask) -> None:
     def domain_error(error: DomainError):
         # A refusal no view caught: its own message and status, as a page or an HTMX fragment.
         discard()
+        if error.status == 403:
+            _log_refusal("forbidden")
         title = errors.get(error.status, errors[422])[0]
         template = "errors/_error.html" if is_htmx() else "errors/error.html"
         return render_template(template, code=error.status, title=title, message=error.message), error.status
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        discard()
+        _log_refusal("csrf_failed")
         message = _("页面已过期或缺少安全令牌，请刷新页面后重新提交。")
         template = "errors/_error.html" if is_htmx() else "errors/error.html"
         return render_template(template, code=400, title=_("请求有误"), message=message), 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -13,6 +13,7 @@ from ..core.extensions import db, limiter
 from ..core.flow import INVALID, run_action, run_form
 from ..core.pagination import int_arg, page_number, paginate
 from ..core.permissions import role_required
+from ..core.qr import public_url
 from ..core.timeutil import local_today
 from ..registry.models import LEVEL_LABELS, LEVELS, Deputy
 from . import reports
@@ -88,7 +89,7 @@ def report_detail(report_id: int):
 
     def render(status: int):
         return render_template("duties/report.html", report=report, form=form, qr=reports.qr_counts(report.id),
-                               assess_url=url_for("duties.assess", token=report.qr_token, _external=True)), status
+                               assess_url=public_url("duties.assess", token=report.qr_token)), status
 
     return run_form(
         form, lambda f: reports.record_meeting(report, attendance=f.attendance.data, questions=f.questions.data,
@@ -103,11 +104,22 @@ def report_qr(report_id: int):
     from ..core.qr import qr_response
 
     report = _report(report_id)
-    return qr_response(url_for("duties.assess", token=report.qr_token, _external=True), max_age=0)
+    return qr_response(public_url("duties.assess", token=report.qr_token), max_age=0)
+
+
+def _assess_limit() -> str:
+    return current_app.config.get("ASSESS_RATE_LIMIT", "20 per day")
+
+
+def _address_and_event() -> str:
+    # Every GET hands out a fresh device cookie, so the cookie alone does not bound one client's answers:
+    # the answers from one address to one event are bounded too (a hall's shared Wi-Fi: see app.py).
+    return f"{request.remote_addr}|{(request.view_args or {}).get('token', '')[:32]}"
 
 
 @bp.route("/assess/<token>", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit(_assess_limit, methods=["POST"], key_func=_address_and_event)
 def assess(token: str):
     """The voters' page on the day: one answer per phone (a random cookie, hashed with the event)."""
     if len(token) > 32:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -98,9 +98,9 @@ def notice_attachment(notice_id: int, attachment_id: int):
 def feed():
     entries = services.feed_notices(50)
     updated = max((n.revised_at or n.publish_at for n in entries), default=utcnow())
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    xml = render_template("noticeboard/feed.atom.xml", entries=entries, updated=updated,
-                          base=base.rstrip("/") if base else request.url_root.rstrip("/"))
+    from ..core.qr import public_base
+
+    xml = render_template("noticeboard/feed.atom.xml", entries=entries, updated=updated, base=public_base())
     return Response(xml, mimetype="application/atom+xml")
 
 

@@ -218,7 +218,11 @@ def rota_ics(station_id: int):
     station = active_station_or_404(station_id)
     today = local_today()
     days = cal.days_between(station.id, date(today.year, today.month, 1), date(today.year + 1, 12, 31))
-    body = cal.ics_calendar(station, days, request.host)
+    from urllib.parse import urlsplit
+
+    from ..core.qr import public_base
+
+    body = cal.ics_calendar(station, days, urlsplit(public_base()).netloc)  # never the request's Host
     from ..core.downloads import download
 
     return download(body, f"station-{station.id}.ics", "text/calendar", inline=True, cache="public, max-age=600")

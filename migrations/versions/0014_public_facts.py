@@ -11,7 +11,7 @@ Only ADD COLUMN and CREATE INDEX: SQLite changes nothing in place that would nee
 rebuild of deputies would drop and re-create a table that a dozen others reference).
 
 Revision ID: 0014_public_facts
-Revises: 0011_security_records
+Revises: 0012_security_auth
 Create Date: 2026-12-01
 """
 import secrets
@@ -21,7 +21,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014_public_facts'
-down_revision = '0011_security_records'
+down_revision = '0012_security_auth'
 branch_labels = None
 depends_on = None
 
