@@ -116,10 +116,13 @@ def test_meeting_day_check_in_vote_screen_close_publish(page, browser, live_serv
         expect(screen.locator("#screen")).not_to_contain_text("城关镇老旧小区改造")
 
         # Close and publish; the projector shows the results; the noticeboard has them.
-        page.get_by_role("button", name="截止投票").click()
+        # Irreversible steps ask once (hx-confirm; without JavaScript a confirmation page).
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("link", name="截止投票").click()
         expect(page.locator("h1")).to_contain_text("已截止")
         expect(screen.locator(".screen-results")).to_contain_text("城关镇老旧小区改造", timeout=8_000)
-        page.get_by_role("button", name="公布结果").click()
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("link", name="公布结果").click()
         expect(page.locator("h1")).to_contain_text("已公布")
         page.goto("/notices/?category=ballot_result")
         page.get_by_role("link", name=re.compile("2026年度民生实事项目票决表决结果")).click()

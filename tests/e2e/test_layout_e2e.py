@@ -30,7 +30,10 @@ ROLES = [
     ("clerk", ["/workspace/"], 14),
     ("unit", ["/workspace/"], 14),
     ("liaison", ["/workspace/", "/station-work/1/calendar"], 24),
-    ("staff", ["/workspace/", "/duties/evaluation/", "/suggestions/sessions/2/stats"], 45),
+    ("staff", ["/workspace/", "/duties/evaluation/", "/suggestions/sessions/2/stats",
+               "/manage/suggestions/rating", "/manage/suggestions/plans", "/manage/suggestions/followups",
+               "/cases/drive/", "/cases/drive/stats", "/manage/motions/", "/audit/security", "/account/sessions"], 45),
+    ("leader1", ["/workspace/", "/leader/suggestions/"], 10),
 ]
 SKIP = (".csv", ".xlsx", ".svg", ".atom", ".pdf", ".png", ".txt", "/download", "/export", "/qr")
 PAGE_LIMIT = int(os.environ.get("LAYOUT_PAGES", "0"))  # a smaller cap while fixing (0: the caps above)

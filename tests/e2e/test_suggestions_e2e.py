@@ -87,7 +87,8 @@ def test_a_suggestion_from_draft_to_satisfied_second_answer(page, live_server):
     page.get_by_label("方案（具体建议）").fill("列入年度计划，落实建设资金，年内开工。")
     page.get_by_role("button", name="保存").click()
     expect(page.locator("#status")).to_have_text("草稿")
-    page.get_by_role("button", name="提交建议").click()
+    page.once("dialog", lambda dialog: dialog.accept())  # 提交建议 asks once (hx-confirm)
+    page.get_by_role("link", name="提交建议").click()
     expect(page.locator("#status")).to_have_text("待预审")
     log_out(page)
 
