@@ -503,7 +503,8 @@ def test_demo_county_includes_the_stations_area(app, client):
     liaison = db.session.scalar(select(User).where(User.username == "liaison"))
     statuses = sorted(db.session.scalars(select(Case.status).where(Case.source.not_in(("suggestion", "deputy"))))
                       .all())
-    assert statuses == ["assigned", "closed", "new", "new", "sent"]
+    # several stations have cases at every step of the loop (issue 18: a demo an insider believes)
+    assert {"new", "assigned", "sent", "closed"} <= set(statuses) and len(statuses) >= 5
     # the 社情民意 drive's demo (stations/drive.py): last month's and this month's, some closed
     drive = set(db.session.scalars(select(Case.status).where(Case.source == "deputy")))
     assert "closed" in drive and "new" in drive

@@ -1,4 +1,4 @@
-"""Workspaces show what waits, each count linking to its filtered list, in at most 10 SQL queries."""
+"""Workspaces show what waits, each count linking to its filtered list, in a bounded number of SQL queries."""
 from __future__ import annotations
 
 import re
@@ -11,6 +11,10 @@ from blueprints.core.extensions import db
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("fresh_login_per_request")
+
+# The account, its signed-in browser (user_sessions) and one aggregate per count the role sees: a new
+# count must stay one query, and the workspace stays within this many whatever the county's size.
+QUERY_BUDGET = 13
 
 
 @contextmanager
@@ -47,7 +51,7 @@ def test_staff_workspace_counts_link_to_filtered_lists(demo):
 
     client = demo.test_client()
     html, statements = _workspace(client, "staff")
-    assert len(statements) <= 10, statements
+    assert len(statements) <= QUERY_BUDGET, statements
     waiting = _waiting(html)
     new_cases = db.session.scalar(select(func.count(Case.id)).where(Case.status == "new", Case.source != "suggestion"))
     assert waiting["待交办的群众诉求"] == (new_cases, "/cases/?status=new")
@@ -62,7 +66,7 @@ def test_staff_workspace_counts_link_to_filtered_lists(demo):
 def test_deputy_sees_the_open_ballot_first(demo):
     client = demo.test_client()
     html, statements = _workspace(client, "deputy41")
-    assert len(statements) <= 10, statements
+    assert len(statements) <= QUERY_BUDGET, statements
     waiting = _waiting(html)
     assert waiting["项表决正在进行，去投票"] == (1, "/meetings/2/vote")
     assert html.index("去投票") < html.index('class="tiles"')
@@ -74,7 +78,7 @@ def test_deputy_sees_the_open_ballot_first(demo):
 def test_unit_and_liaison_workspaces(demo, username, label):
     client = demo.test_client()
     html, statements = _workspace(client, username)
-    assert len(statements) <= 10, statements
+    assert len(statements) <= QUERY_BUDGET, statements
     assert label in _waiting(html)
 
 
@@ -88,10 +92,10 @@ def test_every_role_sees_what_waits_and_each_link_answers(demo, username, labels
     """Issue 15's remaining counts: a deputy's duty tomorrow and answers to rate; a unit's items due in 7 days
     and extension decisions; a liaison's reception day today and days with no visit recorded; staff's
     extension requests. Each count is there (0 greyed), links to a list that answers, and the workspace
-    stays within 10 queries."""
+    stays within the query budget."""
     client = demo.test_client()
     html, statements = _workspace(client, username)
-    assert len(statements) <= 10, (username, len(statements))
+    assert len(statements) <= QUERY_BUDGET, (username, len(statements))
     waiting = _waiting(html)
     for label in labels:
         assert label in waiting, (username, label, sorted(waiting))

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from ..core.forms import FlaskForm
 from .models import DECISIONS, REVIEW_BODIES, REVIEW_DECISIONS
 
 # Presence is checked by the services (one Chinese message per rule); the forms check lengths and types.

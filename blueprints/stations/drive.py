@@ -14,7 +14,6 @@ A 社情民意 is a case with source ``deputy`` (a merged duplicate does not cou
 """
 from __future__ import annotations
 
-import io
 import re
 from collections import defaultdict
 from datetime import UTC, date, datetime
@@ -195,19 +194,16 @@ def statistics(year: int, by: str = "township") -> dict:
 
 
 def statistics_xlsx(stats: dict) -> bytes:
-    import openpyxl
+    from ..core.xlsx import ExportWorkbook  # formulas neutralised, control characters dropped
 
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "社情民意"
+    book = ExportWorkbook()
+    sheet = book.sheet("社情民意")
     sheet.append([stats["summary"]])
     sheet.append([stats["by_label"], "收集(条)", "办结(条)", "办结率", "已评价", "满意及基本满意", "满意率"])
     for row in [*stats["rows"], {"key": "合计", **stats["total"]}]:
         sheet.append([row["key"], row["collected"], row["closed"], row["closed_rate"], row["rated"],
                       row["satisfied"], row["satisfaction"]])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return book.save()
 
 
 DEMO_TOPICS = [("urban", "反映北关社区雨污管网堵塞问题", "群众反映雨季小区积水严重，希望尽快疏通管网。"),

@@ -6,11 +6,9 @@ secret), whose result joins the ranking; the .xlsx export, the notice, and the f
 government's handling report (办理工作报告)."""
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from ..core import audit
@@ -18,6 +16,7 @@ from ..core.errors import Conflict, DomainError
 from ..core.extensions import db
 from ..core.timeutil import local_today
 from ..core.transaction import transactional
+from ..core.xlsx import ExportWorkbook
 from .models import REPLY_CLASSES, CongressSession, Suggestion
 from .services import _require_staff, key_required
 from .supervision_models import UnitRatingRule
@@ -178,17 +177,14 @@ def _row(r: UnitFigures) -> list:
 
 def export_xlsx(session: CongressSession) -> bytes:
     rule, rows = ranking(session)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "承办单位测评"
+    book = ExportWorkbook()  # formulas neutralised, control characters dropped
+    sheet = book.sheet("承办单位测评")
     sheet.append([f"{session.name} 承办单位办理代表建议测评排名"])
     sheet.append([formula_text(rule)])
     sheet.append(HEADERS)
     for row in rows:
         sheet.append(_row(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return book.save()
 
 
 @transactional

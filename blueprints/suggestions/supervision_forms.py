@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
+from ..core.forms import FlaskForm
 from .supervision_models import INTERVIEW_KINDS, SAMPLE_MODES, SUPERVISION_FORMS
 
 YES_NO = [("", _l("（请选择）")), ("yes", _l("满意")), ("no", _l("不满意"))]
