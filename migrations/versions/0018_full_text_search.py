@@ -14,6 +14,7 @@ Revision ID: 0018_full_text_search
 Revises: 0017_meeting_notices
 Create Date: 2026-12-02
 """
+import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -51,9 +52,14 @@ def upgrade():
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        # The operator class lives in the extension's schema, which need not be on the search_path (an
+        # extension created earlier in public while this schema is another one, as in the upgrade test).
+        schema = op.get_bind().execute(sa.text(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_trgm'")).scalar_one()
         for table, columns in SEARCHED.items():
             for column in columns:
-                op.execute(f"CREATE INDEX ix_{table}_{column}_trgm ON {table} USING gin ({column} gin_trgm_ops)")
+                op.execute(f'CREATE INDEX ix_{table}_{column}_trgm ON {table} USING gin ({column} "{schema}".gin_trgm_ops)')
     elif dialect == "sqlite":
         for table in SEARCHED:
             create_sqlite_fts(table)
