@@ -87,6 +87,9 @@ def run_migrations_online():
 
     conf_args = dict(current_app.extensions['migrate'].configure_args)
     conf_args.setdefault("compare_type", True)
+    # The search index (FTS5 tables, *_trgm indexes) is migration-only: autogenerate must not drop it.
+    from blueprints.core.search import is_search_index
+    conf_args.setdefault("include_object", lambda obj, name, type_, reflected, compare_to: not is_search_index(name))
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -16,6 +16,7 @@ from sqlalchemy import CheckConstraint, DefaultClause, MetaData, UniqueConstrain
 from sqlalchemy.exc import DBAPIError
 
 from blueprints.core.extensions import NAMING_CONVENTION, db
+from blueprints.core.search import is_search_index
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 CORE_TABLES = {"users", "areas", "audit_entries", "login_attempts", "deputies", "deputy_groups",
@@ -37,7 +38,10 @@ def current_revisions() -> set[str]:
 
 def schema_diff() -> list:
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False})
+        # The search index (FTS5 tables, trigram indexes) is made by migration 0018 only, not by the models.
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True, "compare_server_default": False,
+            "include_object": lambda obj, name, type_, reflected, compare_to: not is_search_index(name)})
         return compare_metadata(context, db.metadata)
 
 
@@ -82,7 +86,7 @@ def reflect_schema(connection, schema: str | None = None) -> dict[str, dict]:
     inspector = inspect(connection)
     tables = {}
     for table in inspector.get_table_names(schema=schema):
-        if table == "alembic_version":
+        if table == "alembic_version" or is_search_index(table):  # FTS5 tables: migration-only
             continue
         tables[table] = {
             "check": {c["name"]: _sql(c["sqltext"]) for c in inspector.get_check_constraints(table, schema=schema)},
@@ -91,7 +95,7 @@ def reflect_schema(connection, schema: str | None = None) -> dict[str, dict]:
             "unique": {u["name"]: tuple(u["column_names"])
                        for u in inspector.get_unique_constraints(table, schema=schema)},
             "index": {i["name"]: (tuple(i["column_names"]), bool(i["unique"]))
-                      for i in inspector.get_indexes(table, schema=schema)
+                      for i in inspector.get_indexes(table, schema=schema) if not is_search_index(i["name"])
                       # PostgreSQL reports a UNIQUE constraint's own index here too; it is compared as a unique
                       if not i.get("duplicates_constraint")},
             "foreign_key": {f["name"]: (tuple(f["constrained_columns"]), f["referred_table"],

@@ -447,6 +447,9 @@ def register(app) -> None:
     app.before_request(require_new_password)
     app.before_request(require_second_factor)
     register_cli(app)
+    from . import search_views
+
+    search_views.register(app)  # /search/ (core.search; the areas register their searchable kinds)
     staff, admin = areas.has_role("staff"), areas.role_is("admin")
     areas.menu_entry(app, _l("工作台"), "core.workspace", order=100, visible=areas.signed_in)
     areas.menu_entry(app, _l("操作日志"), "core.audit_log", order=160, visible=staff)

@@ -11,5 +11,8 @@ def register(app) -> None:
 
     areas.area(app, "noticeboard")
     app.register_blueprint(bp)
+    from . import search_kind
+
+    search_kind.register(app)  # core.search: what this area adds to the site-wide search
     areas.menu_entry(app, _l("公示"), "noticeboard.notices", order=10)
     areas.menu_entry(app, _l("公示管理"), "noticeboard.manage", order=150, visible=areas.has_role("staff"))

@@ -13,6 +13,9 @@ def register(app) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(cases_views.bp)
     app.register_blueprint(public.bp)
+    from . import search_kind
+
+    search_kind.register(app)  # core.search: what this area adds to the site-wide search
     app.cli.add_command(stations_cli)
     areas.workspace_panel(app, "stations/_workspace.html")
     from flask_babel import lazy_gettext as _l

@@ -10,6 +10,9 @@ def register(app) -> None:
 
     areas.area(app, "suggestions")
     app.register_blueprint(bp)
+    from . import search_kind
+
+    search_kind.register(app)  # core.search: what this area adds to the site-wide search
     areas.menu_entry(app, _l("代表建议"), "suggestions.index", order=50)
     areas.workspace_tile(app, _l("代表建议管理"), "suggestions.manage", order=40, visible=areas.has_role("staff"))
     from .services import waiting_cosign_invitations, waiting_for_staff

@@ -8,6 +8,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..core import search
 from ..core.cases import reply_class_text
 from ..core.extensions import db
 from ..core.timeutil import local_today, to_local
@@ -31,8 +32,8 @@ def register_query(session_id: int, *, q: str | None = None, unit_id: int | None
     stmt = (select(Suggestion).where(Suggestion.session_id == session_id, Suggestion.status.in_(PUBLIC_STATUSES))
             .options(selectinload(Suggestion.lead_deputy), selectinload(Suggestion.main_unit))
             .order_by(Suggestion.number))
-    if q:
-        stmt = stmt.where(Suggestion.title.contains(q, autoescape=True))
+    if q:  # core.search's index (FTS5 / pg_trgm), public suggestions only
+        stmt = stmt.where(search.condition("suggestion", q, public_only=True))
     if unit_id:
         stmt = stmt.where(Suggestion.main_unit_id == unit_id)
     if reply_class in REPLY_CLASSES:
