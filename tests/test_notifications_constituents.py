@@ -17,6 +17,7 @@ from blueprints.core.transaction import transaction
 from blueprints.notifications import delivery
 from blueprints.notifications.models import OutboxMessage
 from blueprints.stations import services as station_services
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("fresh_login_per_request")
 MOBILE = "13912345678"
@@ -109,3 +110,50 @@ def test_the_forms_carry_the_checkbox(county, client, path):
     assert refused.status_code in (200, 422) and "11 位手机号码" in refused.get_data(as_text=True)
     stored = db.session.scalars(select(Case)).all()
     assert [(c.contact_phone, c.sms_consent) for c in stored] == [(MOBILE, True)]
+
+
+# ---- 催办 weights per role (the weight follows the account; issue 16 §3, issue 19's leader role) -------
+
+def test_chase_weights_per_role_and_leaders_chase_what_they_lead(demo):
+    from blueprints.core.errors import Forbidden
+    from blueprints.core.models import User
+    from blueprints.notifications import chases
+    from blueprints.notifications.models import Chase
+    from blueprints.suggestions.models import Suggestion
+
+    def user(name):
+        return db.session.scalar(select(User).where(User.username == name))
+
+    led = db.session.scalars(select(Suggestion).join(Case, Case.id == Suggestion.case_id)
+                             .where(Suggestion.is_key.is_(True), Case.status == "assigned")).all()
+    item = next(s for s in led if s.key_leader_id is not None and db.session.get(Case, s.case_id).main_assignment
+                and db.session.get(Case, s.case_id).main_assignment.state == "pending")
+    case = db.session.get(Case, item.case_id)
+    leader = db.session.get(User, item.key_leader_id)
+    raiser = db.session.scalar(select(User).where(User.deputy_id == case.deputy_id, User.role == "deputy"))
+    for by in (raiser, user("staff"), user("admin"), leader):
+        chases.chase(case.id, by=by)
+    db.session.expire_all()
+    rows = db.session.scalars(select(Chase).where(Chase.case_id == case.id).order_by(Chase.id)).all()
+    assert [(r.sender, r.weight) for r in rows] == [("deputy", 1), ("staff", 2), ("staff", 2), ("leadership", 4)]
+    led_ids = {c.id for c, *_ in db.session.execute(chases.supervision(leader_id=leader.id))}
+    assert case.id in led_ids
+    other = db.session.scalar(select(Case).join(Case.assignments).where(
+        Case.status == "assigned", Case.id.not_in(chases.led_case_ids(leader.id))).limit(1))
+    assert other is not None and other.id not in led_ids
+    with pytest.raises(Forbidden, match="牵头督办"):
+        chases.chase(other.id, by=leader)  # not a key suggestion this leader leads
+    assert db.session.scalar(select(func.count()).select_from(Chase).where(Chase.case_id == other.id)) == 0
+
+
+def test_the_leader_sees_the_chase_page_without_the_old_checkbox(demo):
+    from blueprints.suggestions.models import Suggestion
+
+    leader_id = db.session.scalar(select(Suggestion.key_leader_id).where(Suggestion.is_key.is_(True)).limit(1))
+    from blueprints.core.models import User
+
+    leader = db.session.get(User, leader_id)
+    client = demo.test_client()
+    assert client.post("/login", data={"username": leader.username, "password": PASSWORD}).status_code == 302
+    page = client.get("/inbox/supervision").get_data(as_text=True)
+    assert "督办与催办" in page and "以领导名义" not in page
