@@ -34,6 +34,7 @@ from ..core.models import User
 from ..core.timeutil import LOCAL_TZ as LOCAL
 from ..core.timeutil import add_months, local_today, to_local, utcnow
 from ..core.transaction import transaction
+from ..registry.models import Deputy
 from . import services
 from .models import OutboxMessage, Reminder
 
@@ -172,10 +173,11 @@ def monthly_sqmy(today: date, now: datetime) -> int:
     if today.day < 20:
         return 0
     month_start = datetime(today.year, today.month, 1, tzinfo=LOCAL).astimezone(UTC)
-    filed = select(Case.deputy_id).where(Case.source == "deputy", Case.created_at >= month_start,
-                                         Case.deputy_id.is_not(None))
-    users = db.session.execute(select(User.id, User.deputy_id).where(
-        User.role == "deputy", User.active.is_(True), User.deputy_id.is_not(None),
+    # as the drive counts (stations/drive.py): a merged duplicate is not a 社情民意; serving deputies only
+    filed = select(Case.deputy_id).where(Case.source == "deputy", Case.status != "merged",
+                                         Case.created_at >= month_start, Case.deputy_id.is_not(None))
+    users = db.session.execute(select(User.id, User.deputy_id).join(Deputy, Deputy.id == User.deputy_id).where(
+        User.role == "deputy", User.active.is_(True), Deputy.ended_on.is_(None),
         User.deputy_id.not_in(filed)).order_by(User.id)).all()
     key = f"sqmy:{today:%Y-%m}"
     done = set(db.session.scalars(select(Reminder.about_id).where(Reminder.about_type == "deputies",
