@@ -85,3 +85,17 @@ def test_monthly_sqmy_from_the_20th_once(env):
     assert "本月社情民意尚未报送" not in subjects(env["other"].id)  # filed one this month
     reminders.remind(today=today.replace(day=25))
     assert subjects(env["lead"].id).count("本月社情民意尚未报送") == 1
+
+
+def test_monthly_sqmy_counts_as_the_drive_does(env):
+    """A merged duplicate is not a 社情民意 (as stations/drive.py counts)."""
+    from blueprints.core import cases
+    from blueprints.stations import drive
+
+    first = cases.open_case("deputy", "村里缺少路灯", "反映群众意见。", by=env["staff"], deputy=env["lead"].deputy)
+    duplicate = cases.open_case("deputy", "路灯", "同上。", by=env["staff"], deputy=env["other"].deputy)
+    cases.merge_cases(duplicate, first, by=env["staff"])
+    assert drive.filed_in_month(env["other"].deputy_id) == 0
+    reminders.remind(today=local_today().replace(day=20))
+    assert subjects(env["other"].id).count("本月社情民意尚未报送") == 1
+    assert "本月社情民意尚未报送" not in subjects(env["lead"].id)

@@ -124,14 +124,15 @@ def test_chases_are_weighted_logged_and_sorted_by_pressure(assigned, users, make
     db.session.expire_all()
     order = [row[0].title for row in db.session.execute(chases.supervision())]
     assert order == ["噪音扰民", "关于修缮村道的建议"]  # 2 > 1
-    chases.chase(assigned["case"].id, by=users["staff"], as_leadership=True)
+    chases.chase(assigned["case"].id, by=users["staff"])
+    chases.chase(assigned["case"].id, by=users["admin"])
     db.session.expire_all()
     rows = db.session.execute(chases.supervision()).all()
-    assert [(r[0].title, r[2], r[3]) for r in rows] == [("关于修缮村道的建议", 5, 2), ("噪音扰民", 2, 1)]
+    assert [(r[0].title, r[2], r[3]) for r in rows] == [("关于修缮村道的建议", 5, 3), ("噪音扰民", 2, 1)]
     assert [r[0].title for r in db.session.execute(chases.supervision(sort="deadline"))][0] == "噪音扰民"
     steps = [s.note for s in assigned["case"].steps if s.action == "chase"]
-    assert steps == ["代表催办：请加快", "领导催办"]
-    assert inbox_subjects(assigned["unit_user"]).count("催办：关于修缮村道的建议") == 2
+    assert steps == ["代表催办：请加快", "代表工委催办", "代表工委催办"]
+    assert inbox_subjects(assigned["unit_user"]).count("催办：关于修缮村道的建议") == 3
 
 
 def test_who_may_chase(assigned, users, make_user):
@@ -139,7 +140,7 @@ def test_who_may_chase(assigned, users, make_user):
     with pytest.raises(Forbidden):
         chases.chase(assigned["case"].id, by=stranger)
     with pytest.raises(Forbidden):
-        chases.chase(assigned["case"].id, by=users["deputy"], as_leadership=True)
+        chases.chase(assigned["case"].id, by=make_user("leader", "liuming"))  # leads no key suggestion here
     with pytest.raises(Forbidden):
         chases.chase(assigned["case"].id, by=assigned["unit_user"])
     cases.reply_case(assigned["case"], "已办。", by=assigned["unit_user"])

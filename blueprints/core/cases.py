@@ -56,6 +56,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Select, String, Text, UniqueConstraint, select
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from . import audit
@@ -106,6 +107,9 @@ def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")  # a number an SMS can reach
+
+
 def new_receipt_code() -> str:
     return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
 
@@ -141,6 +145,8 @@ class Case(db.Model):
     deputy_id: Mapped[int | None] = mapped_column(ForeignKey("deputies.id", ondelete="RESTRICT"), index=True)
     contact_name: Mapped[str | None] = mapped_column(String(32))  # private
     contact_phone: Mapped[str | None] = mapped_column(String(20))  # private
+    # 同意接收短信通知: the answer's SMS (receipt code and tracking address) goes to contact_phone
+    sms_consent: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     round: Mapped[int] = mapped_column(default=1)
     answer: Mapped[str | None] = mapped_column(Text)  # what the constituent reads when tracking
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the main unit's latest reply
@@ -352,20 +358,23 @@ def _unit_assignment(case: Case, by, *, role: str | None = None) -> CaseAssignme
 @transactional
 def open_case(source: str, title: str, body: str, *, by=None, category: str | None = None, station=None,
               deputy=None, contact_name: str | None = None, contact_phone: str | None = None,
-              source_ref: str | None = None) -> Case:
-    """收集: register a new item; it gets a fresh receipt code."""
+              source_ref: str | None = None, sms_consent: bool = False) -> Case:
+    """收集: register a new item; it gets a fresh receipt code. ``sms_consent``: the constituent agreed to
+    an SMS at ``contact_phone`` when the answer is sent (a mobile number is then required)."""
     if source not in SOURCES:
         raise DomainError(_("来源不正确。"), field="source")
     title = clean_text(title, _("标题"), MAX_TITLE, "title")
     body = clean_text(body, _("内容"), MAX_BODY, "body")
     contact_name = clean_text(contact_name, _("姓名"), 32, "contact_name", required=False)
     contact_phone = clean_text(contact_phone, _("电话"), 20, "contact_phone", required=False)
+    if sms_consent and not (contact_phone and MOBILE_RE.match(contact_phone)):
+        raise DomainError(_("接收短信通知需要填写 11 位手机号码。"), field="phone")
     code = new_receipt_code()
     while db.session.scalar(select(Case.id).where(Case.receipt_code == code)) is not None:
         code = new_receipt_code()  # 32^8 codes: a clash is rare, and the UNIQUE constraint has the last word
     case = Case(source=source, title=title, body=body, category=category, station=station, deputy=deputy,
                 contact_name=contact_name, contact_phone=contact_phone, source_ref=source_ref,
-                receipt_code=code, created_by=by, status="new", round=1)
+                receipt_code=code, created_by=by, status="new", round=1, sms_consent=bool(sms_consent))
     db.session.add(case)
     db.session.flush()
     _step(case, "open", by, note=SOURCES[source])

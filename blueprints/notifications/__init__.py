@@ -23,7 +23,7 @@ def register(app) -> None:
     areas.header_item(app, "notifications/_header.html", order=10)
     areas.workspace_tile(app, _l("消息"), "notifications.inbox", order=5, visible=areas.signed_in)
     areas.workspace_tile(app, _l("督办与催办"), "notifications.supervision", order=40,
-                         visible=lambda u: u.is_authenticated and (u.has_role("staff") or u.role == "deputy"))
+                         visible=lambda u: u.is_authenticated and (u.has_role("staff", "leader") or u.role == "deputy"))
     areas.demo_loader(app, _demo, order=90, name="notifications")
     areas.workspace_tile(app, _l("默认消息设置"), "notifications.defaults", order=160,
                          visible=areas.has_role("staff"))

@@ -1,8 +1,13 @@
 """催办: staff (for any case), or a deputy (for their own suggestion or case) chase the main unit. The
 chase is logged on the item (a CaseStep ``chase``, shown in its history), notifies the unit, and is
-weighted by who sent it — 代表 1, 代表工委 2, 领导 4 — so that the supervision list sorts by pressure."""
+weighted by who sent it — 代表 1, 代表工委 2, 领导 4 — so that the supervision list sorts by pressure.
+
+The weight follows the account, not a choice on the form: a ``leader`` account (常委会组成人员, issue 19)
+chases the key suggestions it leads (``Suggestion.key_leader_id``) with weight 4; staff always weigh 2;
+the deputy who raised the item 1."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -18,24 +23,36 @@ core_cases.ACTIONS.setdefault("chase", "催办")  # the step's label in the item
 MAX_NOTE = 500
 
 
-def sender_for(user, case: Case, as_leadership: bool = False) -> str:
+def led_case_ids(leader_id: int):
+    """The cases of the key suggestions this leader leads (a SELECT of case ids; empty without the area)."""
+    if "suggestions" not in current_app.extensions["areas"].names:
+        return select(Case.id).where(Case.id.is_(None))
+    from ..suggestions.models import Suggestion
+
+    return select(Suggestion.case_id).where(Suggestion.key_leader_id == leader_id, Suggestion.is_key.is_(True),
+                                            Suggestion.case_id.is_not(None))
+
+
+def sender_for(user, case: Case) -> str:
     if user.has_role("staff"):
-        return "leadership" if as_leadership else "staff"
+        return "staff"
+    if user.role == "leader" and user.active:
+        if case.id in db.session.scalars(led_case_ids(user.id)).all():
+            return "leadership"
+        raise Forbidden(_("领导只能催办本人牵头督办的重点建议。"))
     if user.role == "deputy" and user.deputy_id is not None and user.deputy_id == case.deputy_id:
-        if as_leadership:
-            raise Forbidden(_("只有代表工委工作人员可以以领导名义催办。"))
         return "deputy"
     raise Forbidden(_("您无权催办此件。"))
 
 
-def chase(case_id: int, *, by, note: str | None = None, as_leadership: bool = False) -> Chase:
+def chase(case_id: int, *, by, note: str | None = None) -> Chase:
     with transaction():
         case = db.session.get(Case, case_id)
         if case is None:
             from ..core.errors import NotFound
 
             raise NotFound(_("没有这件事项。"))
-        sender = sender_for(by, case, as_leadership)
+        sender = sender_for(by, case)
         item = case.main_assignment
         if case.status != "assigned" or item is None or item.state != "pending":
             raise Conflict(_("此件当前不在办理中，不能催办。"))
@@ -55,7 +72,7 @@ def chase(case_id: int, *, by, note: str | None = None, as_leadership: bool = Fa
     return row
 
 
-def supervision(*, deputy_id: int | None = None, sort: str = "pressure"):
+def supervision(*, deputy_id: int | None = None, leader_id: int | None = None, sort: str = "pressure"):
     """Assigned items with their chase pressure (sum of weights) and count; by pressure or deadline."""
     pressure = (select(Chase.case_id, func.sum(Chase.weight).label("pressure"), func.count().label("chases"))
                 .group_by(Chase.case_id).subquery())
@@ -66,6 +83,8 @@ def supervision(*, deputy_id: int | None = None, sort: str = "pressure"):
              .where(Case.status == "assigned"))
     if deputy_id is not None:
         query = query.where(Case.deputy_id == deputy_id)
+    if leader_id is not None:
+        query = query.where(Case.id.in_(led_case_ids(leader_id)))
     if sort == "deadline":
         query = query.order_by(CaseAssignment.deadline, Case.id)
     elif sort == "pressure":

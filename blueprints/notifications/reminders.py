@@ -34,8 +34,9 @@ from ..core.models import User
 from ..core.timeutil import LOCAL_TZ as LOCAL
 from ..core.timeutil import add_months, local_today, to_local, utcnow
 from ..core.transaction import transaction
+from ..registry.models import Deputy
 from . import services
-from .models import Reminder
+from .models import OutboxMessage, Reminder
 
 
 def case_link(case: Case) -> str:
@@ -172,10 +173,11 @@ def monthly_sqmy(today: date, now: datetime) -> int:
     if today.day < 20:
         return 0
     month_start = datetime(today.year, today.month, 1, tzinfo=LOCAL).astimezone(UTC)
-    filed = select(Case.deputy_id).where(Case.source == "deputy", Case.created_at >= month_start,
-                                         Case.deputy_id.is_not(None))
-    users = db.session.execute(select(User.id, User.deputy_id).where(
-        User.role == "deputy", User.active.is_(True), User.deputy_id.is_not(None),
+    # as the drive counts (stations/drive.py): a merged duplicate is not a 社情民意; serving deputies only
+    filed = select(Case.deputy_id).where(Case.source == "deputy", Case.status != "merged",
+                                         Case.created_at >= month_start, Case.deputy_id.is_not(None))
+    users = db.session.execute(select(User.id, User.deputy_id).join(Deputy, Deputy.id == User.deputy_id).where(
+        User.role == "deputy", User.active.is_(True), Deputy.ended_on.is_(None),
         User.deputy_id.not_in(filed)).order_by(User.id)).all()
     key = f"sqmy:{today:%Y-%m}"
     done = set(db.session.scalars(select(Reminder.about_id).where(Reminder.about_type == "deputies",
@@ -248,11 +250,31 @@ def messages_for_step(step: CaseStep):
     return None
 
 
+def constituent_sms(case: Case | None, now: datetime | None = None) -> OutboxMessage | None:
+    """反馈 sent: an SMS with the receipt code and the tracking address to the constituent's mobile, only if
+    they agreed (``Case.sms_consent``, set on the public message form or the kiosk). No account: the row
+    has no user; it waits for the 08:00–22:00 window like every SMS; the number is only in ``address``."""
+    if case is None or not case.sms_consent or not case.contact_phone:
+        return None
+    from ..core.qr import public_base
+
+    now = now or utcnow()
+    row = OutboxMessage(user_id=None, channel="sms", kind="constituent_answer", address=case.contact_phone,
+                        subject=_("人大代表联络站"),
+                        body=_("您的留言（回执码 %(c)s）已答复，请到 %(u)s 输入回执码查看并评价。",
+                               c=case.receipt_code, u=public_base() + "/messages/track"),
+                        about_type="cases", about_id=case.id, due_at=services.next_sms_time(now), created_at=now)
+    db.session.add(row)
+    return row
+
+
 def _on_flush(session, flush_context, instances):
     if not has_app_context() or "notifications" not in getattr(current_app.extensions.get("areas"), "names", ()):
         return  # a script without the app, or an app without this area
     steps = [obj for obj in session.new if isinstance(obj, CaseStep)]
     for step in steps:
+        if step.action == "send":
+            constituent_sms(step.case)
         found = messages_for_step(step)
         if found:
             user_ids, unit_id, kind, subject, body = found

@@ -121,7 +121,7 @@ def defaults():
 # ---- 催办 and the supervision list ----------------------------------------------------------------
 
 def _may_supervise(user) -> bool:
-    return user.has_role("staff") or (user.role == "deputy" and user.deputy_id is not None)
+    return user.has_role("staff", "leader") or (user.role == "deputy" and user.deputy_id is not None)
 
 
 @bp.get("/supervision")
@@ -134,8 +134,10 @@ def supervision():
     sort = request.args.get("sort", "pressure")
     if sort not in ("pressure", "deadline"):
         abort(404)
-    deputy_id = None if current_user.has_role("staff") else current_user.deputy_id
-    query, number, per_page = supervision_query(deputy_id=deputy_id, sort=sort), page_number(), 30
+    deputy_id = current_user.deputy_id if current_user.role == "deputy" else None
+    leader_id = current_user.id if current_user.role == "leader" else None  # the key suggestions they lead
+    query = supervision_query(deputy_id=deputy_id, leader_id=leader_id, sort=sort)
+    number, per_page = page_number(), 30
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     if number > max(1, -(-total // per_page)):
         abort(404)
@@ -151,7 +153,6 @@ def chase(case_id: int):
     from .chases import chase as chase_case
 
     sort = request.form.get("sort") if request.form.get("sort") in ("pressure", "deadline") else "pressure"
-    return run_form(None, lambda _f: chase_case(case_id, by=current_user, note=request.form.get("note"),
-                                                as_leadership=request.form.get("leadership") == "1"),
+    return run_form(None, lambda _f: chase_case(case_id, by=current_user, note=request.form.get("note")),
                     success=_("已催办，承办单位将收到通知。"), redirect_to=url_for(".supervision", sort=sort),
                     render=lambda status: (redirect(url_for(".supervision", sort=sort), 303)))

@@ -102,6 +102,7 @@ class MessageForm(FlaskForm):
     name = StringField(_l("称呼（可选）"), validators=[Length(max=32)])
     phone = StringField(_l("联系电话（可选，仅工作人员可见）"), validators=[Length(max=40)],
                         render_kw={"type": "tel", "inputmode": "tel", "autocomplete": "tel"})
+    sms_consent = BooleanField(_l("同意接收短信通知"))
     website = StringField(_l("网址"))  # honeypot: people never see it, bots fill it in
 
 

@@ -110,7 +110,7 @@ def submit_message(form: MessageForm, source: str):
         return None
     case, error = run_action(lambda: services.leave_message(
         station=station, deputy=deputy, body=form.body.data, phone=form.phone.data, name=form.name.data,
-        source=source))
+        source=source, sms_consent=bool(form.sms_consent.data)))
     if error is not None:
         attach_to_form(form, error, "body")
     return case

@@ -169,7 +169,7 @@ def receptions_for(station_id: int, start: date, end: date) -> list[Reception]:
 
 @transactional
 def leave_message(*, station: Station | None, deputy: Deputy | None, body: str, phone: str | None = None,
-                  name: str | None = None, source: str = "message") -> Case:
+                  name: str | None = None, source: str = "message", sms_consent: bool = False) -> Case:
     """A message for a station or a deputy, without an account. Returns the case (its receipt_code).
     One unit of work (on SQLite it takes the write lock first: a burst of messages queues, none fails)."""
     if station is None and deputy is None:
@@ -186,7 +186,8 @@ def leave_message(*, station: Station | None, deputy: Deputy | None, body: str, 
         station = deputy.station  # the deputy's station follows the message up
     title = re.sub(r"\s+", " ", body)[:40]
     return cases.open_case(source, title, body, station=station, deputy=None, contact_name=name,
-                           contact_phone=phone, source_ref=f"deputy:{deputy.id}" if deputy else None)
+                           contact_phone=phone, source_ref=f"deputy:{deputy.id}" if deputy else None,
+                           sms_consent=sms_consent)
 
 
 def message_recipient(case: Case) -> str:
