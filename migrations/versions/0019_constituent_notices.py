@@ -6,7 +6,7 @@ constituent gets an SMS they did not ask for). No table is rebuilt. The rule "co
 is checked by ``core.cases.open_case``.
 
 Revision ID: 0019_constituent_notices
-Revises: 0017_meeting_notices
+Revises: 0018_full_text_search
 Create Date: 2026-12-02
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0019_constituent_notices'
-down_revision = '0017_meeting_notices'
+down_revision = '0018_full_text_search'
 branch_labels = None
 depends_on = None
 
