@@ -305,7 +305,7 @@ def test_impossible_dates_in_the_audit_filters_get_a_message(client, auth, users
     auth.login("staff")
     response = client.get(f"/audit/?{query}")
     text = response.get_data(as_text=True)
-    assert response.status_code == 200 and ("日期格式应为" in text or "超出可查询的范围" in text)
+    assert response.status_code == 400 and ("日期格式应为" in text or "超出可查询的范围" in text)
 
 
 # ---- iCalendar -------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import or_, select, text
@@ -378,11 +378,20 @@ def _parse_day(raw: str | None):
         day = datetime.strptime(raw, "%Y-%m-%d").date()
     except ValueError:  # 0000-00-00 and 2026-02-30 too
         flash(_("日期格式应为 年-月-日，例如 2026-01-31。"), "error")
+        g.bad_filter_date = True
         return None
     if not 1900 <= day.year <= 2999:  # 9999-12-31 + 1 day, or year 1 in UTC, overflow
         flash(_("日期“%(d)s”超出可查询的范围（1900 年至 2999 年），已忽略。", d=raw), "error")
+        g.bad_filter_date = True
         return None
     return day
+
+
+def _filtered(response):
+    """A filter with an impossible date answers 400 (the page shows the message and the unfiltered list)."""
+    if g.get("bad_filter_date"):
+        response.status_code = 400
+    return response
 
 
 @bp.get("/audit/")
@@ -405,8 +414,8 @@ def audit_log():
     if object_id:
         stmt = stmt.where(AuditEntry.object_id == object_id)
     page = paginate(stmt, page_number(), per_page=50)
-    return render_page("core/audit.html", "core/_audit_rows.html", page=page, filters=filters,
-                       ACTION_LABELS=ACTION_LABELS, OBJECT_LABELS=OBJECT_LABELS)
+    return _filtered(render_page("core/audit.html", "core/_audit_rows.html", page=page, filters=filters,
+                       ACTION_LABELS=ACTION_LABELS, OBJECT_LABELS=OBJECT_LABELS))
 
 
 @bp.get("/audit/security")
@@ -432,8 +441,8 @@ def security_log():
     if end:
         stmt = stmt.where(SecurityEvent.at < datetime.combine(end + timedelta(days=1), time(), LOCAL_TZ))
     page = paginate(stmt, page_number(), per_page=50)
-    return render_page("core/security_log.html", "core/_security_rows.html", page=page, filters=filters,
-                       LABELS=SECURITY_EVENT_LABELS)
+    return _filtered(render_page("core/security_log.html", "core/_security_rows.html", page=page, filters=filters,
+                       LABELS=SECURITY_EVENT_LABELS))
 
 
 def register(app) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from ..core.extensions import db, limiter
 from ..core.flow import INVALID, run_action, run_form
+from ..core.hardening import cookie_name
 from ..core.pagination import int_arg, page_number, paginate
 from ..core.permissions import role_required
 from ..core.qr import public_url
@@ -127,7 +128,7 @@ def assess(token: str):
     report = db.session.scalar(select(VoterReport).where(VoterReport.qr_token == token)
                                .options(joinedload(VoterReport.deputy))) or abort(404)
     form = AssessForm()
-    device = request.cookies.get(DEVICE_COOKIE) or ""
+    device = request.cookies.get(cookie_name(DEVICE_COOKIE)) or ""
     status, done = 200, False
     if form.validate_on_submit():
         # One answer per phone: a second one is refused by the UNIQUE (report, device), 409 with its message.
@@ -141,7 +142,7 @@ def assess(token: str):
         status = INVALID
     response = make_response(render_template("duties/assess.html", report=report, form=form, done=done), status)
     if not device:
-        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=3 * 365 * 24 * 3600, httponly=True,
-                            samesite="Lax", secure=request.is_secure)
+        response.set_cookie(cookie_name(DEVICE_COOKIE), secrets.token_urlsafe(16), max_age=3 * 365 * 24 * 3600,
+                            httponly=True, samesite="Lax", secure=request.is_secure)
     return response
 
