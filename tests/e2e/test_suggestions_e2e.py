@@ -189,7 +189,7 @@ def test_a_register_fragment_refusal_is_swapped_into_the_page(page, live_server,
     rows = page.locator("#register-rows")
     expect(rows).to_contain_text("关于加快推进柏庄镇卫生院建设的建议")
     with page.expect_response(lambda r: "q=" in r.url) as answer:
-        page.get_by_label("案由").fill("卫生院")
+        page.get_by_label("关键词").fill("卫生院")  # the register searches 案由、案据 and 方案 (core.search)
     assert answer.value.status == 200 and answer.value.request.headers.get("hx-request") == "true"
     expect(rows).to_contain_text("关于加快推进柏庄镇卫生院建设的建议")
 
