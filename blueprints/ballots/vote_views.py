@@ -6,14 +6,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..core.errors import DomainError, Forbidden
+from ..core.errors import DomainError, Forbidden, NotFound
 from ..core.extensions import db
 from ..core.flow import run_form
 from ..core.htmx import render_page
 from ..core.pagination import int_arg
 from ..core.permissions import role_required
+from . import frozen, tally, voting
 from . import meetings as meeting_services
-from . import tally, voting
 from .models import CHOICE_LABELS, Ballot, BallotReceipt
 from .views import bp, get_meeting
 
@@ -41,12 +41,18 @@ def _vote_page(meeting, deputy_id: int, *, ballot=None, error=None, chosen=None,
         ballot = next((b for b in ballots if b.id == wanted), None) or (pending[0] if pending else None)
     return render_template("ballots/vote.html", meeting=meeting, attendance=attendance, ballots=ballots,
                            voted=voted, ballot=ballot, error=error, chosen=chosen or {},
-                           CHOICE_LABELS=CHOICE_LABELS), status
+                           CHOICE_LABELS=CHOICE_LABELS, empty_form=frozen.empty_form), status
+
+
+def _posted_ballot_id() -> int:
+    raw = request.form.get("ballot_id", "")
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+        raise DomainError(_("选票不属于本次会议。"))
+    return int(raw)
 
 
 def _posted_ballot(meeting) -> Ballot:
-    raw = request.form.get("ballot_id", "")
-    ballot = db.session.get(Ballot, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+    ballot = db.session.get(Ballot, _posted_ballot_id())
     if ballot is None or ballot.meeting_id != meeting.id:
         raise DomainError(_("选票不属于本次会议。"))
     return ballot
@@ -63,16 +69,19 @@ def _chosen_from_form() -> dict[int, str]:
 @bp.route("/meetings/<int:meeting_id>/vote", methods=["GET", "POST"])
 @role_required("deputy")
 def vote(meeting_id: int):
-    meeting = get_meeting(meeting_id)
     deputy_id = _deputy_id()
     if request.method == "GET":
-        return _vote_page(meeting, deputy_id)
-    ballot_id = _posted_ballot(meeting).id
+        return _vote_page(get_meeting(meeting_id), deputy_id)
+    # The vote itself reads only what cast_vote locks and checks (the ballot, of this meeting; the roll
+    # row and receipt): the meeting is loaded only to show a refusal.
+    ballot_id = _posted_ballot_id()
     try:
         voting.cast_vote(ballot_id, deputy_id, request.form, meeting_id)  # one transaction of its own
+    except NotFound as error:  # no such ballot in this meeting (or no such meeting: 404 below)
+        get_meeting(meeting_id)
+        raise DomainError(_("选票不属于本次会议。")) from error
     except DomainError as error:
-        return _refused_vote(meeting, deputy_id, ballot_id, error)
-    # meeting_id, not meeting.id: the commit expired the object and a reload is a needless query.
+        return _refused_vote(get_meeting(meeting_id), deputy_id, ballot_id, error)
     return redirect(url_for(".vote_done", meeting_id=meeting_id, ballot=ballot_id), 303)
 
 

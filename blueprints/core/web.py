@@ -146,7 +146,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if current_user.is_authenticated:
+        # A signed-in session's answer is never stored. Read from the session, not current_user: after a
+        # commit the user row is expired and asking it would cost one more query per POST.
+        if session.get("_user_id") is not None:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
