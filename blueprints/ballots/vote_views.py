@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import and_, select
+from sqlalchemy.orm import joinedload
 
 from ..core.errors import DomainError, Forbidden, NotFound
 from ..core.extensions import db
@@ -14,7 +15,7 @@ from ..core.pagination import int_arg
 from ..core.permissions import role_required
 from . import frozen, tally, voting
 from . import meetings as meeting_services
-from .models import CHOICE_LABELS, Ballot, BallotReceipt
+from .models import CHOICE_LABELS, Attendance, Ballot, BallotReceipt, Meeting
 from .views import bp, get_meeting
 
 
@@ -32,9 +33,29 @@ def _ballot_state(meeting, deputy_id: int):
     return ballots, voted
 
 
+def _meeting_with_ballots(meeting_id: int):
+    """The meeting and its ballots in one query (the phone's page is on the meeting day's hot path)."""
+    meeting = db.session.scalar(select(Meeting).where(Meeting.id == meeting_id)
+                                .options(joinedload(Meeting.ballots)))
+    if meeting is None:
+        raise NotFound(_("会议不存在。"))
+    return meeting
+
+
+def _roll_row_and_voted(meeting, deputy_id: int):
+    """(the deputy's roll row or None, the open ballots, the ids of those they voted on) in one query."""
+    ballots = [b for b in meeting.ballots if b.status == "open"]
+    rows = db.session.execute(
+        select(Attendance, BallotReceipt.ballot_id)
+        .outerjoin(BallotReceipt, and_(BallotReceipt.deputy_id == Attendance.deputy_id,
+                                       BallotReceipt.ballot_id.in_([b.id for b in ballots] or [0])))
+        .where(Attendance.meeting_id == meeting.id, Attendance.deputy_id == deputy_id)).all()
+    attendance = rows[0][0] if rows else None
+    return attendance, ballots, {ballot_id for _row, ballot_id in rows if ballot_id is not None}
+
+
 def _vote_page(meeting, deputy_id: int, *, ballot=None, error=None, chosen=None, status=200):
-    attendance = meeting_services.attendance_of(meeting.id, deputy_id)
-    ballots, voted = _ballot_state(meeting, deputy_id)
+    attendance, ballots, voted = _roll_row_and_voted(meeting, deputy_id)
     if ballot is None:
         wanted = int_arg("ballot")
         pending = [b for b in ballots if b.id not in voted]
@@ -71,7 +92,7 @@ def _chosen_from_form() -> dict[int, str]:
 def vote(meeting_id: int):
     deputy_id = _deputy_id()
     if request.method == "GET":
-        return _vote_page(get_meeting(meeting_id), deputy_id)
+        return _vote_page(_meeting_with_ballots(meeting_id), deputy_id)
     # The vote itself reads only what cast_vote locks and checks (the ballot, of this meeting; the roll
     # row and receipt): the meeting is loaded only to show a refusal.
     ballot_id = _posted_ballot_id()
