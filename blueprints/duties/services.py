@@ -13,6 +13,8 @@ from types import SimpleNamespace
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -192,6 +194,30 @@ def record_activity(deputy_id: int, type_code: str, when: date | datetime, title
     except IntegrityError:
         return db.session.scalar(lookup)
     return activity
+
+
+def record_activity_once(deputy_id: int, type_code: str, when: date | datetime, title: str, *, source: str,
+                         source_ref: str, actor=None) -> None:
+    """``record_activity`` for a hot path (a meeting pass's check-in): a verified activity inserted in ONE
+    statement, or nothing if the (source, source_ref, deputy_id) row already exists
+    (INSERT … ON CONFLICT DO NOTHING on that UNIQUE key; no lookup, no savepoint). Returns nothing;
+    does not commit."""
+    if type_code not in ACTIVITY_TYPES:
+        raise DomainError(_("未知的履职活动类型：%(t)s", t=type_code))
+    if isinstance(when, datetime):
+        when = to_local(when).date()
+    title = (title or "").strip()[:MAX_TITLE]
+    if not title or not source or not source_ref:
+        raise DomainError(_("自动登记履职活动需要活动名称和来源。"))
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    now = utcnow()
+    # the Table, not the mapped class: a plain Core INSERT skips the ORM's bulk-statement machinery
+    db.session.execute(insert(Activity.__table__).values(
+        deputy_id=deputy_id, type_code=type_code, occurred_on=when, year=when.year, title=title,
+        status="verified", source=source[:32], source_ref=source_ref[:64],
+        created_by_id=actor.id if actor else None, verified_at=now, created_at=now, updated_at=now,
+    ).on_conflict_do_nothing(index_elements=["source", "source_ref", "deputy_id"]))
 
 
 # ---- logging -------------------------------------------------------------------------------------
