@@ -202,6 +202,27 @@ def test_a_liaison_logs_only_for_their_deputies(make_user, make_deputy, county):
 
 # ---- record_activity -----------------------------------------------------------------------------
 
+def test_record_activity_once_is_one_insert_idempotent_and_leaves_the_commit_to_the_caller(make_deputy):
+    deputy = make_deputy()
+    services.record_activity_once(deputy.id, "congress_session", TODAY, "县人代会", source="ballots",
+                                  source_ref="meeting:3")
+    services.record_activity_once(deputy.id, "congress_session", TODAY, "县人代会（重复）", source="ballots",
+                                  source_ref="meeting:3")  # the UNIQUE key: nothing more, no error
+    assert count() == 1
+    db.session.rollback()
+    assert count() == 0
+    services.record_activity_once(deputy.id, "congress_session", TODAY, "县人代会", source="ballots",
+                                  source_ref="meeting:3")
+    db.session.commit()
+    row = db.session.scalar(select(Activity))
+    assert (row.title, row.status, row.year, row.verified_at is not None) == ("县人代会", "verified", TODAY.year, True)
+    # the same record the general service finds: it returns it unchanged
+    assert services.record_activity(deputy.id, "congress_session", TODAY, "x", source="ballots",
+                                    source_ref="meeting:3").id == row.id
+    with pytest.raises(DomainError, match="未知的履职活动类型"):
+        services.record_activity_once(deputy.id, "vote", TODAY, "投票", source="ballots", source_ref="1")
+
+
 def test_record_activity_is_idempotent_and_leaves_the_commit_to_the_caller(make_deputy):
     deputy = make_deputy()
     first = services.record_activity(deputy.id, "reception", TODAY, "接待日值班", source="stations",
