@@ -285,3 +285,16 @@ def test_staff_pages_refused_to_others(env, client, auth):
     row = notice.recipients[0]
     assert client.post(f"/occasion-notices/{notice.id}/roll/{row.id}", data={"decision": "approve"}).status_code == 403
     assert counts() == (1, 3)
+
+
+def test_demo_has_a_group_activity_notice_with_answers(demo, client, auth):
+    from blueprints.ballots import notices, occasions
+    from blueprints.ballots.notice_models import OccasionNotice
+
+    notice = db.session.scalar(select(OccasionNotice))
+    assert notice.kind == "group"
+    s = notices.summary(occasions.roll_with_answers(notice))
+    assert (s["attend"], s["approved"], s["pending"]) == (1, 1, 1) and s["none"] >= 0
+    auth.login("staff")
+    page = client.get(f"/occasion-notices/{notice.id}/roll").get_data(as_text=True)
+    assert "参加市里培训" in page and "家中有事" in page
