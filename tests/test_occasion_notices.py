@@ -299,3 +299,23 @@ def test_demo_has_a_group_activity_notice_with_answers(demo):
     client.post("/login", data={"username": "staff", "password": PASSWORD})
     page = client.get(f"/occasion-notices/{notice.id}/roll").get_data(as_text=True)
     assert "参加市里培训" in page and "家中有事" in page
+
+
+def test_reminders_to_those_who_have_not_answered(env, client, auth):
+    from blueprints.ballots import occasions
+
+    notice, *_ = send_group(env)
+    a, b = env["accounts"]
+    occasions.reply(notice, a, "attend")
+    assert occasions.remind_unanswered(notice, env["staff"]) == 1
+    subject = "请回执通知：三季度集中视察"
+    assert inbox(a.id).count(subject) == 0 and inbox(b.id).count(subject) == 1
+    with pytest.raises(Conflict, match="今天已经提醒过"):
+        occasions.remind_unanswered(notice, env["staff"])
+    with pytest.raises(DomainError, match="活动已经结束"):
+        occasions.remind_unanswered(notice, env["staff"], today=env["day"] + timedelta(days=1))
+    occasions.reply(notice, b, "attend")
+    auth.login("staff")
+    done = client.post(f"/occasion-notices/{notice.id}/remind")
+    assert done.status_code == 422 and "都已回执" in done.get_data(as_text=True)
+    assert inbox(b.id).count(subject) == 1

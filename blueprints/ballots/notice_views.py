@@ -227,6 +227,18 @@ def occasion_decide(notice_id: int, row_id: int):
     return redirect(url_for(".occasion_roll", notice_id=notice.id))
 
 
+@bp.post("/occasion-notices/<int:notice_id>/remind")
+@role_required(*STAFF)
+def occasion_remind(notice_id: int):
+    notice = occasions.get_occasion(notice_id)
+    result, error = run_action(lambda: occasions.remind_unanswered(notice, current_user))
+    if error is not None:
+        flash(error.message, "error")
+        return _roll_page(notice, error.status)
+    flash(_("已提醒 %(n)d 名未回执的代表。", n=result), "success")
+    return redirect(url_for(".occasion_roll", notice_id=notice.id))
+
+
 def _occasion_page(notice, status: int = 200):
     from ..core.timeutil import local_today
 

@@ -279,3 +279,33 @@ def approved_leaves(deputy_id: int, year: int) -> list[OccasionNotice]:
         .where(OccasionRecipient.deputy_id == deputy_id, OccasionRecipient.leave_status == "approved",
                OccasionNotice.held_on >= date(year, 1, 1), OccasionNotice.held_on <= date(year, 12, 31))
         .order_by(OccasionNotice.held_on)))
+
+
+@transactional
+def remind_unanswered(notice: OccasionNotice, actor, today: date | None = None) -> int:
+    """Staff remind every recipient (with an account) who has not answered, at most once a day."""
+    from ..notifications.models import Reminder
+    from ..notifications.services import queue
+
+    today = today or local_today()
+    if notice.held_on < today:
+        raise DomainError(_("活动已经结束，不再提醒回执。"))
+    answered = {r.deputy_id for r in notice.recipients if r.answer}
+    users = [(u, d) for u, d in _users(notice.id) if d not in answered]
+    if not users:
+        raise DomainError(_("有账号的代表都已回执，无需提醒。"))
+    key = f"occasion:{notice.id}:{today.isoformat()}"
+    done = set(db.session.scalars(select(Reminder.about_id).where(Reminder.about_type == "deputies",
+                                                                  Reminder.key == key)))
+    users = [(u, d) for u, d in users if d not in done]
+    if not users:
+        raise Conflict(_("今天已经提醒过所有未回执的代表。"))
+    now = utcnow()
+    deputies = sorted({d for _u, d in users})
+    db.session.add_all(Reminder(about_type="deputies", about_id=d, key=key, created_at=now) for d in deputies)
+    queue([u for u, _d in users], "meeting", _("请回执通知：%(t)s", t=notice.title),
+          _("您还没有回执《%(t)s》的通知（日期 %(d)s），请选择参加或请假。", t=notice.title,
+            d=notice.held_on.isoformat()), link=occasion_link(notice.id), about=("occasion_notices", notice.id),
+          now=now)
+    audit.record("update", "occasion_notice", notice.id, f"提醒 {len(deputies)} 名代表回执通知", actor=actor)
+    return len(deputies)
