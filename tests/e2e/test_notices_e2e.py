@@ -60,6 +60,10 @@ def test_a_deputy_asks_for_leave_on_a_phone_and_staff_approve(page, browser, liv
         expect(staff.locator("main")).to_contain_text("未回执")  # 李建国
         staff.get_by_role("button", name="准假", exact=True).click()
         expect(staff.locator("#flashes")).to_contain_text("王秀英：已准假")
+        staff.set_viewport_size({"width": 390, "height": 844})  # staff pages do not scroll sideways either
+        for path in ("/occasion-notices/", f"/occasion-notices/{notice_id}/roll", "/occasion-notices/new"):
+            staff.goto(path)
+            assert staff.evaluate("document.documentElement.scrollWidth") <= 390 + 1, path
     finally:
         staff_context.close()
 
