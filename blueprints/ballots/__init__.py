@@ -26,6 +26,8 @@ def register(app) -> None:
 
     areas.workspace_count(app, _l("份会议通知待回执"), "notices.mine", notices_waiting_for, order=2,
                           visible=areas.role_is("deputy"))
+    areas.workspace_tile(app, _l("常委会、小组活动与述职通知"), "notices.occasions_list", order=32,
+                         visible=areas.has_role("staff"))
     areas.workspace_tile(app, _l("民生实事项目征集"), "ballots.proposals", order=31, visible=areas.has_role("staff"))
     areas.demo_loader(app, _demo, order=40, name="ballots")
 

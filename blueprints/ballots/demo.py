@@ -123,6 +123,7 @@ def _demo(seed: int) -> None:
     voting.open_ballot(rating.id, staff)
     _demo_township_session(staff, clerk, today, rng)
     _demo_progress(staff, today)  # the township's projects too
+    _demo_group_notice(staff, today)
 
 
 TOWNSHIP_CANDIDATES = [
@@ -208,3 +209,29 @@ def _demo_inspection(staff, today) -> None:
               for d in deputy_ids]
     db.session.flush()
     link_inspection(project, [a.id for a in outing], staff)
+
+
+def _demo_group_notice(staff, today) -> None:
+    """代表小组活动通知: the first group with at least three serving members who have accounts; one answers
+    参加, one asked for leave (approved), one asked for leave (waiting), the rest have not answered."""
+    from ..registry.models import Deputy, DeputyGroup, GroupMembership
+    from . import occasions
+
+    for group in db.session.scalars(select(DeputyGroup).order_by(DeputyGroup.id)):
+        users = db.session.scalars(
+            select(User).join(Deputy, Deputy.id == User.deputy_id)
+            .join(GroupMembership, GroupMembership.deputy_id == Deputy.id)
+            .where(GroupMembership.group_id == group.id, Deputy.ended_on.is_(None), User.active.is_(True))
+            .order_by(User.id)).all()
+        if len(users) >= 3:
+            break
+    else:
+        return
+    notice, *_ = occasions.send_occasion(
+        "group", f"{group.name}集中视察农村人居环境整治", today + timedelta(days=7),
+        "请小组代表按时集合，视察农村人居环境整治情况，会后座谈。", "镇政府门前", "上午 9:00", staff,
+        group_id=group.id)
+    occasions.reply(notice, users[0], "attend")
+    approved = occasions.reply(notice, users[1], "leave", "参加市里培训")
+    occasions.decide_leave(approved, True, None, staff)
+    occasions.reply(notice, users[2], "leave", "家中有事")

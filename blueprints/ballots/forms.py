@@ -105,3 +105,15 @@ class NoticeForm(FlaskForm):
                          render_kw={"rows": 6})
     starts = StringField(_l("报到时间（可选）"), validators=[Length(max=64)], render_kw={"placeholder": "1月10日 8:30"})
     place = StringField(_l("地点（可选）"), validators=[Length(max=128)])
+
+
+class OccasionForm(NoticeForm):
+    """A notice of a standing committee sitting, a group activity or a report to voters (occasions.py);
+    the recipients (checkboxes ``deputy_ids``) are read from the request by the view."""
+
+    kind = SelectField(_l("类别"), choices=[], validate_choice=False)
+    title = StringField(_l("名称"), validators=_title, render_kw={"placeholder": "城关镇代表小组三季度集中视察"})
+    held_on = DateField(_l("日期"), validators=[DataRequired(_l("请填写日期。"))])
+    group_id = SelectField(_l("代表小组（代表小组活动必选）"), coerce=int, choices=[], validate_choice=False, default=0)
+    area_id = SelectField(_l("乡镇（向选民述职：该乡镇全部在任代表）"), coerce=int, choices=[], validate_choice=False,
+                          default=0)

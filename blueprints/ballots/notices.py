@@ -292,12 +292,16 @@ def record_unexcused_absences(meeting: Meeting, actor, today: date | None = None
 
 
 def notices_waiting_for(user):
-    """Workspace count for a deputy: notices of meetings not yet held that they have not answered."""
+    """Workspace count for a deputy (one query): notices of meetings, and of occasions (occasions.py), not
+    yet held that they have not answered."""
+    from .occasions import waiting_query
+
     if not user.deputy_id:
         return None
     today = local_today()
     answered = select(NoticeReply.notice_id).where(NoticeReply.deputy_id == user.deputy_id)
-    return db.session.scalar(
-        select(func.count(MeetingNotice.id)).join(Meeting).join(
-            Attendance, and_(Attendance.meeting_id == Meeting.id, Attendance.deputy_id == user.deputy_id))
-        .where((Meeting.held_on.is_(None)) | (Meeting.held_on >= today), MeetingNotice.id.not_in(answered))) or 0
+    meetings = (select(func.count(MeetingNotice.id)).join(Meeting).join(
+        Attendance, and_(Attendance.meeting_id == Meeting.id, Attendance.deputy_id == user.deputy_id))
+        .where((Meeting.held_on.is_(None)) | (Meeting.held_on >= today), MeetingNotice.id.not_in(answered)))
+    return db.session.scalar(select(meetings.scalar_subquery()
+                                    + waiting_query(user.deputy_id, today).scalar_subquery())) or 0

@@ -427,6 +427,19 @@ def _excused(deputy_id: int, when: date) -> bool:
     return excused_on(deputy_id, when)
 
 
+def excused_leaves(deputy_id: int, year: int) -> list:
+    """Approved leave (请假（已批准）) from a standing committee sitting, a group activity or a report to
+    voters that year (ballots/occasions.py, when that area is installed): excused, and the points rules
+    deduct nothing for these occasions; the archive lists them."""
+    from flask import current_app
+
+    if "ballots" not in current_app.extensions["areas"].names:
+        return []
+    from ..ballots.occasions import approved_leaves
+
+    return approved_leaves(deputy_id, year)
+
+
 @transactional
 def record_absence(deputy: Deputy, when: date, note: str | None, actor) -> Absence:
     if when > local_today():

@@ -61,6 +61,7 @@ def archive_context(deputy: Deputy, year: int, page: int) -> dict:
     items = db.session.scalars(services.deputy_activities(deputy.id, year)
                                .limit(ACTIVITIES_PER_PAGE).offset((page - 1) * ACTIVITIES_PER_PAGE)).all()
     return {"deputy": deputy, "year": year, "archive": archive, "standing": standing,
+            "leaves": scoring.excused_leaves(deputy.id, year),
             "page": Page(items=list(items), page=page, per_page=ACTIVITIES_PER_PAGE, total=total),
             "years": range(local_today().year, local_today().year - 6, -1)}
 
