@@ -69,7 +69,7 @@ def county(database_url, database_template, county_files, tmp_path):
 
 
 def _workspace(app, username: str) -> tuple[str, list[str], float]:
-    """Sign in, then GET /workspace/ in a fresh app context, counting statements and timing it."""
+    """Sign in, then GET /workspace/ in a fresh app context, counting its statements; and its time."""
     client = app.test_client()
     with app.app_context():
         assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
@@ -81,13 +81,17 @@ def _workspace(app, username: str) -> tuple[str, list[str], float]:
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", before)
         try:
-            start = time.perf_counter()
             response = client.get("/workspace/")
-            elapsed = time.perf_counter() - start
         finally:
             event.remove(db.engine, "before_cursor_execute", before)
     assert response.status_code == 200
-    return response.get_data(as_text=True), statements, elapsed
+    times = []
+    for _ in range(3):  # the time: the median of three more requests (the first also compiles templates)
+        with app.app_context():
+            start = time.perf_counter()
+            assert client.get("/workspace/").status_code == 200
+            times.append(time.perf_counter() - start)
+    return response.get_data(as_text=True), statements, sorted(times)[1]
 
 
 def _waiting(html: str) -> dict[str, tuple[int, str]]:
