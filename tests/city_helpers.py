@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import insert, text
+from sqlalchemy import Integer, insert, text
 
 from blueprints.ballots.models import Attendance, Ballot, BallotReceipt, Meeting
 from blueprints.ballots.notice_models import MeetingNotice, NoticeReply
@@ -265,7 +265,7 @@ def _move_sequences() -> None:
     if db.engine.dialect.name != "postgresql":
         return
     for table in db.metadata.sorted_tables:
-        if "id" not in table.c or not table.c.id.autoincrement:
+        if "id" not in table.c or not isinstance(table.c.id.type, Integer):
             continue
         db.session.execute(text(
             f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608 (metadata names)
