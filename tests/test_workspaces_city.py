@@ -180,3 +180,54 @@ def test_workspace_at_city_size_within_ten_queries(county, role):
         else:
             assert number == value, (label, number, value)
             assert value > 0, f"the city has nothing for {label!r}: the test would prove little"
+
+
+def test_counts_written_as_sql_share_one_statement(app):
+    """core.areas: counts written with @count_query run in one SELECT (one column or several, an answer
+    function or the first column), a plain count function is still called, None hides a count, and the
+    decorated functions called directly answer as before."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import literal, select
+
+    from blueprints.core import areas
+
+    def plain(user):
+        return 7
+
+    @areas.count_query
+    def one_column(user):
+        return select(literal(3))
+
+    @areas.count_query
+    def two_columns(user):
+        return areas.CountQuery(select(literal(2).label("n"), literal("extension").label("status")),
+                                lambda n, status: (n, {"status": status}))
+
+    @areas.count_query
+    def nothing_to_count(user):
+        return None
+
+    registry = areas.registry(app)
+    registry.counts[:] = []
+    for order, count in enumerate((plain, one_column, two_columns, nothing_to_count)):
+        areas.workspace_count(app, count.__name__, "core.workspace", count, order=order)
+    user = SimpleNamespace(is_authenticated=True)
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.test_request_context():
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            shown = areas.counts_for(user)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+        assert [(w.label, w.number, w.url) for w in shown] == [
+            ("plain", 7, "/workspace/"), ("one_column", 3, "/workspace/"),
+            ("two_columns", 2, "/workspace/?status=extension")]
+        assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1, statements
+        assert one_column(user) == 3
+        assert two_columns(user) == (2, {"status": "extension"})
+        assert nothing_to_count(user) is None
