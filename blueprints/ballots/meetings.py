@@ -6,7 +6,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 
-from ..core import audit
+from ..core import areas, audit
 from ..core.errors import Conflict, DomainError
 from ..core.extensions import db
 from ..core.models import Area
@@ -165,18 +165,18 @@ def search_roll(meeting: Meeting, q: str, limit: int = 30):
                               .limit(limit)).all()
 
 
+@areas.count_query
 def open_ballot_for(user):
-    """The workspace's big link: ballots open now that this deputy may still vote on (one query).
-    ``(number, {"meeting_id": id})`` for the first such meeting, or None when there is none."""
+    """The workspace's big link: ballots open now that this deputy may still vote on (SQL: the workspace
+    runs it with its other counts). ``(number, {"meeting_id": id})`` for the first such meeting, or None."""
     from .models import Ballot, BallotReceipt
 
     if not user.deputy_id:
         return None
-    row = db.session.execute(
-        select(Ballot.meeting_id, func.count(Ballot.id))
+    return areas.CountQuery(
+        select(func.count(Ballot.id).label("n"), Ballot.meeting_id.label("meeting_id"))
         .where(Ballot.status == "open",
                Ballot.meeting_id.in_(select(Attendance.meeting_id).where(Attendance.deputy_id == user.deputy_id)),
                Ballot.id.not_in(select(BallotReceipt.ballot_id).where(BallotReceipt.deputy_id == user.deputy_id)))
-        .group_by(Ballot.meeting_id).order_by(Ballot.meeting_id).limit(1)
-    ).first()
-    return (row[1], {"meeting_id": row[0]}) if row else None
+        .group_by(Ballot.meeting_id).order_by(Ballot.meeting_id).limit(1),
+        lambda number, meeting_id: (number, {"meeting_id": meeting_id}) if number else None)

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, select
 
-from ..core import audit
+from ..core import areas, audit
 from ..core.errors import Conflict, DomainError, Forbidden, NotFound
 from ..core.extensions import db
 from ..core.models import User
@@ -291,6 +291,7 @@ def record_unexcused_absences(meeting: Meeting, actor, today: date | None = None
     return len(ids)
 
 
+@areas.count_query
 def notices_waiting_for(user):
     """Workspace count for a deputy (one query): notices of meetings, and of occasions (occasions.py), not
     yet held that they have not answered."""
@@ -303,5 +304,4 @@ def notices_waiting_for(user):
     meetings = (select(func.count(MeetingNotice.id)).join(Meeting).join(
         Attendance, and_(Attendance.meeting_id == Meeting.id, Attendance.deputy_id == user.deputy_id))
         .where((Meeting.held_on.is_(None)) | (Meeting.held_on >= today), MeetingNotice.id.not_in(answered)))
-    return db.session.scalar(select(meetings.scalar_subquery()
-                                    + waiting_query(user.deputy_id, today).scalar_subquery())) or 0
+    return select(meetings.scalar_subquery() + waiting_query(user.deputy_id, today).scalar_subquery())

@@ -8,6 +8,10 @@ functions what core shows or runs on its behalf:
     workspace_tile(app, _l("代表名册"), "registry.deputies", visible=is_staff)  # links on /workspace/
     workspace_panel(app, "stations/_workspace.html")                         # a block below the tiles
     workspace_count(app, _l("待核实的履职活动"), "duties.queue", count_fn, visible=is_staff)  # what waits
+
+A count function may be written as SQL (``@count_query``): it then returns the SELECT instead of running
+it, and the workspace runs every count of the page in one statement (``counts_for``); called directly it
+still answers a number.
     header_item(app, "notifications/_header.html")                          # a bit of the header (signed in)
     demo_loader(app, load, order=20)                                         # python app.py --demo
 
@@ -20,11 +24,15 @@ several apps in one process (the tests) do not see each other's entries.
 """
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app, url_for
+from sqlalchemy import Select, select
+
+from .extensions import db
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,67 @@ class Count:
     link: Link
     count: Callable[[object], object]
     big: bool = False
+
+
+@dataclass(frozen=True)
+class CountQuery:
+    """A count as SQL: ``query`` selects one row (an aggregate) or none; ``answer(*values)`` turns its
+    column values (each None when there is no row) into what a count function answers. Without
+    ``answer`` the first column is the number (0 when NULL)."""
+
+    query: Select
+    answer: Callable[..., object] | None = None
+
+    def width(self) -> int:
+        return len(self.query.selected_columns)
+
+    def finish(self, values: tuple) -> object:
+        return self.answer(*values) if self.answer is not None else (values[0] or 0)
+
+
+def _as_query(built) -> CountQuery | None:
+    if isinstance(built, CountQuery):
+        return built
+    if isinstance(built, Select):
+        return CountQuery(built)
+    return None  # already an answer (None hides the count, or a number needing no query)
+
+
+def count_query(build: Callable[[object], object]) -> Callable[[object], object]:
+    """Decorator for a count function written as SQL. ``build(user)`` returns a Select (its first column
+    the number), a ``CountQuery``, or an answer needing no query (None: nothing to count for this user).
+    The decorated function, called, runs its query alone and answers as a count function does; the
+    workspace instead takes ``.build`` and runs all the page's counts in one SELECT."""
+
+    @functools.wraps(build)
+    def count(user):
+        built = build(user)
+        query = _as_query(built)
+        if query is None:
+            return built
+        row = db.session.execute(query.query).first()
+        return query.finish(tuple(row) if row is not None else (None,) * query.width())
+
+    count.build = build
+    return count
+
+
+def run_together(queries: list[CountQuery]) -> list[object]:
+    """The answers of several counts from one statement: ``SELECT (SELECT ...) AS n0, (SELECT ...) AS n1``.
+    A query of several columns becomes one scalar subquery per column over it as a derived table."""
+    columns, spans = [], []
+    for query in queries:
+        first = len(columns)
+        if query.width() == 1:
+            columns.append(query.query.scalar_subquery())
+        else:
+            derived = query.query.subquery()
+            columns.extend(select(column).scalar_subquery() for column in derived.c)
+        spans.append((first, len(columns)))
+    if not columns:
+        return []
+    row = db.session.execute(select(*(column.label(f"n{i}") for i, column in enumerate(columns)))).one()
+    return [query.finish(tuple(row[a:b])) for query, (a, b) in zip(queries, spans, strict=True)]
 
 
 @dataclass
@@ -118,8 +187,9 @@ def workspace_tile(app: Flask, label, endpoint: str, *, order: int = 100,
 
 def workspace_count(app: Flask, label, endpoint: str, count: Callable[[object], object], *, order: int = 100,
                     visible: Callable[[object], bool] | None = None, big: bool = False, **values) -> None:
-    """A number on the workspace linking to the filtered list it counts (one or two small queries:
-    tests/test_workspaces.py keeps a whole workspace at ≤ 10 queries at city size)."""
+    """A number on the workspace linking to the filtered list it counts. Write ``count`` with
+    ``@count_query`` so that it joins the page's single counting statement (tests/test_workspaces_city.py
+    keeps a whole workspace at ≤ 10 queries at city size)."""
     registry(app).counts.append(Count(Link(label, endpoint, order, visible, tuple(values.items())), count, big))
 
 
@@ -161,12 +231,26 @@ class Waiting:
 
 
 def counts_for(user) -> list[Waiting]:
-    """The counts shown to ``user``, in order; a count function answering None is left out."""
-    shown = []
-    for entry in sorted(registry().counts, key=lambda c: c.link.order):
-        if not entry.link.shown_to(user):
+    """The counts shown to ``user``, in order; a count function answering None is left out. Counts
+    written as SQL (``count_query``) run together in one statement, the others one call each."""
+    entries = [entry for entry in sorted(registry().counts, key=lambda c: c.link.order) if entry.link.shown_to(user)]
+    answers: list[object] = [None] * len(entries)
+    deferred: list[tuple[int, CountQuery]] = []
+    for i, entry in enumerate(entries):
+        build = getattr(entry.count, "build", None)
+        if build is None:
+            answers[i] = entry.count(user)
             continue
-        answer = entry.count(user)
+        built = build(user)
+        query = _as_query(built)
+        if query is None:
+            answers[i] = built
+        else:
+            deferred.append((i, query))
+    for (i, _query), answer in zip(deferred, run_together([q for _i, q in deferred]), strict=True):
+        answers[i] = answer
+    shown = []
+    for entry, answer in zip(entries, answers, strict=True):
         if answer is None:
             continue
         number, values = answer if isinstance(answer, tuple) else (answer, {})

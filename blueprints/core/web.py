@@ -9,8 +9,9 @@ from flask import Flask, flash, g, redirect, render_template, request, session, 
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf
-from sqlalchemy import event
+from sqlalchemy import and_, event, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import joinedload
 from werkzeug.routing import IntegerConverter
 
 from .errors import DomainError
@@ -72,14 +73,29 @@ def _sqlite_begin(conn):
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    from .models import User
+    """The signed-in account, in one query with what nearly every signed-in page reads next: its deputy,
+    station and unit (header, workspace, lists) and this browser's session row (checked before each
+    request, ``_check_session_row``; kept in ``g`` for that one request)."""
+    from .accounts import _sid_hash
+    from .models import User, UserSession
 
     try:
         pk, token = user_id.split(":", 1)
-        user = db.session.get(User, int(pk))
+        stmt = select(User).where(User.id == int(pk)).options(
+            joinedload(User.deputy), joinedload(User.station), joinedload(User.unit))
     except (ValueError, TypeError):
         return None
-    if user is None or not user.active or user.session_token != token:
+    sid = session.get("sid")
+    if sid:
+        stmt = stmt.add_columns(UserSession).outerjoin(UserSession, and_(
+            UserSession.user_id == User.id, UserSession.sid_hash == _sid_hash(sid)))
+    row = db.session.execute(stmt).first()
+    if row is None:
+        return None
+    user = row[0]
+    if sid:
+        g.session_row = (sid, row[1])
+    if not user.active or user.session_token != token:
         return None
     return user
 
@@ -127,10 +143,11 @@ def init_app(app: Flask) -> None:
         # is signed out at its next request; the row's last-seen time is refreshed once a minute.
         from . import accounts
 
+        loaded = g.pop("session_row", None)  # read with the account by load_user, in this request
         sid = session.get("sid")
         if not sid:
             return None
-        row = accounts.session_row(sid)
+        row = loaded[1] if loaded is not None and loaded[0] == sid else accounts.session_row(sid)
         if row is None:
             logout_user()
             session.clear()
@@ -244,6 +261,7 @@ def init_app(app: Flask) -> None:
     @app.teardown_request
     def _forget(exc):
         g.pop("audit_actor", None)
+        g.pop("session_row", None)
 
     from . import hardening
 

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from ..core import audit
+from ..core import areas, audit
 from ..core.errors import DomainError, Forbidden
 from ..core.extensions import db
 from ..core.timeutil import local_today, to_local, utcnow
@@ -445,12 +445,13 @@ def public_summary(deputy_id: int) -> list[tuple[int, list[tuple[str, int]], int
              sum(n for _c, n in items)) for year, items in sorted(years.items(), reverse=True)]
 
 
-def waiting_to_verify(user) -> int:
-    """The workspace count: activities waiting for this user's verification (one query)."""
-    return db.session.scalar(select(func.count()).select_from(pending_queue(user).order_by(None).subquery()))
+@areas.count_query
+def waiting_to_verify(user):
+    """The workspace count: activities waiting for this user's verification (SQL, run with the others)."""
+    return select(func.count()).select_from(pending_queue(user).order_by(None).subquery())
 
 
-def waiting_returned(user) -> int:
-    """A deputy's workspace: their activities returned for correction (one query)."""
-    return db.session.scalar(select(func.count(Activity.id)).where(
-        Activity.deputy_id == user.deputy_id, Activity.status == "returned"))
+@areas.count_query
+def waiting_returned(user):
+    """A deputy's workspace: their activities returned for correction (SQL, run with the others)."""
+    return select(func.count(Activity.id)).where(Activity.deputy_id == user.deputy_id, Activity.status == "returned")

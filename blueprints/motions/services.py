@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..core import audit
+from ..core import areas, audit
 from ..core.errors import Conflict, DomainError, Forbidden, clean_text
 from ..core.extensions import db
 from ..core.timeutil import local_today, utcnow
@@ -234,10 +234,12 @@ def stats(session_id: int) -> dict:
     return out
 
 
-def waiting_invitations(user) -> int:
-    return db.session.scalar(select(func.count(MotionSigner.id)).join(Motion).where(
-        MotionSigner.deputy_id == user.deputy_id, MotionSigner.state == "invited", Motion.status == "draft"))
+@areas.count_query
+def waiting_invitations(user):
+    return select(func.count(MotionSigner.id)).join(Motion).where(
+        MotionSigner.deputy_id == user.deputy_id, MotionSigner.state == "invited", Motion.status == "draft")
 
 
-def waiting_review(user) -> int:
-    return db.session.scalar(select(func.count(Motion.id)).where(Motion.status == "submitted"))
+@areas.count_query
+def waiting_review(user):
+    return select(func.count(Motion.id)).where(Motion.status == "submitted")

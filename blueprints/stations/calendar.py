@@ -375,9 +375,10 @@ def upcoming_days(station_id: int, limit: int = 6, today: date | None = None) ->
 
 
 def deputy_upcoming_duties(deputy_id: int, limit: int = 10) -> list[DutyAssignment]:
+    """A deputy's next duty days with their reception day and station: one query (the workspace)."""
     return db.session.scalars(
         select(DutyAssignment).where(DutyAssignment.deputy_id == deputy_id, DutyAssignment.day >= local_today())
-        .options(selectinload(DutyAssignment.reception_day).joinedload(ReceptionDay.station))
+        .options(joinedload(DutyAssignment.reception_day).joinedload(ReceptionDay.station))
         .order_by(DutyAssignment.day).limit(limit)).all()
 
 

@@ -10,7 +10,7 @@ from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..core import audit, cases
+from ..core import areas, audit, cases
 from ..core.cases import CONSTITUENT_SOURCES, Case, CaseAssignment, CaseRating
 from ..core.errors import Conflict, DomainError, Forbidden
 from ..core.extensions import db
@@ -340,7 +340,7 @@ def answered_this_year() -> int:
         Case.answered_at >= start, Case.source.in_(CONSTITUENT_SOURCES))) or 0
 
 
-# ---- workspace counts (core.areas.workspace_count): one query each ------------------------------
+# ---- workspace counts (core.areas.workspace_count): SQL the workspace runs in one statement ------
 
 def _cases_of(user):
     """The cases (not suggestions) the user's workspace counts: staff all, a liaison their station's."""
@@ -350,26 +350,28 @@ def _cases_of(user):
     return stmt
 
 
-def waiting_cases_new(user) -> int:
+@areas.count_query
+def waiting_cases_new(user):
     """待交办: cases waiting for assignment (staff: all; liaison: their station's)."""
-    return db.session.scalar(_cases_of(user).where(Case.status == "new"))
+    return _cases_of(user).where(Case.status == "new")
 
 
-def waiting_cases_overdue(user) -> int:
+@areas.count_query
+def waiting_cases_overdue(user):
     """Cases whose main unit has not replied by the deadline (a unit: its own assignments)."""
     late = select(CaseAssignment.case_id).where(CaseAssignment.state == "pending", CaseAssignment.role == "main",
                                                 CaseAssignment.deadline < local_today())
     if user.role == "unit":
         late = late.where(CaseAssignment.unit_id == user.unit_id)
-    return db.session.scalar(_cases_of(user).where(Case.status == "assigned", Case.id.in_(late)))
+    return _cases_of(user).where(Case.status == "assigned", Case.id.in_(late))
 
 
-def waiting_unit_assignments(user) -> int:
+@areas.count_query
+def waiting_unit_assignments(user):
     """A unit's pending assignments (its default case list), suggestions' cases excluded."""
-    return db.session.scalar(
-        select(func.count(func.distinct(CaseAssignment.case_id))).join(Case, Case.id == CaseAssignment.case_id)
-        .where(CaseAssignment.unit_id == user.unit_id, CaseAssignment.state == "pending",
-               Case.source != "suggestion"))
+    return (select(func.count(func.distinct(CaseAssignment.case_id))).join(Case, Case.id == CaseAssignment.case_id)
+            .where(CaseAssignment.unit_id == user.unit_id, CaseAssignment.state == "pending",
+                   Case.source != "suggestion"))
 
 
 def due_within(days: int = 7):
@@ -382,10 +384,11 @@ def due_within(days: int = 7):
                                                 CaseAssignment.deadline <= today + timedelta(days=days))
 
 
-def waiting_due_soon(user) -> int:
+@areas.count_query
+def waiting_due_soon(user):
     """A unit's cases due within 7 days (its own assignments; suggestions are counted in their area)."""
-    return db.session.scalar(_cases_of(user).where(Case.status == "assigned", Case.id.in_(
-        due_within().where(CaseAssignment.unit_id == user.unit_id))))
+    return _cases_of(user).where(Case.status == "assigned", Case.id.in_(
+        due_within().where(CaseAssignment.unit_id == user.unit_id)))
 
 
 def recent_decisions(unit_id: int | None):
@@ -399,18 +402,21 @@ def recent_decisions(unit_id: int | None):
     return stmt.where(CaseStep.unit_id == unit_id) if unit_id is not None else stmt
 
 
-def waiting_extension_decisions(user) -> int:
+@areas.count_query
+def waiting_extension_decisions(user):
     """A unit: cases and suggestions whose extension request was decided in the last 7 days."""
-    return db.session.scalar(select(func.count(func.distinct(Case.id))).where(
-        Case.id.in_(recent_decisions(user.unit_id)), Case.source != "suggestion"))
+    return select(func.count(func.distinct(Case.id))).where(
+        Case.id.in_(recent_decisions(user.unit_id)), Case.source != "suggestion")
 
 
-def waiting_extension_requests(user) -> int:
+@areas.count_query
+def waiting_extension_requests(user):
     """Staff: open extension requests (cases; suggestions are counted in their area)."""
-    return db.session.scalar(_cases_of(user).where(Case.id.in_(
-        select(CaseAssignment.case_id).where(CaseAssignment.extension_until.is_not(None)))))
+    return _cases_of(user).where(Case.id.in_(
+        select(CaseAssignment.case_id).where(CaseAssignment.extension_until.is_not(None))))
 
 
+@areas.count_query
 def duty_tomorrow_for(user):
     """A deputy on duty at a reception day tomorrow: (number, the station's public page)."""
     from datetime import timedelta
@@ -419,26 +425,28 @@ def duty_tomorrow_for(user):
 
     if not user.deputy_id:
         return None
-    number, station_id = db.session.execute(
-        select(func.count(DutyAssignment.id), func.min(DutyAssignment.station_id))
+    return areas.CountQuery(
+        select(func.count(DutyAssignment.id).label("n"), func.min(DutyAssignment.station_id).label("station_id"))
         .join(ReceptionDay, ReceptionDay.id == DutyAssignment.reception_day_id)
         .where(DutyAssignment.deputy_id == user.deputy_id, DutyAssignment.day == local_today() + timedelta(days=1),
-               ReceptionDay.status == "scheduled")).one()
-    return (number, {"station_id": station_id}) if number else None
+               ReceptionDay.status == "scheduled"),
+        lambda number, station_id: (number, {"station_id": station_id}) if number else None)
 
 
+@areas.count_query
 def reception_today_for(user):
     """A liaison: their station's reception days today (a link to record the visits)."""
     from .models import ReceptionDay
 
     if not user.station_id:
         return None
-    number = db.session.scalar(select(func.count(ReceptionDay.id)).where(
-        ReceptionDay.station_id == user.station_id, ReceptionDay.day == local_today(),
-        ReceptionDay.status == "scheduled"))
-    return (number, {"station_id": user.station_id})
+    station_id = user.station_id
+    return areas.CountQuery(select(func.count(ReceptionDay.id)).where(
+        ReceptionDay.station_id == station_id, ReceptionDay.day == local_today(),
+        ReceptionDay.status == "scheduled"), lambda number: (number or 0, {"station_id": station_id}))
 
 
+@areas.count_query
 def unrecorded_days_for(user):
     """A liaison: reception days of the last 30 days (today excluded) with no visit recorded."""
     from datetime import timedelta
@@ -448,8 +456,9 @@ def unrecorded_days_for(user):
     if not user.station_id:
         return None
     today = local_today()
-    number = db.session.scalar(select(func.count(ReceptionDay.id)).where(
-        ReceptionDay.station_id == user.station_id, ReceptionDay.status == "scheduled",
+    station_id = user.station_id
+    return areas.CountQuery(select(func.count(ReceptionDay.id)).where(
+        ReceptionDay.station_id == station_id, ReceptionDay.status == "scheduled",
         ReceptionDay.day < today, ReceptionDay.day >= today - timedelta(days=30),
-        ReceptionDay.id.not_in(select(Reception.reception_day_id).where(Reception.reception_day_id.is_not(None)))))
-    return (number, {"station_id": user.station_id})
+        ReceptionDay.id.not_in(select(Reception.reception_day_id).where(Reception.reception_day_id.is_not(None)))),
+        lambda number: (number or 0, {"station_id": station_id}))

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, select
 
-from ..core import audit
+from ..core import areas, audit
 from ..core.cases import Case, CaseAssignment
 from ..core.errors import Conflict, DomainError, clean_text
 from ..core.extensions import db
@@ -160,21 +160,27 @@ def overdue_milestones_query(unit_id: int | None = None, today: date | None = No
     return stmt
 
 
-def _count(stmt) -> int:
-    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+def _count(stmt):
+    return select(func.count()).select_from(stmt.order_by(None).subquery())
 
 
-def staff_missing_plans(user) -> int:
+# The workspace's counts (core.areas.count_query: SQL, run together with the page's other counts).
+
+@areas.count_query
+def staff_missing_plans(user):
     return _count(missing_plans_query())
 
 
-def staff_overdue_milestones(user) -> int:
+@areas.count_query
+def staff_overdue_milestones(user):
     return _count(overdue_milestones_query())
 
 
-def unit_plans_due(user) -> int:
+@areas.count_query
+def unit_plans_due(user):
     return _count(missing_plans_query(user.unit_id, overdue_only=False))
 
 
-def unit_overdue_milestones(user) -> int:
+@areas.count_query
+def unit_overdue_milestones(user):
     return _count(overdue_milestones_query(user.unit_id))

@@ -16,7 +16,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..core import audit
+from ..core import areas, audit
 from ..core.errors import Conflict, DomainError, Forbidden, clean_text
 from ..core.extensions import db
 from ..core.timeutil import local_today, utcnow
@@ -515,29 +515,32 @@ def find_deputies(text: str | None) -> list:
 
 
 def waiting_for_staff(status: str):
-    """The workspace count of suggestions in one state (待预审 submitted, 待交办 registered): one query."""
+    """The workspace count of suggestions in one state (待预审 submitted, 待交办 registered), as SQL."""
     from .models import Suggestion
 
-    def count(user) -> int:
-        return db.session.scalar(select(func.count(Suggestion.id)).where(Suggestion.status == status))
+    @areas.count_query
+    def count(user):
+        return select(func.count(Suggestion.id)).where(Suggestion.status == status)
 
     return count
 
 
-def waiting_cosign_invitations(user) -> int:
-    """A deputy's workspace: invitations to co-sign (附议) they have not answered yet (one query)."""
+@areas.count_query
+def waiting_cosign_invitations(user):
+    """A deputy's workspace: invitations to co-sign (附议) they have not answered yet (SQL)."""
     from .models import SuggestionCosigner
 
-    return db.session.scalar(select(func.count(SuggestionCosigner.id)).where(
-        SuggestionCosigner.deputy_id == user.deputy_id, SuggestionCosigner.state == "invited"))
+    return select(func.count(SuggestionCosigner.id)).where(
+        SuggestionCosigner.deputy_id == user.deputy_id, SuggestionCosigner.state == "invited")
 
 
-def waiting_rating(user) -> int:
-    """A deputy: their suggestions answered and not yet rated (评价) — one query."""
+@areas.count_query
+def waiting_rating(user):
+    """A deputy: their suggestions answered and not yet rated (评价) — SQL."""
     from .models import Suggestion
 
-    return db.session.scalar(select(func.count(Suggestion.id)).where(
-        Suggestion.lead_deputy_id == user.deputy_id, Suggestion.status == "answered", Suggestion.rating.is_(None)))
+    return select(func.count(Suggestion.id)).where(
+        Suggestion.lead_deputy_id == user.deputy_id, Suggestion.status == "answered", Suggestion.rating.is_(None))
 
 
 def due_soon_filter(stmt, days: int = 7):
@@ -551,14 +554,15 @@ def due_soon_filter(stmt, days: int = 7):
                       Suggestion.deadline <= today + timedelta(days=days))
 
 
-def waiting_due_soon(user) -> int:
+@areas.count_query
+def waiting_due_soon(user):
     """A unit: its open suggestions due within 7 days (the unit's inbox filtered by ?due=7)."""
     from .handling import unit_inbox_query
 
     if not user.unit_id:
         return None
     inner = due_soon_filter(unit_inbox_query(user.unit_id, "open")).order_by(None).subquery()
-    return db.session.scalar(select(func.count()).select_from(inner))
+    return select(func.count()).select_from(inner)
 
 
 def extension_filter(stmt):
@@ -569,8 +573,9 @@ def extension_filter(stmt):
                                              .where(CaseAssignment.extension_until.is_not(None))))
 
 
-def waiting_extension_requests(user) -> int:
+@areas.count_query
+def waiting_extension_requests(user):
     """Staff: suggestions with an open extension request (/manage/suggestions/?extension=1)."""
     from .models import Suggestion
 
-    return db.session.scalar(extension_filter(select(func.count(Suggestion.id))))
+    return extension_filter(select(func.count(Suggestion.id)))

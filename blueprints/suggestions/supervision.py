@@ -8,7 +8,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..core import audit
+from ..core import areas, audit
 from ..core.cases import MAX_ROUNDS
 from ..core.errors import Conflict, DomainError, clean_text
 from ..core.extensions import db
@@ -56,10 +56,11 @@ def leader_suggestions_query(leader_id: int):
             .order_by(Suggestion.session_id.desc(), Suggestion.number))
 
 
-def leader_open_count(user) -> int:
-    """A leader's workspace: their key suggestions not yet closed (one query)."""
-    return db.session.scalar(select(func.count(Suggestion.id)).where(
-        Suggestion.key_leader_id == user.id, Suggestion.is_key, Suggestion.status != "closed"))
+@areas.count_query
+def leader_open_count(user):
+    """A leader's workspace: their key suggestions not yet closed (SQL, run with the other counts)."""
+    return select(func.count(Suggestion.id)).where(
+        Suggestion.key_leader_id == user.id, Suggestion.is_key, Suggestion.status != "closed")
 
 
 def records_of(suggestion: Suggestion) -> list[SupervisionRecord]:
