@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from contextlib import contextmanager
 
 import pytest
@@ -38,6 +39,8 @@ BASE_CONFIG = {
     "RATELIMIT_ENABLED": False,
     "TOTP_REQUIRED_FOR_ADMINS": False,  # tests/test_totp.py turns it on
     "SERVER_NAME": None,
+    # Attachments kept across a refused submit (duties/provisional.py): never under the repository's instance/
+    "PROVISIONAL_DIR": os.path.join(tempfile.gettempdir(), f"app-tests-provisional-{os.getpid()}"),
 }
 
 

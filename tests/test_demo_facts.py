@@ -73,4 +73,113 @@ def test_demo_visits_happen_in_office_hours(demo):
 
     for visit in db.session.scalars(select(Reception)):
         local = to_local(visit.visited_at)
-        assert 8 <= local.hour < 18 and local.weekday() < 7, local
+        assert 8 <= local.hour < 18 and local.weekday() < 5, local
+
+
+def _in_office(moment) -> bool:
+    from datetime import time
+
+    from blueprints.core.timeutil import to_local
+
+    local = to_local(moment)
+    return local.weekday() < 5 and time(8, 30) <= local.time() <= time(17, 30)
+
+
+def test_demo_stamps_fall_in_office_hours_on_weekdays_and_in_order(demo):
+    """Issue 18: no case, step, suggestion or activity stamped 02:13, 23:50 or on a Sunday; and the
+    loop's order holds (a step never before its case, an answer before its rating)."""
+    from blueprints.core.cases import Case, CaseAssignment, CaseRating, CaseStep
+    from blueprints.core.timeutil import utcnow
+    from blueprints.duties.models import Activity
+    from blueprints.suggestions.models import (
+        Suggestion,
+        SuggestionAnswer,
+        SuggestionContact,
+        SuggestionCosigner,
+        SuggestionReview,
+    )
+
+    now = utcnow()
+    checked = 0
+    for model in (Case, CaseAssignment, CaseRating, CaseStep, Suggestion, SuggestionCosigner, SuggestionReview,
+                  SuggestionAnswer, SuggestionContact, Activity):
+        columns = [c for c in model.__table__.columns if c.type.__class__.__name__ == "UTCDateTime"]
+        for row in db.session.execute(select(model.id, *columns)):
+            for column, value in zip(columns, row[1:], strict=True):
+                if value is not None and value <= now:
+                    checked += 1
+                    assert _in_office(value), f"{model.__tablename__}.{column.name} #{row[0]}: {value}"
+    assert checked > 1000
+
+    def ordered(*stamps):
+        present = [s for s in stamps if s is not None]
+        return present == sorted(present)
+
+    for case in db.session.scalars(select(Case)):
+        steps = [s.at for s in sorted(case.steps, key=lambda s: s.id)]
+        assert all(case.created_at <= at for at in steps), case.id
+        assert steps == sorted(steps), case.id
+        assert ordered(case.created_at, case.answered_at, case.sent_at), case.id
+        assert ordered(case.sent_at, case.closed_at), case.id
+    for assignment in db.session.scalars(select(CaseAssignment)):
+        assert ordered(assignment.case.created_at, assignment.assigned_at, assignment.replied_at), assignment.id
+    for rating in db.session.scalars(select(CaseRating)):
+        assert ordered(rating.case.sent_at, rating.rated_at), rating.id
+    for item in db.session.scalars(select(Suggestion)):
+        assert ordered(item.created_at, item.submitted_at, item.registered_at, item.answered_at), item.id
+        assert ordered(item.answered_at, item.completed_at), item.id
+        if item.case is not None:
+            assert ordered(item.registered_at, *(a.assigned_at for a in item.case.assignments)), item.id
+    for signer in db.session.scalars(select(SuggestionCosigner)):
+        assert ordered(signer.invited_at, signer.answered_at), signer.id
+    for activity in db.session.scalars(select(Activity)):
+        assert ordered(activity.created_at, activity.verified_at), activity.id
+        if activity.source_ref.startswith("demo-"):  # the year's activities: filed after they were held
+            assert to_local_date(activity.created_at) >= activity.occurred_on, activity.id
+
+
+def to_local_date(moment):
+    from blueprints.core.timeutil import to_local
+
+    return to_local(moment).date()
+
+
+def test_office_hours_moves_night_and_weekend_stamps_keeping_their_order(app):
+    """The demo loaded at night or on a Sunday (the demo fixture may load in office hours): stamps at
+    02:13, 23:50, 18:00 or on a Sunday move into the office hours before them; those in office hours
+    stay; the order of all of them holds."""
+    from datetime import datetime
+
+    from blueprints.core import cases
+    from blueprints.core.demo import office_hours
+    from blueprints.core.timeutil import LOCAL_TZ
+
+    def local(*args):
+        return datetime(*args, tzinfo=LOCAL_TZ)
+
+    # 2026-11-29 is a Sunday.
+    stamps = [local(2026, 11, 27, 9, 0), local(2026, 11, 28, 11, 0), local(2026, 11, 29, 23, 50),
+              local(2026, 11, 30, 2, 13), local(2026, 11, 30, 10, 0), local(2026, 11, 30, 18, 0),
+              local(2026, 12, 1, 8, 0), local(2026, 12, 1, 17, 45), local(2026, 12, 2, 1, 0)]
+    from blueprints.core.transaction import transaction
+
+    made = []
+    with transaction():
+        for index, stamp in enumerate(stamps):
+            case = cases.open_case("message", f"第{index}件", "路灯不亮。")
+            db.session.flush()
+            case.created_at = case.updated_at = stamp
+            for step in case.steps:
+                step.at = stamp
+            made.append(case)
+    with transaction():
+        office_hours(now=local(2026, 12, 2, 3, 0))
+    db.session.expire_all()
+    moved = [db.session.get(type(c), c.id).created_at for c in made]
+    assert all(_in_office(m) for m in moved), moved
+    assert moved == sorted(moved) and len(set(moved)) == len(moved)
+    assert moved[0] == stamps[0] and moved[4] == stamps[4]  # already in office hours: left
+    assert to_local_date(moved[1]) == to_local_date(stamps[0])  # Saturday → the Friday after 09:00
+    assert to_local_date(moved[8]) == to_local_date(stamps[7])  # 01:00 → the day before, after 17:45→17:30
+    for case, when in zip(made, moved, strict=True):
+        assert all(s.at == when for s in db.session.get(type(case), case.id).steps)

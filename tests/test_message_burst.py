@@ -12,15 +12,10 @@ bounded and the server is stopped at the end whatever happens.
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -28,8 +23,8 @@ from sqlalchemy import func, select
 
 from blueprints.core.cases import Case
 from blueprints.core.extensions import db
+from tests.gunicorn_helpers import gunicorn as serve
 
-ROOT = Path(__file__).resolve().parent.parent
 BURST = 48
 WORKERS = 4
 TIMEOUT = 60  # seconds for any one request, and for the whole burst
@@ -39,46 +34,12 @@ RECEIPT = re.compile(r'id="receipt-code">([A-Z2-9]{8})<')
 APP = "app:create_app({'RATELIMIT_ENABLED': False, 'PUBLIC_PAGE_CACHE_SECONDS': 0})"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(port: int) -> bool:
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        connection.request("GET", "/healthz")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def gunicorn(database_url, tmp_path):
     """gunicorn -w 4 on 127.0.0.1 and a free port, serving database_url; yields (port, log path)."""
-    port = free_port()
     log = tmp_path / "gunicorn.log"
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "burst-secret", "PYTHONPATH": str(ROOT)}
-    with log.open("w") as out:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "--timeout", "60",
-             "--graceful-timeout", "5", "--log-level", "warning", APP],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while not _healthy(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
+    with serve(database_url, log, APP, workers=WORKERS, secret="burst-secret") as port:  # noqa: S106
         yield port, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 class Visitor:

@@ -1,5 +1,7 @@
 """A fresh virtualenv has only requirements.txt: every module must import there, and every
-third-party name the code imports (also inside functions) must be pinned there."""
+third-party name the code imports (also inside functions) must be pinned there: for the app's own code
+(app.py, blueprints/) pinned itself, not only brought along by another pin (a package Flask stops
+depending on would vanish from under it); for tests and migrations at least brought along."""
 from __future__ import annotations
 
 import ast
@@ -44,17 +46,16 @@ def _with_dependencies(names: set[str]) -> set[str]:
     return seen
 
 
-def _source_files():
+def _source_files(folders=("blueprints", "migrations", "tests")):
     yield ROOT / "app.py"
-    for folder in ("blueprints", "migrations", "tests"):
+    for folder in folders:
         yield from sorted((ROOT / folder).rglob("*.py"))
 
 
-def test_every_import_is_pinned_in_requirements():
-    pinned = _with_dependencies(_requirement_names())
+def _third_party_imports(paths):
+    """(top-level module, the distributions that provide it, file) for every third-party import."""
     owners = metadata.packages_distributions()
-    missing = set()
-    for path in _source_files():
+    for path in paths:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 modules = [alias.name for alias in node.names]
@@ -66,10 +67,24 @@ def test_every_import_is_pinned_in_requirements():
                 top = module.split(".")[0]
                 if top in sys.stdlib_module_names or top in LOCAL:
                     continue
-                dists = [d.lower().replace("_", "-") for d in owners.get(top, [top])]
-                if not any(d in pinned for d in dists):
-                    missing.add(f"{top} ({path.relative_to(ROOT)})")
+                yield top, [d.lower().replace("_", "-") for d in owners.get(top, [top])], path
+
+
+def test_every_import_is_pinned_in_requirements():
+    pinned = _with_dependencies(_requirement_names())
+    missing = {f"{top} ({path.relative_to(ROOT)})" for top, dists, path in _third_party_imports(_source_files())
+               if not any(d in pinned for d in dists)}
     assert not missing, f"imported but not in requirements.txt: {sorted(missing)}"
+
+
+def test_every_import_of_the_app_is_pinned_directly():
+    """app.py and blueprints/: each third-party module maps (importlib.metadata.packages_distributions)
+    to a distribution named in requirements.txt itself."""
+    pinned = _requirement_names()
+    missing = {f"{top} → {'/'.join(dists)} ({path.relative_to(ROOT)})"
+               for top, dists, path in _third_party_imports(_source_files(("blueprints",)))
+               if not any(d in pinned for d in dists)}
+    assert not missing, f"imported by the app but not pinned directly in requirements.txt: {sorted(missing)}"
 
 
 def _all_modules():

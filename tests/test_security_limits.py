@@ -8,66 +8,25 @@ after a restart the 17th is still refused. The assessment page bounds one addres
 from __future__ import annotations
 
 import http.client
-import os
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
-import pytest
 from sqlalchemy import func, select
 
 from blueprints.core.cases import Case
 from blueprints.core.extensions import db
+from tests.gunicorn_helpers import gunicorn as serve
 
-ROOT = Path(__file__).resolve().parent.parent
 APP = ("app:create_app({'WTF_CSRF_ENABLED': False, 'PUBLIC_PAGE_CACHE_SECONDS': 0, "
        "'MESSAGE_RATE_LIMIT': '10 per hour'})")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(port: int) -> bool:
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        connection.request("GET", "/healthz")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-
-
 @contextmanager
 def gunicorn(database_url: str, log: Path, app: str = APP, workers: int = 4):
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "limits-secret", "PYTHONPATH": str(ROOT)}
-    env.pop("RATELIMIT_STORAGE_URI", None)  # the default: the database
-    with log.open("a") as out:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "60",
-             "--graceful-timeout", "5", "--log-level", "warning", app],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while not _healthy(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
+    with serve(database_url, log, app, workers=workers, secret="limits-secret") as port:  # noqa: S106
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 def _post(port: int, path: str, form: dict, headers: dict | None = None) -> int:

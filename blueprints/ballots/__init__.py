@@ -16,7 +16,8 @@ def register(app) -> None:
     pass_views.register(app)
     app.register_blueprint(notices_bp)
     areas.menu_entry(app, _l("民生实事"), "ballots.livelihood_home", order=40)
-    areas.menu_entry(app, _l("会议票决"), "ballots.meetings", order=110, visible=clerk_or_staff)
+    areas.menu_entry(app, _l("会议票决"), "ballots.meetings", order=110, visible=clerk_or_staff,
+                     more=areas.has_role("staff"))  # the clerk's daily page; staff's now and then
     areas.workspace_tile(app, _l("会议签到与表决"), "ballots.meetings", order=30, visible=clerk_or_staff)
     from .meetings import open_ballot_for
 

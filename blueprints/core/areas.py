@@ -5,6 +5,7 @@ order. An area registers its blueprints and CLI commands on the app, and tells c
 functions what core shows or runs on its behalf:
 
     menu_entry(app, _l("公示"), "noticeboard.notices", order=10)              # the header's navigation
+    menu_entry(app, _l("操作日志"), "core.audit_log", order=160, more=True)     # ... under its 更多
     workspace_tile(app, _l("代表名册"), "registry.deputies", visible=is_staff)  # links on /workspace/
     workspace_panel(app, "stations/_workspace.html")                         # a block below the tiles
     workspace_count(app, _l("待核实的履职活动"), "duties.queue", count_fn, visible=is_staff)  # what waits
@@ -42,12 +43,18 @@ class Link:
     order: int = 100
     visible: Callable[[object], bool] | None = None
     values: tuple = ()  # url_for keyword arguments as (name, value) pairs
+    # The header: folded under 更多 (pages used now and then), so that one row holds the rest; True, or
+    # a function of the user (会议票决 is the clerk's daily page, staff's occasional one).
+    more: bool | Callable[[object], bool] = False
 
     def url(self) -> str:
         return url_for(self.endpoint, **dict(self.values))
 
     def shown_to(self, user) -> bool:
         return self.visible is None or bool(self.visible(user))
+
+    def folded_for(self, user) -> bool:
+        return bool(self.more(user)) if callable(self.more) else self.more
 
 
 @dataclass
@@ -176,8 +183,11 @@ def area(app: Flask, name: str) -> None:
 
 
 def menu_entry(app: Flask, label, endpoint: str, *, order: int = 100,
-               visible: Callable[[object], bool] | None = None, **values) -> None:
-    registry(app).menu.append(Link(label, endpoint, order, visible, tuple(values.items())))
+               visible: Callable[[object], bool] | None = None, more: bool | Callable[[object], bool] = False,
+               **values) -> None:
+    """``more=True`` (or a function of the user): a page used now and then (groups, audit log, accounts)
+    goes under the header's 更多."""
+    registry(app).menu.append(Link(label, endpoint, order, visible, tuple(values.items()), more))
 
 
 def workspace_tile(app: Flask, label, endpoint: str, *, order: int = 100,
@@ -216,6 +226,12 @@ def links_for(links: list[Link], user) -> list[Link]:
 
 def menu_for(user) -> list[Link]:
     return links_for(registry().menu, user)
+
+
+def menu_parts(user) -> tuple[list[Link], list[Link]]:
+    """The header's entries for ``user``: those in the row, and those under 更多."""
+    links = menu_for(user)
+    return [x for x in links if not x.folded_for(user)], [x for x in links if x.folded_for(user)]
 
 
 def tiles_for(user) -> list[Link]:

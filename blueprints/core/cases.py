@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -313,6 +313,23 @@ register_constraint_messages({
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+
+def backdate_case(case: Case, by: timedelta) -> None:
+    """The demo's "assigned a month ago": the case's history up to its main assignment (opened, sorted,
+    assigned) moved ``by`` earlier, so no step comes before the one it follows."""
+    assigned = case.main_assignment.assigned_at
+    # The assignment's own step is stamped a moment after its rows: it goes along.
+    until = min((s.at for s in case.steps if s.action == "assign" and s.at >= assigned), default=assigned)
+    for step in case.steps:
+        if step.at <= until:
+            step.at -= by
+    for assignment in case.assignments:
+        if assignment.assigned_at <= assigned:
+            assignment.assigned_at -= by
+    for name in ("created_at", "updated_at"):
+        if getattr(case, name) <= assigned:
+            setattr(case, name, getattr(case, name) - by)
+
 
 def can_manage(user, case: Case) -> bool:
     if user is None or not getattr(user, "is_authenticated", True):

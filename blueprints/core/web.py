@@ -186,7 +186,8 @@ def init_app(app: Flask) -> None:
         from .models import ROLE_LABELS
 
         return {"csrf_token": generate_csrf, "ROLE_LABELS": ROLE_LABELS, "is_htmx": is_htmx,
-                "htmx_config": HTMX_CONFIG, "area_menu": areas.menu_for, "workspace_tiles": areas.tiles_for,
+                "htmx_config": HTMX_CONFIG, "area_menu": areas.menu_for, "menu_parts": areas.menu_parts,
+                "workspace_tiles": areas.tiles_for,
                 "workspace_panels": areas.panels, "workspace_counts": areas.counts_for,
                 "header_items": header_items_shown, "site": site_identity()}
 

@@ -10,9 +10,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from ..core.demo import last_office_day, office_moment
 from ..core.extensions import db
 from ..core.models import User
-from ..core.timeutil import local_today, utcnow
+from ..core.timeutil import LOCAL_TZ, local_today
 from ..core.transaction import transaction
 from ..registry.models import Deputy
 from . import scoring
@@ -40,6 +41,7 @@ def load(seed: int = 2026) -> None:
 
 def _load(seed: int) -> None:
     rng = random.Random(seed)
+    times = random.Random(f"{seed}-activity-times")  # apart from ``rng``: the county's facts stay the same
     today = local_today()
     year = today.year
     staff = db.session.scalar(select(User).where(User.role == "staff"))
@@ -51,7 +53,8 @@ def _load(seed: int) -> None:
     scoring.ensure_year(year)
     deputies = db.session.scalars(select(Deputy).where(Deputy.ended_on.is_(None)).order_by(Deputy.id)).all()
     start = date(year, 1, 1)
-    span = max(1, (today - start).days)
+    # Activities up to the last office day: one held on the Saturday the demo is loaded is not filed yet.
+    span = max(1, (max(start, last_office_day()) - start).days)
     n = 0
     for deputy in deputies:
         if deputy.level == "county" and not deputy.term:
@@ -62,11 +65,16 @@ def _load(seed: int) -> None:
             when = start + timedelta(days=rng.randint(0, span))
             status = rng.choices(("verified", "pending", "returned"), (85, 12, 3))[0]
             n += 1
+            # Filed a few days after the activity, verified a few days later, both in office hours.
+            filed = office_moment(when + timedelta(days=times.randint(0, 3)), times)
+            checked = office_moment(filed.astimezone(LOCAL_TZ).date() + timedelta(days=times.randint(1, 5)), times)
+            checked = max(checked, filed)
             db.session.add(Activity(
                 deputy_id=deputy.id, type_code=code, occurred_on=when, year=year,
                 title=rng.choice(TITLES[code]).format(s=station), place=station if code == "reception" else None,
                 duration_minutes=rng.choice((60, 120, 180, 240)), status=status, source="self" if status != "verified"
-                else "demo", source_ref=f"demo-{n}", verified_at=utcnow() if status == "verified" else None,
+                else "demo", source_ref=f"demo-{n}", verified_at=checked if status == "verified" else None,
+                created_at=filed, updated_at=checked if status == "verified" else filed,
                 verified_by_id=staff.id if staff and status == "verified" else None,
                 return_reason="请补充活动照片或签到表" if status == "returned" else None))
     db.session.flush()

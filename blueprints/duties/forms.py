@@ -30,6 +30,7 @@ class ActivityForm(FlaskForm):
         Length(max=2000, message=_l("简要情况不能超过 %(max)d 个字。"))])
     files = MultipleFileField(_l("照片或材料（可选）"), render_kw={"accept": "image/jpeg,image/png,application/pdf"})
     nonce = HiddenField()
+    kept = HiddenField()  # the token of attachments kept from a refused submit (duties/provisional.py)
 
     def values(self) -> dict:
         hours = self.duration_hours.data

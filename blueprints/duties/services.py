@@ -183,11 +183,12 @@ def record_activity(deputy_id: int, type_code: str, when: date | datetime, title
     existing = db.session.scalar(lookup)
     if existing is not None:
         return existing
+    now = utcnow()  # recorded and (when verified) verified at one moment, not the flush's a little later
     activity = Activity(deputy_id=deputy_id, type_code=type_code, occurred_on=when, year=when.year, title=title,
                         place=place, duration_minutes=duration_minutes, description=description,
                         status="verified" if verified else "pending", source=source[:32],
                         source_ref=source_ref[:64], created_by_id=actor.id if actor else None,
-                        verified_at=utcnow() if verified else None)
+                        verified_at=now if verified else None, created_at=now, updated_at=now)
     try:
         with db.session.begin_nested():  # a concurrent twin loses only this savepoint, not the caller's work
             db.session.add(activity)

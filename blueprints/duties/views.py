@@ -22,8 +22,9 @@ from ..core.htmx import render_page
 from ..core.pagination import Page, int_arg, page_number, paginate, parse_positive_int
 from ..core.permissions import role_required
 from ..core.timeutil import local_today
+from ..core.transaction import after_commit
 from ..registry.models import Deputy, DeputyGroup, GroupMembership
-from . import scoring, services
+from . import provisional, scoring, services
 from .forms import ActivityForm, CorrectionForm, ReturnForm
 from .models import ACTIVITY_TYPES, Activity, ActivityAttachment
 
@@ -90,20 +91,50 @@ def activity_new():
     if request.method == "GET":
         form.occurred_on.data = local_today()
     _new_nonce(form)
+    posted = request.method == "POST"
+    chosen = _files(form) if posted else []
+    token = form.kept.data if posted else None
+
+    def log(f):
+        files = provisional.take(token, current_user.id) + chosen
+        activity = services.log_activity(deputy, f.values(), _user(), nonce=f.nonce.data, files=files)
+        after_commit(lambda: provisional.discard(token))
+        return activity
+
+    def render(status):
+        # Refused: the acceptable files are kept (a browser never re-fills a file input); the others named.
+        keepable, dropped = _keepable(chosen, len(provisional.names(token, current_user.id)))
+        form.kept.data = provisional.keep(keepable, current_user.id, token) if posted else None
+        return render_template("duties/activity_form.html", form=form, activity=None, dropped=dropped,
+                               kept=provisional.names(form.kept.data, current_user.id)), status
+
     return run_form(
-        form, lambda f: services.log_activity(deputy, f.values(), _user(), nonce=f.nonce.data, files=_files(f)),
-        success=_("已提交，等待联络员或代表工委核实。"),
+        form, log, success=_("已提交，等待联络员或代表工委核实。"),
         # The archive of the year it counts in: in early January that is often last year.
-        redirect_to=lambda activity: url_for("duties.me", year=activity.year),
-        render=lambda status: (render_template("duties/activity_form.html", form=form, activity=None,
-                                               dropped=_chosen_names(form)), status),
-        field="title")
+        redirect_to=lambda activity: url_for("duties.me", year=activity.year), render=render, field="title")
 
 
 def _chosen_names(form) -> list[str]:
-    """The files chosen for a refused submit: a browser never re-fills a file input, so the page says
+    """The files chosen for a refused edit: a browser never re-fills a file input, so the page says
     plainly which ones must be chosen again (nothing was stored)."""
     return [f.filename for f in (form.files.data or []) if f and f.filename]
+
+
+def _keepable(files: list[tuple[str, bytes]], already: int) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """The chosen files that may be kept for the next submit, and the names of those that may not (a
+    wrong type, too large, beyond the number allowed): those the page names, to be chosen again."""
+    keep, dropped = [], []
+    for name, data in files:
+        try:
+            services.check_attachment(name, data)
+        except DomainError:
+            dropped.append(name)
+            continue
+        if already + len(keep) >= services.MAX_ATTACHMENTS:
+            dropped.append(name)
+        else:
+            keep.append((name, data))
+    return keep, dropped
 
 
 def _get_activity(activity_id: int) -> Activity:

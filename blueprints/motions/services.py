@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from ..core import areas, audit
 from ..core.errors import Conflict, DomainError, Forbidden, clean_text
 from ..core.extensions import db
+from ..core.invitations import InviteWords, check_invitees
 from ..core.timeutil import local_today, utcnow
 from ..core.transaction import transactional
 from .models import DECISIONS, REVIEW_BODIES, REVIEW_DECISIONS, Motion, MotionReview, MotionSigner
@@ -104,26 +105,22 @@ def update_draft(motion: Motion, values: dict, *, by, delegation: str | None = N
     return motion
 
 
+SIGN_WORDS = InviteWords(
+    none_chosen=lambda: _("请选择联名代表。"),
+    too_many=lambda n: _("联名代表最多 %(n)d 名。", n=n),
+    unknown=lambda: _("联名代表不存在。"),
+    not_serving=lambda name: _("%(name)s 不是在任代表，不能联名。", name=name),
+    lead_invited=lambda: _("领衔代表已计入联名人数，不必邀请自己。"),
+    already_listed=lambda name: _("%(name)s 已在联名名单中，不能重复邀请。", name=name),
+)
+
+
 @transactional
 def invite_signers(motion: Motion, deputies: list, *, by) -> list[MotionSigner]:
     _require_lead(by, motion)
     _require_status(motion, "draft")
-    if not deputies:
-        raise DomainError(_("请选择联名代表。"), field="deputies")
-    existing = {s.deputy_id for s in motion.signers}
-    if len(existing) + len(deputies) > MAX_SIGNERS:
-        raise DomainError(_("联名代表最多 %(n)d 名。", n=MAX_SIGNERS), field="deputies")
-    seen = set()
-    for deputy in deputies:
-        if deputy is None:
-            raise DomainError(_("联名代表不存在。"), field="deputies")
-        if not deputy.serving:
-            raise DomainError(_("%(name)s 不是在任代表，不能联名。", name=deputy.name), field="deputies")
-        if deputy.id == motion.lead_deputy_id:
-            raise DomainError(_("领衔代表已计入联名人数，不必邀请自己。"), field="deputies")
-        if deputy.id in existing or deputy.id in seen:
-            raise Conflict(_("%(name)s 已在联名名单中，不能重复邀请。", name=deputy.name), field="deputies")
-        seen.add(deputy.id)
+    check_invitees(deputies, existing_ids=(s.deputy_id for s in motion.signers), lead_id=motion.lead_deputy_id,
+                   limit=MAX_SIGNERS, words=SIGN_WORDS)
     rows = [MotionSigner(motion=motion, deputy_id=d.id, state="invited") for d in deputies]
     db.session.add_all(rows)
     return rows

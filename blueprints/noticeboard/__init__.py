@@ -15,4 +15,5 @@ def register(app) -> None:
 
     search_kind.register(app)  # core.search: what this area adds to the site-wide search
     areas.menu_entry(app, _l("公示"), "noticeboard.notices", order=10)
-    areas.menu_entry(app, _l("公示管理"), "noticeboard.manage", order=150, visible=areas.has_role("staff"))
+    areas.menu_entry(app, _l("公示管理"), "noticeboard.manage", order=150, visible=areas.has_role("staff"),
+                     more=True)

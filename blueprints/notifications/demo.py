@@ -40,5 +40,19 @@ def _near_and_past_deadlines() -> None:
                 other.deadline = item.deadline
     if len(pending) > len(shifts):
         two_months = add_months(today, -2)
-        pending[len(shifts)].assigned_at = datetime(two_months.year, two_months.month, two_months.day, 9,
-                                                    tzinfo=LOCAL_TZ)
+        item = pending[len(shifts)]
+        back = item.assigned_at - datetime(two_months.year, two_months.month, two_months.day, 9, tzinfo=LOCAL_TZ)
+        _backdate(item.case, back)
+
+
+def _backdate(case, by: timedelta) -> None:
+    """The case's history up to its assignment moved ``by`` earlier; a suggestion's with it."""
+    from ..core.cases import backdate_case
+    from ..suggestions.demo import backdate
+    from ..suggestions.models import Suggestion
+
+    suggestion = db.session.scalar(select(Suggestion).where(Suggestion.case_id == case.id))
+    if suggestion is not None:
+        backdate(suggestion, by)
+    else:
+        backdate_case(case, by)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..core import cases
 from ..core.extensions import db
 from ..core.models import User
-from ..core.timeutil import LOCAL_TZ, local_today
+from ..core.timeutil import LOCAL_TZ, local_today, utcnow
 from ..core.transaction import transaction
 from ..registry.models import HandlingUnit, Station
 from . import calendar as cal
@@ -104,11 +104,14 @@ def _load() -> None:
 
 
 def office_hours(index: int) -> datetime:
-    """A visit's time during this morning's reception (09:10, 09:35, ...), or yesterday's when the demo is
-    loaded before then: a demo whose visitors all came at the minute it was loaded is not believed."""
-    now = datetime.now(LOCAL_TZ)
+    """A visit's time during this morning's reception (09:10, 09:35, ...), or the last weekday's when the
+    demo is loaded before then or on a weekend: a demo whose visitors all came at the minute it was loaded,
+    or on a Sunday, is not believed."""
+    now = utcnow().astimezone(LOCAL_TZ)
     when = datetime.combine(now.date(), time(9, 10), LOCAL_TZ) + timedelta(minutes=25 * index)
-    return when if when <= now else when - timedelta(days=1)
+    while when > now or when.weekday() >= 5:
+        when -= timedelta(days=1)
+    return when
 
 
 def _more_visits(stations, units, staff, deadline) -> None:

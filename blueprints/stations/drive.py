@@ -45,8 +45,10 @@ def file_public_opinion(by, category: str | None, title: str, body: str, *, at: 
     if not deputy.serving:
         raise Forbidden(_("您的代表资格已终止，不能反映社情民意。"))
     case = cases.open_case("deputy", title, body, by=by, category=category, deputy=deputy, station=deputy.station)
-    if at is not None:  # the demo's earlier months
+    if at is not None:  # the demo's earlier months: the case and its opening step
         case.created_at = at
+        for step in case.steps:
+            step.at = at
     record_activity(deputy.id, "public_opinion", case.created_at, f"反映社情民意：{case.title}", source="stations",
                     source_ref=f"case:{case.id}", actor=by)
     return case
@@ -216,8 +218,10 @@ DEMO_TOPICS = [("urban", "反映北关社区雨污管网堵塞问题", "群众�
 def demo(rng) -> None:
     """Last month and this month of 社情民意: most deputies filed one, some none (the drive page lists them);
     about half of last month's are closed and rated, so the statistics show 办结率 and 满意率."""
+    import random
     from datetime import timedelta
 
+    from ..core.demo import office_moment
     from ..core.models import User
     from ..core.transaction import transaction
     from ..registry.models import HandlingUnit
@@ -228,6 +232,7 @@ def demo(rng) -> None:
     if staff is None or unit_user is None or not deputies:
         return
     unit = db.session.get(HandlingUnit, unit_user.unit_id)
+    times = random.Random(2026)  # the hour of each filing, apart from ``rng`` so the county stays the same
     today = local_today()
     this_month = today.replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
@@ -238,8 +243,8 @@ def demo(rng) -> None:
                 if rng.random() > share or user.deputy is None or not user.deputy.serving:
                     continue
                 category, title, body = rng.choice(DEMO_TOPICS)
-                day = month.replace(day=rng.randint(1, last_day))
-                at = datetime(day.year, day.month, day.day, 10, tzinfo=LOCAL_TZ).astimezone(UTC)
+                day = _weekday_in_month(month.replace(day=rng.randint(1, last_day)), last_day)
+                at = office_moment(day, times)
                 case = file_public_opinion(user, category, title, body, at=at)
                 if month == last_month and rng.random() < 0.5:
                     cases.assign_case(case, unit, today + timedelta(days=30), by=staff)
@@ -247,3 +252,14 @@ def demo(rng) -> None:
                     cases.send_answer(case, by=staff)
                     cases.rate_case(case, rng.choice(["satisfied", "satisfied", "basically", "unsatisfied"]),
                                     by=user, rater="deputy")
+
+
+def _weekday_in_month(day: date, last_day: int) -> date:
+    """The demo's filing day moved off a weekend, within its month and not after ``last_day``."""
+    from datetime import timedelta
+
+    for shift in (0, -1, 1, -2, 2):
+        moved = day + timedelta(days=shift)
+        if moved.month == day.month and moved.day <= last_day and moved.weekday() < 5:
+            return moved
+    return day

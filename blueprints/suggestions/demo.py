@@ -173,7 +173,7 @@ def _supervision_demo(staff, leaders, registered, made, units, unit_users, old, 
     # Two suggestions assigned a month ago: one has its plan (one milestone past due), one has none.
     waiting = [item for item, _l in made[8:11]]
     for item in waiting:
-        item.case.main_assignment.assigned_at -= timedelta(days=30)
+        backdate(item, timedelta(days=30))
     db.session.flush()
     planned = waiting[0]
     plans.file_plan(planned, "成立专班，分三步推进：调研线路、征求意见、试运行。",
@@ -196,3 +196,20 @@ def _supervision_demo(staff, leaders, registered, made, units, unit_users, old, 
     # 跨年滚动连办: last year's suggestion assigned again this year.
     supervision.assign_carried(old, units[1], today + timedelta(days=90), by=staff)
     rating.publish(current, by=staff)
+
+
+def backdate(item, by: timedelta) -> None:
+    """The suggestion's whole history up to its assignment moved ``by`` earlier (drafted, co-signed,
+    submitted, registered, assigned a month ago), so no step comes before the one it follows."""
+    from ..core.cases import backdate_case
+
+    assigned = item.case.main_assignment.assigned_at
+    for obj, names in [(item, ("created_at", "updated_at", "submitted_at", "registered_at")),
+                       *((c, ("invited_at", "answered_at")) for c in item.cosigners),
+                       *((r, ("at",)) for r in item.reviews),
+                       *((r, ("revised_at",)) for r in item.revisions)]:
+        for name in names:
+            value = getattr(obj, name)
+            if value is not None and value <= assigned:
+                setattr(obj, name, value - by)
+    backdate_case(item.case, by)

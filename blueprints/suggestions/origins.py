@@ -87,12 +87,13 @@ def convert_motion(motion, *, by) -> Suggestion:
     now = utcnow()
     suggestion = Suggestion(session_id=motion.session_id, lead_deputy_id=motion.lead_deputy_id, status="submitted",
                             title=motion.title[:MAX_TITLE], grounds=motion.grounds, proposal=motion.proposal,
-                            category="other", submitted_at=now, timing="session", from_motion_id=motion.id)
+                            category="other", submitted_at=now, timing="session", from_motion_id=motion.id,
+                            created_at=now, updated_at=now)  # one moment, not the flush's a little later
     db.session.add(suggestion)
     for signer in motion.signers:
         if signer.state == "confirmed":
             db.session.add(SuggestionCosigner(suggestion=suggestion, deputy_id=signer.deputy_id, state="confirmed",
-                                              answered_at=now))
+                                              invited_at=now, answered_at=now))
     db.session.flush()
     _record_duty_activity(suggestion.lead_deputy, "suggestion_lead", suggestion, actor=by)
     for row in suggestion.cosigners:

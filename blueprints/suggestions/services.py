@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from ..core import areas, audit
 from ..core.errors import Conflict, DomainError, Forbidden, clean_text
 from ..core.extensions import db
+from ..core.invitations import InviteWords, check_invitees
 from ..core.timeutil import local_today, utcnow
 from ..core.transaction import transactional
 from ..notifications import events as notification_events
@@ -258,27 +259,23 @@ def revise(suggestion: Suggestion, values: dict, note: str, *, by) -> Suggestion
     return old
 
 
+COSIGN_WORDS = InviteWords(
+    none_chosen=lambda: _("请选择附议代表。"),
+    too_many=lambda n: _("附议代表最多 %(n)d 名。", n=n),
+    unknown=lambda: _("附议代表不存在。"),
+    not_serving=lambda name: _("%(name)s 不是在任代表，不能附议。", name=name),
+    lead_invited=lambda: _("领衔代表不能附议自己的建议。"),
+    already_listed=lambda name: _("%(name)s 已在附议名单中，不能重复邀请。", name=name),
+)
+
+
 @transactional
 def invite_cosigners(suggestion: Suggestion, deputies: list, *, by) -> list[SuggestionCosigner]:
     """The lead deputy invites serving deputies to co-sign (before the suggestion is registered)."""
     _require_lead(by, suggestion)
     _require_status(suggestion, "draft", "submitted", "returned")
-    if not deputies:
-        raise DomainError(_("请选择附议代表。"), field="deputies")
-    existing = {c.deputy_id for c in suggestion.cosigners}
-    if len(existing) + len(deputies) > MAX_COSIGNERS:
-        raise DomainError(_("附议代表最多 %(n)d 名。", n=MAX_COSIGNERS), field="deputies")
-    seen = set()
-    for deputy in deputies:
-        if deputy is None:
-            raise DomainError(_("附议代表不存在。"), field="deputies")
-        if not deputy.serving:
-            raise DomainError(_("%(name)s 不是在任代表，不能附议。", name=deputy.name), field="deputies")
-        if deputy.id == suggestion.lead_deputy_id:
-            raise DomainError(_("领衔代表不能附议自己的建议。"), field="deputies")
-        if deputy.id in existing or deputy.id in seen:
-            raise Conflict(_("%(name)s 已在附议名单中，不能重复邀请。", name=deputy.name), field="deputies")
-        seen.add(deputy.id)
+    check_invitees(deputies, existing_ids=(c.deputy_id for c in suggestion.cosigners),
+                   lead_id=suggestion.lead_deputy_id, limit=MAX_COSIGNERS, words=COSIGN_WORDS)
     rows = [SuggestionCosigner(suggestion=suggestion, deputy_id=d.id, state="invited") for d in deputies]
     db.session.add_all(rows)
     notification_events.cosign_invited(suggestion, [d.id for d in deputies])
