@@ -243,6 +243,10 @@ def init_app(app: Flask) -> None:
     def _forget(exc):
         g.pop("audit_actor", None)
 
+    from . import urlmemo
+
+    urlmemo.install(app)
+
     from . import hardening
 
     hardening.init_app(app)
