@@ -264,6 +264,10 @@ def init_app(app: Flask) -> None:
         g.pop("audit_actor", None)
         g.pop("session_row", None)
 
+    from . import urlmemo
+
+    urlmemo.install(app)
+
     from . import hardening
 
     hardening.init_app(app)

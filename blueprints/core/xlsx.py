@@ -21,15 +21,20 @@ spreadsheet would run as a formula (starting with = + - @, a tab or CR) gets a l
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
 from collections.abc import Iterator
+from decimal import Decimal
+from xml.sax.saxutils import escape as _escape_text
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.read_only import EmptyCell
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from .errors import DomainError
 
@@ -56,20 +61,87 @@ def safe_value(value):
     return strip_controls(value)
 
 
+_NUMBERS = (int, float, Decimal)
+
+
+def _row_xml(values, row_idx: int, columns: list[str], style: str) -> str | None:
+    """The <row> of plain values (text, numbers, booleans, empty) as openpyxl writes it, or None for
+    anything else (dates, styled cells), which openpyxl then writes itself."""
+    parts = [f'<row r="{row_idx}">']
+    for index, value in enumerate(values):
+        if value is None or value == "":
+            continue  # openpyxl reads an empty inline string back as None too
+        while index >= len(columns):
+            columns.append(get_column_letter(len(columns) + 1))
+        ref = f"{columns[index]}{row_idx}"
+        kind = type(value)
+        if kind is str:
+            space = ' xml:space="preserve"' if value != value.strip() else ""
+            parts.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_escape_text(value)}</t></is></c>')
+        elif kind is bool:
+            parts.append(f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>')
+        elif kind in _NUMBERS and math.isfinite(value):
+            parts.append(f'<c r="{ref}"{style} t="n"><v>{"%.16g" % value}</v></c>')  # noqa: UP031 (as openpyxl)
+        else:
+            return None
+    parts.append("</row>")
+    return "".join(parts)
+
+
+class _FastSheet(WriteOnlyWorksheet):
+    """A write-only sheet that writes rows of plain values as XML text itself.
+
+    openpyxl without lxml (not a dependency here) serialises every cell through et_xmlfile's
+    incremental ElementTree writer: 80% of an 11,000-row export's time. Plain values (what every export
+    here appends) are written as the same XML directly to the sheet's stream; a row holding anything
+    else goes through openpyxl's own writer unchanged. With lxml installed the stream is lxml's, which
+    takes no raw text, so every row goes through openpyxl (which is then fast anyway)."""
+
+    _text_style = ""  # ' s="N"': the "@" number format of a text sheet
+
+    def _write_rows(self):
+        try:
+            xf = self._writer.xf.send(True)
+        except StopIteration:
+            self._already_saved()
+        raw = getattr(xf, "_file", None)  # et_xmlfile's writer: a callable taking XML text
+        columns: list[str] = []
+        with xf.element("sheetData"):
+            row_idx = 1
+            try:
+                while True:
+                    values = (yield)
+                    xml = _row_xml(values, row_idx, columns, self._text_style) if callable(raw) else None
+                    if xml is None:
+                        self._writer.write_row(xf, self._values_to_row(self._styled(values), row_idx), row_idx)
+                    else:
+                        raw(xml)
+                    row_idx += 1
+            except GeneratorExit:
+                pass
+        self._writer.xf.send(None)
+
+    def _styled(self, values):
+        if not self._text_style:
+            return values
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(self, value=value)
+            cell.number_format = "@"
+            cells.append(cell)
+        return cells
+
+
 class ExportSheet:
     def __init__(self, sheet, text: bool):
         self._sheet, self._text = sheet, text
+        if text:
+            probe = WriteOnlyCell(sheet, value="")
+            probe.number_format = "@"
+            sheet._text_style = f' s="{probe.style_id}"'  # registers the style with the workbook
 
     def append(self, values) -> None:
-        cells = [safe_value(v) for v in values]
-        if self._text:
-            cells = [self._text_cell(v) for v in cells]
-        self._sheet.append(cells)
-
-    def _text_cell(self, value):
-        cell = WriteOnlyCell(self._sheet, value=value)
-        cell.number_format = "@"
-        return cell
+        self._sheet.append([safe_value(v) for v in values])
 
 
 class ExportWorkbook:
@@ -81,9 +153,8 @@ class ExportWorkbook:
     def sheet(self, title: str, *, widths: tuple[int, ...] = (), text: bool = False) -> ExportSheet:
         """A new sheet; ``widths`` sets the first columns' widths, ``text`` formats every cell as text
         (so a phone number or a code stays its digits)."""
-        from openpyxl.utils import get_column_letter
-
-        sheet = self._book.create_sheet(strip_controls(title)[:31] or "Sheet")
+        sheet = _FastSheet(parent=self._book, title=strip_controls(title)[:31] or "Sheet")
+        self._book._add_sheet(sheet)
         for index, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = width
         return ExportSheet(sheet, text)

@@ -59,8 +59,9 @@ class Activity(db.Model):
         CheckConstraint("year >= 2000 AND year <= 2100", name="year"),
         # record_activity() from other areas and a double-clicked form both land on this key.
         UniqueConstraint("source", "source_ref", "deputy_id"),
-        # The annual ranking: one index range per year, grouped by deputy and type.
-        Index("ix_duty_activities_ranking", "year", "status", "deputy_id", "type_code"),
+        # The annual ranking: one index range per year, grouped by deputy and type; with the date, the
+        # activities per month are read from the index alone too.
+        Index("ix_duty_activities_ranking", "year", "status", "deputy_id", "type_code", "occurred_on"),
         Index("ix_duty_activities_deputy_date", "deputy_id", "occurred_on", "id"),
         Index("ix_duty_activities_status_id", "status", "id"),
     )

@@ -210,7 +210,7 @@ def publish_rules(year: int, actor):
 
 # ---- scores --------------------------------------------------------------------------------------
 
-def capped_points(year: int, deputy_id: int | None = None):
+def capped_points(year: int, deputy_id: int | None = None, deputy_ids: list[int] | None = None):
     """(deputy_id, type_code, n, points) per deputy and type: n verified activities times the year's
     points, cut at the year's cap. Types without a rule for that year score nothing."""
     counts = (select(Activity.deputy_id, Activity.type_code, func.count().label("n"))
@@ -218,6 +218,8 @@ def capped_points(year: int, deputy_id: int | None = None):
               .group_by(Activity.deputy_id, Activity.type_code))
     if deputy_id is not None:
         counts = counts.where(Activity.deputy_id == deputy_id)
+    if deputy_ids is not None:
+        counts = counts.where(Activity.deputy_id.in_(deputy_ids))
     counts = counts.subquery()
     raw = counts.c.n * PointsRule.points
     points = case((and_(PointsRule.annual_cap.is_not(None), raw > PointsRule.annual_cap), PointsRule.annual_cap),
@@ -292,6 +294,43 @@ def standings(year: int, level: str) -> list:
                               .order_by(ranked.c.rank, ranked.c.deputy_id)).mappings().all()
 
 
+def standings_full(year: int, level: str) -> list:
+    """Every deputy's ranking row (rank, group rank, total, absences, group...; not the points by type)
+    in rank order, from one aggregate: the evaluation page takes its page of the ranking, the
+    distribution, the top and the bottom and the group totals from this one list."""
+    ranked = scores(year, level)
+    return db.session.execute(select(ranked).order_by(ranked.c.rank, ranked.c.deputy_id)).mappings().all()
+
+
+def with_points_by_type(year: int, rows: list) -> list[dict]:
+    """rows (ranking rows) with each activity type's capped points, one small query for all of them:
+    what ``scores(by_type=True)`` gives, for a page of the ranking only."""
+    ids = [r["deputy_id"] for r in rows]
+    points: dict[int, dict[str, Decimal]] = {}
+    if ids:
+        capped = capped_points(year, deputy_ids=ids).subquery()
+        for deputy_id, code, value in db.session.execute(
+                select(capped.c.deputy_id, capped.c.type_code, capped.c.points)):
+            points.setdefault(deputy_id, {})[code] = value
+    return [{**r, **{code: points.get(r["deputy_id"], {}).get(code, 0) for code in ACTIVITY_TYPES}} for r in rows]
+
+
+def group_totals_of(rows: list, limit: int = 20) -> list[dict]:
+    """group_totals() computed from the standings already read (rows with group_id and total), so the
+    evaluation page runs its aggregate once: groups by average total of their members, then id."""
+    sums: dict[int, list] = {}
+    for r in rows:
+        if r["group_id"] is not None:
+            entry = sums.setdefault(r["group_id"], [0, Decimal("0")])
+            entry[0] += 1
+            entry[1] += Decimal(str(r["total"]))
+    top = sorted(sums.items(), key=lambda item: (-(item[1][1] / item[1][0]), item[0]))[:limit]
+    names = dict(db.session.execute(select(DeputyGroup.id, DeputyGroup.name)
+                                    .where(DeputyGroup.id.in_([gid for gid, _sums in top]))).all()) if top else {}
+    return [{"id": gid, "name": names.get(gid, ""), "members": n, "total": total, "average": total / n}
+            for gid, (n, total) in top]
+
+
 def with_reminders(year: int, rows: list) -> list[dict]:
     """rows plus the reminder held this year (held_on, note), one query for all of them."""
     ids = [r["deputy_id"] for r in rows]
@@ -332,15 +371,17 @@ def group_totals(year: int, level: str, limit: int = 20):
 
 
 def activity_by_month(year: int, level: str) -> list[int]:
-    """Verified activities per month (12 numbers) for the level's deputies."""
-    month = func.extract("month", Activity.occurred_on)
+    """Verified activities per month (12 numbers) for the level's deputies: counted per day from the
+    ranking index alone (year, status, deputy, ..., date), the days summed into months here (a few
+    hundred rows; no date function on 100,000)."""
     rows = db.session.execute(
-        select(month.label("m"), func.count()).join(Deputy, Deputy.id == Activity.deputy_id)
-        .where(Activity.year == year, Activity.status == "verified", Deputy.level == level)
-        .group_by(month)).all()
+        select(Activity.occurred_on, func.count())
+        .where(Activity.year == year, Activity.status == "verified",
+               Activity.deputy_id.in_(select(Deputy.id).where(Deputy.level == level)))
+        .group_by(Activity.occurred_on)).all()
     counts = [0] * 12
-    for m, n in rows:
-        counts[int(m) - 1] = n
+    for day, n in rows:
+        counts[day.month - 1] += n
     return counts
 
 

@@ -5,6 +5,9 @@ kept (the 落款 date stays on its own line under the signature), indented lines
 Optional formatting: headings, lists, **bold**, links, and pipe tables (| 项目 | 分值 |)."""
 from __future__ import annotations
 
+import hashlib
+import threading
+
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -63,7 +66,24 @@ def plain_text(text: str | None) -> str:
     return " ".join(" ".join(parts).split())
 
 
+SUMMARY_MEMO_ENTRIES = 4096
+_summaries: dict[tuple[bytes, int], str] = {}
+_summaries_lock = threading.Lock()
+
+
 def plain_summary(text: str | None, limit: int = 120) -> str:
-    """The first words of a body without Markdown punctuation, for lists and the feed."""
-    words = plain_text(text)
-    return words if len(words) <= limit else words[:limit].rstrip() + "…"
+    """The first words of a body without Markdown punctuation, for lists and the feed.
+
+    Remembered per worker by (digest of the text, limit): parsing the bodies was a third of a notice
+    list's rendering, and the answer depends on nothing else (an edited body is another key, so nothing
+    needs invalidating; the digest keeps a 20,000-character body out of memory)."""
+    key = (hashlib.blake2b((text or "").encode(), digest_size=16).digest(), limit)
+    summary = _summaries.get(key)
+    if summary is None:
+        words = plain_text(text)
+        summary = words if len(words) <= limit else words[:limit].rstrip() + "…"
+        with _summaries_lock:
+            if len(_summaries) >= SUMMARY_MEMO_ENTRIES:
+                _summaries.clear()
+            _summaries[key] = summary
+    return summary

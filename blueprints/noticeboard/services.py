@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, or_, select, text, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..core import audit
 from ..core.errors import DomainError
@@ -50,7 +50,7 @@ def public_clause(now: datetime | None = None):
 def public_notices(category: str | None = None, area_id: int | None = None, q: str | None = None):
     """Published notices, pinned first then newest. area_id: the township's and its stations' notices."""
     stmt = (select(Notice).where(public_clause())
-            .options(selectinload(Notice.area), selectinload(Notice.station))
+            .options(joinedload(Notice.area), joinedload(Notice.station))  # one query, not three
             .order_by(Notice.pinned.desc(), Notice.publish_at.desc(), Notice.id.desc()))
     if category:
         stmt = stmt.where(Notice.category == category)
