@@ -5,15 +5,15 @@ a year were 100,000 table lookups.
 ``ix_duty_activities_ranking`` (year, status, deputy_id, type_code) becomes (year, status, deputy_id,
 type_code, occurred_on); the ranking aggregate reads it as before. No row changes.
 
-Revision ID: 0020_duty_activity_month_index
-Revises: 0019_constituent_notices
+Revision ID: 0021_duty_activity_month_index
+Revises: 0020_occasion_notices
 Create Date: 2026-12-02
 """
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0020_duty_activity_month_index'
-down_revision = '0019_constituent_notices'
+revision = '0021_duty_activity_month_index'
+down_revision = '0020_occasion_notices'
 branch_labels = None
 depends_on = None
 
