@@ -152,6 +152,19 @@ def _checked_files(files: list[tuple[str, bytes]], already: int = 0) -> list[Act
 
 # ---- the service other areas call ----------------------------------------------------------------
 
+def _checked_recorded(type_code: str, when: date | datetime, title: str, source: str,
+                      source_ref: str) -> tuple[date, str]:
+    """What record_activity and record_activity_once both refuse; (the local date, the trimmed title)."""
+    if type_code not in ACTIVITY_TYPES:
+        raise DomainError(_("未知的履职活动类型：%(t)s", t=type_code))
+    if isinstance(when, datetime):
+        when = to_local(when).date()
+    title = (title or "").strip()[:MAX_TITLE]
+    if not title or not source or not source_ref:
+        raise DomainError(_("自动登记履职活动需要活动名称和来源。"))
+    return when, title
+
+
 def record_activity(deputy_id: int, type_code: str, when: date | datetime, title: str, *, source: str,
                     source_ref: str, verified: bool = True, place: str | None = None,
                     duration_minutes: int | None = None, description: str | None = None,
@@ -171,13 +184,7 @@ def record_activity(deputy_id: int, type_code: str, when: date | datetime, title
     - Raises DomainError for an unknown type_code or a missing title. It does not apply the date
       checks of self-logging (the calling area's record is the authority).
     """
-    if type_code not in ACTIVITY_TYPES:
-        raise DomainError(_("未知的履职活动类型：%(t)s", t=type_code))
-    if isinstance(when, datetime):
-        when = to_local(when).date()
-    title = (title or "").strip()[:MAX_TITLE]
-    if not title or not source or not source_ref:
-        raise DomainError(_("自动登记履职活动需要活动名称和来源。"))
+    when, title = _checked_recorded(type_code, when, title, source, source_ref)
     lookup = select(Activity).where(Activity.source == source, Activity.source_ref == source_ref,
                                     Activity.deputy_id == deputy_id)
     existing = db.session.scalar(lookup)
@@ -203,13 +210,7 @@ def record_activity_once(deputy_id: int, type_code: str, when: date | datetime, 
     statement, or nothing if the (source, source_ref, deputy_id) row already exists
     (INSERT … ON CONFLICT DO NOTHING on that UNIQUE key; no lookup, no savepoint). Returns nothing;
     does not commit."""
-    if type_code not in ACTIVITY_TYPES:
-        raise DomainError(_("未知的履职活动类型：%(t)s", t=type_code))
-    if isinstance(when, datetime):
-        when = to_local(when).date()
-    title = (title or "").strip()[:MAX_TITLE]
-    if not title or not source or not source_ref:
-        raise DomainError(_("自动登记履职活动需要活动名称和来源。"))
+    when, title = _checked_recorded(type_code, when, title, source, source_ref)
     dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     now = utcnow()
