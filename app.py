@@ -71,6 +71,9 @@ class Config:
         "127.0.0.1,::1" if os.environ.get("HTTPS") == "1" or os.environ.get("BEHIND_PROXY") == "1" else "")
     # Public pages are kept in each worker's memory for at most this long (blueprints/core/pagecache.py).
     PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", 30))
+    # List totals and filter choices of public pages, per worker, as long as public content is unchanged
+    # (core/publicfacts.py); 0 turns it off.
+    PUBLIC_FACTS_SECONDS = int(os.environ.get("PUBLIC_FACTS_SECONDS", 30))
     # Sign-in throttling (core/accounts.py): per (account, address), LOGIN_FREE_ATTEMPTS tries, then each
     # further one waits LOGIN_DELAY_SECONDS, doubling up to LOGIN_MAX_DELAY_SECONDS; an account failing
     # LOGIN_ACCOUNT_SLOW_AFTER times an hour from all addresses gives each address one free try only.

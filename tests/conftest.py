@@ -36,6 +36,7 @@ BASE_CONFIG = {
     "SECRET_KEY": "test-secret",
     "WTF_CSRF_ENABLED": False,
     "PUBLIC_PAGE_CACHE_SECONDS": 0,  # tests/test_pagecache.py turns the public page cache on
+    "PUBLIC_FACTS_SECONDS": 0,  # tests/test_public_facts_memo.py turns the remembered list facts on
     "RATELIMIT_ENABLED": False,
     "TOTP_REQUIRED_FOR_ADMINS": False,  # tests/test_totp.py turns it on
     "SERVER_NAME": None,

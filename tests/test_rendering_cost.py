@@ -152,3 +152,40 @@ def test_the_month_chart_counts_by_the_activitys_date(app, make_deputy):
     counts = scoring.activity_by_month(YEAR, "county")
     assert counts[0] == 1 and counts[1] == 1 and sum(counts) == 2
     assert scoring.activity_by_month(YEAR, "township") == [0] * 12
+
+
+def test_templates_translate_as_flask_babel_does(app):
+    from flask import render_template_string
+    from flask_babel import gettext, ngettext
+
+    with app.test_request_context("/"):
+        drawn = render_template_string("{{ _('跳到正文') }}|{{ ngettext('%(num)d 项', '%(num)d 项', 3) }}|"
+                                       "{{ _('共 %(n)d 条', n=5) }}")
+        assert drawn == f"{gettext('跳到正文')}|{ngettext('%(num)d 项', '%(num)d 项', 3)}|{gettext('共 %(n)d 条', n=5)}"
+        assert drawn.startswith("跳到正文|3 项|")
+
+
+def test_the_remembered_visitor_menu_never_shows_a_signed_in_users_links(client, users):
+    client.post("/login", data={"username": "staff", "password": "demo-2026"})
+    staff_page = client.get("/notices/").get_data(as_text=True)
+    assert 'action="/logout"' in staff_page and "/audit" in staff_page
+    client.post("/logout")
+    for _ in range(2):  # drawn, then from the memo
+        visitor_page = client.get("/notices/").get_data(as_text=True)
+        assert 'href="/login"' in visitor_page and 'action="/logout"' not in visitor_page
+        assert "/audit" not in visitor_page
+    client.post("/login", data={"username": "staff", "password": "demo-2026"})
+    assert "/audit" in client.get("/notices/").get_data(as_text=True)
+
+
+def test_the_visitor_menu_is_remembered_per_script_root(app):
+    from flask import render_template_string
+
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        plain = render_template_string('{% extends "base.html" %}')
+    with app.test_request_context("/", base_url="http://localhost/platform"):
+        app.preprocess_request()
+        mounted = render_template_string('{% extends "base.html" %}')
+    assert 'href="/notices/"' in plain and 'href="/platform/notices/"' in mounted
+    assert 'href="/notices/"' not in mounted

@@ -30,7 +30,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from sqlalchemy import Select, select
 
 from .extensions import db
@@ -230,8 +230,33 @@ def menu_for(user) -> list[Link]:
 
 def menu_parts(user) -> tuple[list[Link], list[Link]]:
     """The header's entries for ``user``: those in the row, and those under 更多."""
+    if not getattr(user, "is_authenticated", False) and has_request_context():
+        return _anonymous_menu(user)
     links = menu_for(user)
     return [x for x in links if not x.folded_for(user)], [x for x in links if x.folded_for(user)]
+
+
+@dataclass(frozen=True)
+class _DrawnLink:
+    label: str
+    address: str
+
+    def url(self) -> str:
+        return self.address
+
+
+def _anonymous_menu(visitor) -> tuple[list, list]:
+    """A visitor's menu, kept per app and script root: it depends on nothing else (the menu is fixed once
+    the areas have registered, and an anonymous visitor has no role), and drawing it (labels translated,
+    addresses built) was a tenth of a public page's rendering."""
+    memo = current_app.extensions.setdefault("anonymous_menu", {})
+    parts = memo.get(request.script_root)
+    if parts is None:
+        links = menu_for(visitor)
+        parts = tuple([_DrawnLink(str(x.label), x.url()) for x in links if x.folded_for(visitor) == folded]
+                      for folded in (False, True))
+        memo[request.script_root] = parts
+    return parts
 
 
 def tiles_for(user) -> list[Link]:

@@ -53,14 +53,21 @@ def page_number() -> int:
     return page
 
 
-def paginate(statement, page: int, per_page: int = 50, *, count_in_page: bool = False) -> Page:
+def count_rows(statement) -> int:
+    return db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+
+
+def paginate(statement, page: int, per_page: int = 50, *, count_in_page: bool = False,
+             total: int | None = None) -> Page:
     """Page through a select() of one entity; a page past the end is a 404, as it would be for any
     missing page.
 
     count_in_page: one query instead of two, the total read from ``count(*) OVER ()`` on the page's
     rows. For filters no index serves (a name search with LIKE '%王%'), where the count and the page
     would each scan the table (and the page walk the sort index for matches); not for long lists read
-    in index order (20,000 notices), where the window would sort every row to return twenty."""
+    in index order (20,000 notices), where the window would sort every row to return twenty.
+
+    total: the count when the caller already knows it (core/publicfacts.py remembers public lists' totals)."""
     if count_in_page:
         rows = db.session.execute(statement.add_columns(func.count().over().label("page_total"))
                                   .limit(per_page).offset((page - 1) * per_page)).all()
@@ -68,7 +75,8 @@ def paginate(statement, page: int, per_page: int = 50, *, count_in_page: bool = 
             abort(404)  # past the last page (page 1 of nothing is an empty page)
         total = rows[0].page_total if rows else 0
         return Page(items=[row[0] for row in rows], page=page, per_page=per_page, total=total)
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    if total is None:
+        total = count_rows(statement)
     pages = max(1, ceil(total / per_page))
     if page > pages:
         abort(404)

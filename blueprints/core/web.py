@@ -268,6 +268,10 @@ def init_app(app: Flask) -> None:
 
     urlmemo.install(app)
 
+    from . import fastgettext
+
+    fastgettext.install(app)
+
     from . import hardening
 
     hardening.init_app(app)

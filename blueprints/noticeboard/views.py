@@ -18,8 +18,9 @@ from ..core.flow import run_form
 from ..core.htmx import render_page
 from ..core.models import Area, AuditEntry
 from ..core.pagecache import cached_public_page
-from ..core.pagination import int_arg, page_number, paginate
+from ..core.pagination import count_rows, int_arg, page_number, paginate
 from ..core.permissions import role_required
+from ..core.publicfacts import remembered
 from ..core.timeutil import LOCAL_TZ, utcnow
 from ..core.versioning import check_version
 from . import services
@@ -40,9 +41,17 @@ def summary_filter(text, limit=120):
     return plain_summary(text, limit)
 
 
+@remembered
 def _townships():
     """(id, name) rows of the townships, for the filter: plain rows, not 100 ORM objects per page."""
-    return db.session.execute(select(Area.id, Area.name).where(Area.kind == "township").order_by(Area.name)).all()
+    return tuple(db.session.execute(select(Area.id, Area.name).where(Area.kind == "township")
+                                    .order_by(Area.name)).all())
+
+
+@remembered
+def _public_total(category: str | None, area_id: int | None, q: str | None) -> int:
+    """How many notices the public list shows for these filters (a count of every published notice)."""
+    return count_rows(services.public_notices(category, area_id, q))
 
 
 # ---- public ----------------------------------------------------------------------------------
@@ -55,7 +64,8 @@ def notices():
         abort(404, description=_("没有这个公示栏目。"))
     area_id = int_arg("area_id")
     q = request.args.get("q", "").strip()[:64]
-    page = paginate(services.public_notices(category or None, area_id, q or None), page_number(), per_page=20)
+    filtered = (category or None, area_id, q or None)
+    page = paginate(services.public_notices(*filtered), page_number(), per_page=20, total=_public_total(*filtered))
     filters = {"category": category, "area_id": area_id or "", "q": q}
     return render_page("noticeboard/notices.html", "noticeboard/_notice_rows.html", page=page, filters=filters,
                        CATEGORIES=CATEGORIES, townships=_townships())

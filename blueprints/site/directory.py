@@ -29,6 +29,7 @@ from ..core.models import Area
 from ..core.pagecache import cached_public_page
 from ..core.pagination import MAX_ID, int_arg, page_number, paginate
 from ..core.permissions import role_required
+from ..core.publicfacts import remembered
 from ..core.qr import public_url, qr_response, svg_response
 from ..registry.models import (
     LEVEL_LABELS,
@@ -59,10 +60,11 @@ def _check_id(value: int) -> int:
     return value
 
 
-def _townships() -> list:
+@remembered
+def _townships() -> tuple:
     """(id, name) rows of the townships, for the filters: plain rows, not 100 ORM objects per page."""
-    return db.session.execute(select(Area.id, Area.name).where(Area.kind == "township")
-                              .order_by(Area.name, Area.id)).all()
+    return tuple(db.session.execute(select(Area.id, Area.name).where(Area.kind == "township")
+                                    .order_by(Area.name, Area.id)).all())
 
 
 def _get_deputy(deputy_id: int) -> Deputy:
@@ -88,7 +90,8 @@ def _station_notices(station: Station) -> list:
 MAX_GROUP_CHOICES = 100  # a city has 1,000 groups: a list that long helps nobody and weighs the page
 
 
-def _group_choices(area_id: int | None) -> list:
+@remembered
+def _group_choices(area_id: int | None) -> tuple:
     """All groups in a county-sized registry; in a city, the chosen township's and the professional ones.
     One query: the wanted groups sort first, and one row past the limit tells which case this is.
     (id, name, kind, area_id) rows: the filter needs no more than that."""
@@ -101,8 +104,8 @@ def _group_choices(area_id: int | None) -> list:
         .order_by(first, DeputyGroup.name, DeputyGroup.id).limit(MAX_GROUP_CHOICES + 1)
     ).all()
     if len(rows) <= MAX_GROUP_CHOICES:
-        return list(rows)
-    return [row for row in rows[:MAX_GROUP_CHOICES] if row.rank == 0]
+        return tuple(rows)
+    return tuple(row for row in rows[:MAX_GROUP_CHOICES] if row.rank == 0)
 
 
 @bp.get("/deputies/")
@@ -141,13 +144,13 @@ def deputies():
     if not is_htmx():  # the rows fragment needs no filter choices
         townships = _townships()
         names = {a.id: a.name for a in townships}
-        groups = _group_choices(filters["area_id"])
+        groups = list(_group_choices(filters["area_id"]))  # a copy: sorted below
         # Regional groups under their township's name, then the professional groups.
         groups.sort(key=lambda g: (g.kind == "professional", g.area_id not in names, names.get(g.area_id, "")))
+        professional, other = _("专业代表小组"), _("其他代表小组")  # once, not once per group
         group_options = [
             (label, list(items)) for label, items in groupby(
-                groups, key=lambda g: _("专业代表小组") if g.kind == "professional"
-                else names.get(g.area_id) or _("其他代表小组"))
+                groups, key=lambda g: professional if g.kind == "professional" else names.get(g.area_id) or other)
         ]
         full = {"townships": townships, "group_options": group_options}
     return render_page(
