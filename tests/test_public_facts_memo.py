@@ -120,3 +120,24 @@ def test_nothing_is_remembered_for_another_app(remembering, client, app):
     with statements() as seen:
         assert total(client) == 1
     assert any("count(" in s.lower() for s in seen)
+
+
+def test_the_home_pages_registry_counts_follow_a_new_and_an_ended_deputy(remembering, client, make_deputy):
+    serving = re.compile(r"<strong>(\d+)</strong><span>在任代表")
+
+    def shown():
+        db.session.remove()
+        return int(serving.search(client.get("/").get_data(as_text=True)).group(1))
+
+    first_id = make_deputy(name="李一").id
+    db.session.commit()
+    assert shown() == shown() == 1
+    make_deputy(name="李二")
+    db.session.commit()
+    assert shown() == 2
+    from blueprints.registry.models import Deputy
+
+    ended = db.session.get(Deputy, first_id)
+    ended.ended_on, ended.end_reason = utcnow().date(), "resigned"
+    db.session.commit()
+    assert shown() == 1

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from ..core.extensions import db
 from ..core.pagecache import cached_public_page
+from ..core.publicfacts import remembered
 from ..core.timeutil import LOCAL_TZ
 from ..noticeboard import services as notices
 from ..noticeboard.models import CATEGORIES
@@ -24,15 +25,20 @@ from ..stations.services import answered_this_year
 bp = Blueprint("site", __name__)
 
 
+@remembered
+def _registry_counts() -> tuple[int, int]:
+    """Serving deputies and active stations, in one statement (remembered: core/publicfacts.py)."""
+    return tuple(db.session.execute(select(
+        select(func.count()).select_from(Deputy).where(Deputy.ended_on.is_(None)).scalar_subquery(),
+        select(func.count()).select_from(Station).where(Station.active).scalar_subquery(),
+    )).one())
+
+
 @bp.get("/")
 @cached_public_page
 def home():
     now_local = datetime.now(LOCAL_TZ)
-    # Both registry counts in one statement, the six stations with their townships in one more.
-    serving, active = db.session.execute(select(
-        select(func.count()).select_from(Deputy).where(Deputy.ended_on.is_(None)).scalar_subquery(),
-        select(func.count()).select_from(Station).where(Station.active).scalar_subquery(),
-    )).one()
+    serving, active = _registry_counts()
     counts = {"deputies": serving, "stations": active, "answered": answered_this_year()}
     stations = db.session.scalars(
         select(Station).where(Station.active).options(joinedload(Station.area))
