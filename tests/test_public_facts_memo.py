@@ -141,3 +141,30 @@ def test_the_home_pages_registry_counts_follow_a_new_and_an_ended_deputy(remembe
     ended.ended_on, ended.end_reason = utcnow().date(), "resigned"
     db.session.commit()
     assert shown() == 1
+
+
+def test_a_stations_notices_follow_a_new_notice_and_a_take_down(remembering, client, app):
+    from blueprints.registry.models import Station
+
+    town = Area(name="临涣镇", kind="township")
+    db.session.add(town)
+    db.session.flush()
+    station = Station(name="临涣镇人大代表之家", area_id=town.id, active=True)
+    db.session.add(station)
+    db.session.flush()
+    station_id = station.id
+    db.session.commit()
+    publish("站点公告一", scope="station", station_id=station_id)
+    db.session.commit()
+
+    def page():
+        db.session.remove()
+        return client.get(f"/stations/{station_id}").get_data(as_text=True)
+
+    assert "站点公告一" in page() and "站点公告一" in page()
+    second_id = publish("站点公告二", scope="station", station_id=station_id).id
+    db.session.commit()
+    assert "站点公告二" in page()
+    services.take_down(db.session.get(Notice, second_id), reason="发布有误")
+    db.session.commit()
+    assert "站点公告二" not in page()

@@ -18,6 +18,7 @@ from ..core import audit
 from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.pagecache import changes_at
+from ..core.publicfacts import remembered
 from ..core.timeutil import UTCDateTime, utcnow
 from ..core.transaction import transactional
 from .models import CATEGORIES, SCOPES, Notice, NoticeAttachment, NoticeVersion
@@ -107,16 +108,27 @@ def pinned_notices(limit: int = 5) -> list[Notice]:
 
 
 def public_notices_for_station(station, limit: int = 5) -> list[Notice]:
-    """The station's own notices and its township's, newest first: two small indexed lookups joined
-    with UNION ALL (one OR over both columns would make the planner walk every published notice)."""
+    """The station's own notices and its township's, newest first."""
+    ids = _station_notice_ids(station.id, station.area_id, limit)
+    if not ids:
+        return []
+    return db.session.scalars(select(Notice).where(Notice.id.in_(ids))
+                              .order_by(Notice.pinned.desc(), Notice.publish_at.desc(), Notice.id.desc())).all()
+
+
+@remembered
+def _station_notice_ids(station_id: int, area_id: int | None, limit: int) -> tuple[int, ...]:
+    """Two small indexed lookups joined with UNION ALL (one OR over both columns would make the planner walk
+    every published notice); remembered (core/publicfacts.py: building them cost more than the page's rows)."""
     order = (Notice.pinned.desc(), Notice.publish_at.desc(), Notice.id.desc())
     clause = public_clause()
-    parts = [select(Notice.id).where(clause, Notice.station_id == station.id).order_by(*order).limit(limit)]
-    if station.area_id:
-        parts.append(select(Notice.id).where(clause, Notice.scope == "township", Notice.area_id == station.area_id)
+    parts = [select(Notice.id).where(clause, Notice.station_id == station_id).order_by(*order).limit(limit)]
+    if area_id:
+        parts.append(select(Notice.id).where(clause, Notice.scope == "township", Notice.area_id == area_id)
                      .order_by(*order).limit(limit))
     ids = union_all(*(part.subquery().select() for part in parts)).subquery()
-    return db.session.scalars(select(Notice).where(Notice.id.in_(select(ids.c.id))).order_by(*order).limit(limit)).all()
+    return tuple(db.session.scalars(select(Notice.id).where(Notice.id.in_(select(ids.c.id)))
+                                    .order_by(*order).limit(limit)).all())
 
 
 @changes_at
