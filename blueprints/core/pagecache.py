@@ -136,15 +136,18 @@ def _key() -> tuple:
             request.headers.get("HX-History-Restore-Request") == "true")
 
 
+def next_change(now: datetime) -> datetime | None:
+    """The next time public content changes by itself (the earliest registered boundary), or None."""
+    times = [boundary_of(now) for boundary_of in _BOUNDARIES]
+    return min((t if t.tzinfo else t.replace(tzinfo=UTC) for t in times if t is not None), default=None)
+
+
 def _expiry(now_monotonic: float) -> float:
     seconds = float(current_app.config["PUBLIC_PAGE_CACHE_SECONDS"])
     now = utcnow()
-    for boundary_of in _BOUNDARIES:
-        boundary = boundary_of(now)
-        if boundary is not None:
-            if boundary.tzinfo is None:
-                boundary = boundary.replace(tzinfo=UTC)
-            seconds = min(seconds, max((boundary - now).total_seconds(), 0.0))
+    boundary = next_change(now)
+    if boundary is not None:
+        seconds = min(seconds, max((boundary - now).total_seconds(), 0.0))
     return now_monotonic + seconds
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import threading
 import uuid
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from flask import current_app, has_request_context, request
 
@@ -53,11 +53,8 @@ def _request_version():
 
 def _valid_until(now):
     until = now + timedelta(seconds=float(current_app.config.get("PUBLIC_FACTS_SECONDS", 0)))
-    for boundary_of in pagecache._BOUNDARIES:
-        boundary = boundary_of(now)
-        if boundary is not None:
-            until = min(until, boundary if boundary.tzinfo else boundary.replace(tzinfo=UTC))
-    return until
+    boundary = pagecache.next_change(now)
+    return until if boundary is None else min(until, boundary)
 
 
 def remembered(fn):
