@@ -258,6 +258,17 @@ class AuthActions:
 
 
 @pytest.fixture
+def content_counter(app):
+    """The public content counter's row (content_versions 'public'), which the page cache and the remembered
+    public facts need; PostgreSQL tests empty every table between tests."""
+    from blueprints.core.models import ContentVersion
+
+    if db.session.get(ContentVersion, "public") is None:
+        db.session.add(ContentVersion(name="public", version=0))
+        db.session.commit()
+
+
+@pytest.fixture
 def auth(client):
     return AuthActions(client)
 

@@ -9,20 +9,15 @@ from sqlalchemy import insert, select, text
 
 from blueprints.core import pagecache
 from blueprints.core.extensions import db
-from blueprints.core.models import ContentVersion
 from blueprints.core.timeutil import utcnow
 from blueprints.noticeboard import services
 from blueprints.registry.models import Deputy
 
 
 @pytest.fixture
-def cached(app):
-    """The app with the cache on, as in production, and the counter row present (PostgreSQL tests
-    empty every table between tests)."""
+def cached(app, content_counter):
+    """The app with the cache on, as in production, and the counter row present."""
     app.config["PUBLIC_PAGE_CACHE_SECONDS"] = 30
-    if db.session.get(ContentVersion, "public") is None:
-        db.session.add(ContentVersion(name="public", version=0))
-        db.session.commit()
     pagecache.clear()
     yield app
     pagecache.clear()

@@ -12,7 +12,7 @@ from sqlalchemy import event, insert
 
 from blueprints.core import publicfacts
 from blueprints.core.extensions import db
-from blueprints.core.models import Area, ContentVersion
+from blueprints.core.models import Area
 from blueprints.core.timeutil import utcnow
 from blueprints.noticeboard import services
 from blueprints.noticeboard.models import Notice
@@ -21,13 +21,9 @@ TOTAL = re.compile(r"共 (\d+) 条")
 
 
 @pytest.fixture
-def remembering(app):
-    """The app as in production (PUBLIC_FACTS_SECONDS=30), the counter row present (PostgreSQL tests empty
-    every table between tests)."""
+def remembering(app, content_counter):
+    """The app as in production (PUBLIC_FACTS_SECONDS=30), the counter row present."""
     app.config["PUBLIC_FACTS_SECONDS"] = 30
-    if db.session.get(ContentVersion, "public") is None:
-        db.session.add(ContentVersion(name="public", version=0))
-        db.session.commit()
     publicfacts.clear()
     yield app
     publicfacts.clear()
