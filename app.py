@@ -74,6 +74,9 @@ class Config:
     # List totals and filter choices of public pages, per worker, as long as public content is unchanged
     # (core/publicfacts.py); 0 turns it off.
     PUBLIC_FACTS_SECONDS = int(os.environ.get("PUBLIC_FACTS_SECONDS", 30))
+    # The year's duty ranking, per worker, as long as nothing it is computed from has changed
+    # (duties/scoring.py, core/counters.py); 0 turns it off.
+    STANDINGS_MEMO_SECONDS = int(os.environ.get("STANDINGS_MEMO_SECONDS", 300))
     # Sign-in throttling (core/accounts.py): per (account, address), LOGIN_FREE_ATTEMPTS tries, then each
     # further one waits LOGIN_DELAY_SECONDS, doubling up to LOGIN_MAX_DELAY_SECONDS; an account failing
     # LOGIN_ACCOUNT_SLOW_AFTER times an hour from all addresses gives each address one free try only.

@@ -37,6 +37,7 @@ BASE_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "PUBLIC_PAGE_CACHE_SECONDS": 0,  # tests/test_pagecache.py turns the public page cache on
     "PUBLIC_FACTS_SECONDS": 0,  # tests/test_public_facts_memo.py turns the remembered list facts on
+    "STANDINGS_MEMO_SECONDS": 0,  # tests/test_standings_memo.py turns the remembered duty ranking on
     "RATELIMIT_ENABLED": False,
     "TOTP_REQUIRED_FOR_ADMINS": False,  # tests/test_totp.py turns it on
     "SERVER_NAME": None,

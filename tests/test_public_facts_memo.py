@@ -112,7 +112,7 @@ def test_nothing_is_remembered_for_another_app(remembering, client, app):
     publish("公告")
     db.session.commit()
     assert total(client) == 1
-    app.extensions["public_facts_key"] = "another app"  # as a new app (and database) would start
+    app.extensions["counter_memo_key"] = "another app"  # as a new app (and database) would start
     with statements() as seen:
         assert total(client) == 1
     assert any("count(" in s.lower() for s in seen)

@@ -26,26 +26,20 @@ from datetime import UTC, datetime
 
 from flask import current_app, request, session
 from flask_login import current_user
-from sqlalchemy import event, text
-from sqlalchemy.orm import Session
 
-from .extensions import db
+from .counters import ChangeCounter
 from .timeutil import utcnow
 
-# Tables whose rows public pages show. Areas add theirs with watch_tables() at import time.
-PUBLIC_TABLES: set[str] = set()
+# The counter every committed change to a public table bumps (core/counters.py). Areas add their tables
+# with watch_tables() at import time.
+PUBLIC = ChangeCounter("public")
+PUBLIC_TABLES = PUBLIC.tables
+watch_tables = PUBLIC.watch
 MAX_ENTRIES = 2000
 MAX_BODY_BYTES = 512 * 1024
-_VERSION = text("SELECT version FROM content_versions WHERE name = 'public'")
-_BUMP = text("UPDATE content_versions SET version = version + 1 WHERE name = 'public'")
 # Functions now -> the next time public content changes by itself (a notice's window opening or
 # closing), or None. Areas register theirs with changes_at().
 _BOUNDARIES: list[Callable[[datetime], datetime | None]] = []
-
-
-def watch_tables(*names: str) -> None:
-    """Declare tables whose changes must be visible on public pages at once."""
-    PUBLIC_TABLES.update(names)
 
 
 def changes_at(fn: Callable[[datetime], datetime | None]):
@@ -54,42 +48,9 @@ def changes_at(fn: Callable[[datetime], datetime | None]):
     return fn
 
 
-# ---- the counter, bumped inside the writing transaction ---------------------------------------
-# Flushes only note that public content changed; the counter is bumped just before COMMIT, so its
-# row lock is held for an instant and never while waiting for another lock (no deadlock cycles).
-
-@event.listens_for(Session, "after_flush")
-def _note_flushed_changes(session, flush_context):
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if getattr(obj, "__tablename__", None) in PUBLIC_TABLES:
-            session.info["public_changed"] = True
-            return
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _note_bulk_statement(state):
-    # insert()/update()/delete() statements run through the session skip the flush events.
-    if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
-        if getattr(table, "name", None) in PUBLIC_TABLES:
-            state.session.info["public_changed"] = True
-
-
-@event.listens_for(Session, "before_commit")
-def _bump_before_commit(session):
-    session.flush()  # the flush commit() would do next; it may note changes too
-    if session.info.pop("public_changed", False):
-        session.connection().execute(_BUMP)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_changes(session):
-    session.info.pop("public_changed", None)
-
-
 def current_version() -> int | None:
     """The public content counter, or None when the row is missing (then nothing is cached)."""
-    return db.session.scalar(_VERSION)
+    return PUBLIC.current()
 
 
 # ---- the store ---------------------------------------------------------------------------------

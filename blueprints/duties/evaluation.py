@@ -202,21 +202,18 @@ def evaluation():
     context = {"year": year, "level": level, "page": page, "LEVEL_LABELS": LEVEL_LABELS,
                "years": range(local_today().year, local_today().year - 6, -1),
                "scoring_year": scoring.get_year(year)}
-    if request.headers.get("HX-Request") == "true" and request.args.get("page"):
-        rows, total = scoring.ranking_page(year, level, page)
-        pages = max(1, -(-total // 50))
-        if page > pages:
-            abort(404)
-        context.update(rows=rows, total=total, pages=pages)
-        return render_page("duties/evaluation.html", "duties/_ranking_rows.html", **context)
-    # The full page: one aggregate (every deputy's standing) gives the page of the ranking, the
-    # distribution, the top, the bottom and the group totals; the page's points by type are one small
-    # query for its 50 deputies.
+    # One aggregate (every deputy's standing, remembered per worker while nothing it is computed from
+    # changes) gives the page of the ranking, the distribution, the top, the bottom and the group totals;
+    # the page's points by type are one small query for its 50 deputies.
     everyone = scoring.standings_full(year, level)
     total = len(everyone)
     pages = max(1, -(-total // 50))
     if page > pages:
         abort(404)
+    if request.headers.get("HX-Request") == "true" and request.args.get("page"):
+        context.update(rows=scoring.with_points_by_type(year, everyone[(page - 1) * 50:page * 50]), total=total,
+                       pages=pages)
+        return render_page("duties/evaluation.html", "duties/_ranking_rows.html", **context)
     n = scoring.flag_count(total)
     labels, counts = charts.histogram([float(r["total"]) for r in everyone])
     lowest = sorted(everyone[-n:], key=lambda r: (r["total"], r["deputy_id"])) if n else []
