@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from blueprints.core.errors import DomainError, Forbidden
 from blueprints.core.extensions import db
@@ -221,6 +221,26 @@ def test_record_activity_once_is_one_insert_idempotent_and_leaves_the_commit_to_
                                     source_ref="meeting:3").id == row.id
     with pytest.raises(DomainError, match="未知的履职活动类型"):
         services.record_activity_once(deputy.id, "vote", TODAY, "投票", source="ballots", source_ref="1")
+
+
+def test_record_activity_once_stores_what_the_orm_stores(make_deputy, users):
+    """Its INSERT is text with the columns' types bound: every stored value, read back raw, has the same
+    form as the ORM's row for the same activity (dates, times, the account)."""
+    deputy = make_deputy()
+    services.record_activity(deputy.id, "congress_session", TODAY, "县人代会", source="ballots", source_ref="orm",
+                             actor=users["staff"])
+    services.record_activity_once(deputy.id, "congress_session", TODAY, "县人代会", source="ballots",
+                                  source_ref="text", actor=users["staff"])
+    db.session.commit()
+    columns = ("deputy_id", "type_code", "occurred_on", "year", "title", "place", "duration_minutes", "status",
+               "created_by_id", "verified_by_id", "return_reason")
+    raw = {ref: row for ref, *row in db.session.execute(text(
+        f"SELECT source_ref, {', '.join(columns)}, CAST(created_at AS TEXT), CAST(verified_at AS TEXT) "
+        "FROM duty_activities"))}
+    assert raw["orm"][:len(columns)] == raw["text"][:len(columns)]
+    assert [len(v) for v in raw["orm"][len(columns):]] == [len(v) for v in raw["text"][len(columns):]]
+    orm, once = (db.session.scalar(select(Activity).where(Activity.source_ref == ref)) for ref in ("orm", "text"))
+    assert abs(orm.created_at - once.created_at).total_seconds() < 60 and once.verified_at is not None
 
 
 def test_record_activity_is_idempotent_and_leaves_the_commit_to_the_caller(make_deputy):

@@ -253,3 +253,15 @@ def test_a_rolled_back_transaction_leaves_the_counter_and_the_ranking(rememberin
         services.record_activity(remembering["second"], "survey", TODAY, "调研", source="test", source_ref="lost")
         raise RuntimeError("refused")
     assert counter() == before and ranking(app) == shown == computed(app)
+
+
+def test_an_activity_recorded_on_the_connection_still_bumps_the_counter(remembering, app):
+    """record_activity_once (a meeting pass's check-in) writes with Core on the session's connection, which
+    the session's events do not see; it tells the counters itself."""
+    before = counter()
+    ranking(app)
+    with app.test_request_context("/"), transaction():
+        services.record_activity_once(remembering["second"], "survey", TODAY, "调研", source="test",
+                                      source_ref="by-pass")
+    assert counter() == before + 1
+    assert ranking(app) == computed(app) == {"甲代表": 12, "乙代表": 8}

@@ -1,6 +1,7 @@
 """Meetings: the roll (serving deputies of the congress), check-in and the quorum."""
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from flask_babel import gettext as _
@@ -109,13 +110,8 @@ def check_in(meeting: Meeting, deputy_id: int, actor=None, *, by_self: bool = Fa
 def check_in_if_absent(meeting: Meeting, deputy_id: int, actor) -> bool:
     """A pass scan's check-in: one UPDATE that only a deputy on the roll not yet checked in matches (so two
     scans at once cannot both check in), then the duty record. True when this call checked them in."""
-    from sqlalchemy import update
-
-    result = db.session.execute(
-        update(Attendance.__table__)  # the Table: a Core UPDATE, without the ORM's bulk-update machinery
-        .where(Attendance.meeting_id == meeting.id, Attendance.deputy_id == deputy_id,
-               Attendance.checked_in_at.is_(None))
-        .values(checked_in_at=utcnow(), checked_in_by_id=actor.id if actor else None))
+    result = db.session.connection().execute(_check_in_statement(), {  # Core, built once (a hot path)
+        "meeting": meeting.id, "deputy": deputy_id, "at": utcnow(), "by": actor.id if actor else None})
     if result.rowcount != 1:
         return False
     from ..duties.services import record_activity_once
@@ -125,6 +121,17 @@ def check_in_if_absent(meeting: Meeting, deputy_id: int, actor) -> bool:
     record_activity_once(deputy_id, "congress_session", meeting.held_on or utcnow(), meeting.title,
                          source="ballots", source_ref=f"meeting:{meeting.id}", actor=actor)
     return True
+
+
+@functools.cache
+def _check_in_statement():
+    """UPDATE the roll row of a deputy not yet checked in; built once, so it is compiled once."""
+    from sqlalchemy import bindparam, update
+
+    table = Attendance.__table__
+    return (update(table).where(table.c.meeting_id == bindparam("meeting"), table.c.deputy_id == bindparam("deputy"),
+                                table.c.checked_in_at.is_(None))
+            .values(checked_in_at=bindparam("at"), checked_in_by_id=bindparam("by")))
 
 
 def _record_attendance_duty(meeting: Meeting, deputy_id: int, actor) -> None:

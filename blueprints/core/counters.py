@@ -64,6 +64,12 @@ class ChangeCounter:
         return environ[key]
 
 
+def note(session, table_name) -> None:
+    """Tell the counters that ``table_name`` changes in this transaction: for a statement run on the
+    session's connection, which the session's events do not see."""
+    _note(session, table_name)
+
+
 def _note(session, table_name) -> None:
     for counter in _COUNTERS:
         if table_name in counter.tables:

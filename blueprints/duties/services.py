@@ -8,17 +8,16 @@ caller's ``with transaction():`` it only flushes. A duplicate that races past th
 by its constraint, with the message registered in models.py."""
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from ..core import areas, audit
+from ..core import areas, audit, counters
 from ..core.errors import DomainError, Forbidden
 from ..core.extensions import db
 from ..core.timeutil import local_today, to_local, utcnow
@@ -211,15 +210,30 @@ def record_activity_once(deputy_id: int, type_code: str, when: date | datetime, 
     (INSERT … ON CONFLICT DO NOTHING on that UNIQUE key; no lookup, no savepoint). Returns nothing;
     does not commit."""
     when, title = _checked_recorded(type_code, when, title, source, source_ref)
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     now = utcnow()
-    # the Table, not the mapped class: a plain Core INSERT skips the ORM's bulk-statement machinery
-    db.session.execute(insert(Activity.__table__).values(
-        deputy_id=deputy_id, type_code=type_code, occurred_on=when, year=when.year, title=title,
-        status="verified", source=source[:32], source_ref=source_ref[:64],
-        created_by_id=actor.id if actor else None, verified_at=now, created_at=now, updated_at=now,
-    ).on_conflict_do_nothing(index_elements=["source", "source_ref", "deputy_id"]))
+    connection = db.session.connection()
+    # Core on the session's connection (no ORM statement machinery), so the change counters are told here.
+    counters.note(db.session(), Activity.__tablename__)
+    connection.execute(_insert_once(), {
+        "deputy_id": deputy_id, "type_code": type_code, "occurred_on": when, "year": when.year, "title": title,
+        "status": "verified", "source": source[:32], "source_ref": source_ref[:64],
+        "created_by_id": actor.id if actor else None, "verified_at": now, "created_at": now, "updated_at": now})
+
+
+_ONCE_COLUMNS = ("deputy_id", "type_code", "occurred_on", "year", "title", "status", "source", "source_ref",
+                 "created_by_id", "verified_at", "created_at", "updated_at")
+
+
+@functools.cache
+def _insert_once():
+    """INSERT … ON CONFLICT DO NOTHING as text, the same on SQLite and PostgreSQL: SQLAlchemy cannot cache
+    its dialects' on-conflict INSERT, so it compiled one on every call (a third of a scan's statement
+    cost); the bound values keep the columns' own types. Every column with a default is given."""
+    table = Activity.__table__
+    return text(f"INSERT INTO {table.name} ({', '.join(_ONCE_COLUMNS)}) "  # noqa: S608 - constant names only
+                f"VALUES ({', '.join(':' + name for name in _ONCE_COLUMNS)}) "
+                "ON CONFLICT (source, source_ref, deputy_id) DO NOTHING"
+                ).bindparams(*[bindparam(name, type_=table.c[name].type) for name in _ONCE_COLUMNS])
 
 
 # ---- logging -------------------------------------------------------------------------------------

@@ -99,6 +99,38 @@ def worker_memory(master_pid: int) -> list[int]:
     return peaks
 
 
+def _ticks(pid: str) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def cpu_snapshot(master_pid: int) -> dict[str, float]:
+    """CPU seconds so far: the gunicorn workers, the database server's processes (PostgreSQL; SQLite runs
+    inside the workers), this client process, and the whole machine busy and idle (/proc/stat)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    try:
+        workers = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    except OSError:
+        workers = []
+    postgres = [p.name for p in Path("/proc").iterdir() if p.name.isdigit()
+                and (p / "comm").exists() and _read(p / "comm").strip() == "postgres"]
+    machine = [int(v) for v in _read(Path("/proc/stat")).splitlines()[0].split()[1:]]
+    idle = machine[3] + machine[4]
+    own = os.times()
+    return {"workers": sum(_ticks(pid) for pid in workers) / hz, "database": sum(_ticks(pid) for pid in postgres) / hz,
+            "client": own.user + own.system, "busy": (sum(machine) - idle) / hz, "idle": idle / hz}
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", metavar="URL", default=os.environ.get("BENCH_DATABASE_URL"))
@@ -229,11 +261,13 @@ def main(argv: list[str] | None = None) -> int:
             for thread in screens:
                 thread.start()
             start = time.perf_counter()
+            cpu_before = cpu_snapshot(process.pid)
             # Phase 1: everyone logs in and checks in; the ballot opens at two thirds. Phase 2: everyone
             # votes (in two phases so that waiting phones never hold the client pool).
             with ThreadPoolExecutor(args.clients) as pool:
                 run(pool, arrive, range(len(usernames)))
                 arrived = time.perf_counter()
+                cpu_after = cpu_snapshot(process.pid)
                 if not opened.wait(30):
                     raise SystemExit("the ballot never opened (quorum not reached)")
                 healthz_start = time.perf_counter()
@@ -278,6 +312,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"login retries (the screens' password logins): {len(login_retries)}")
     print(f"sign in by pass + check in for all {arrived - start:.1f} s; voting for all {vote_wall:.1f} s; "
           f"total {wall:.1f} s")
+    used = {k: cpu_after[k] - cpu_before[k] for k in cpu_before}
+    print(f"CPU during sign-in by pass: gunicorn workers {used['workers']:.1f} s, database server "
+          f"{used['database']:.1f} s, this client {used['client']:.1f} s; the machine busy {used['busy']:.1f} s, "
+          f"idle {used['idle']:.1f} s ({os.cpu_count()} CPUs × {arrived - start:.1f} s)")
     votes_per_second = accepted / vote_wall if vote_wall else 0.0
     print(f"/healthz {healthz_rate:.0f} req/s; votes (GET ballot page + POST) {votes_per_second:.1f}/s; "
           f"ratio {votes_per_second / healthz_rate:.3f} (goal ≥ 0.25)")
