@@ -143,6 +143,7 @@ def use_pass(code: str, device_token: str) -> PassUse:
     # Core statements on the session's connection: a scan is on the meeting morning's hot path (2,977 at
     # the door), and the ORM's flush of one changed row cost more than the UPDATE itself.
     db.session.connection().execute(_pass_used(), {"pass_id": found.id, "device": device, "at": utcnow()})
+    # what check_in_if_absent reads of the meeting, without loading it
     meeting = SimpleNamespace(id=found.meeting_id, held_on=found.held_on, title=found.title)
     checked_in_now = meeting_services.check_in_if_absent(meeting, found.deputy_id, user)
     # Handed over detached, its attributes loaded: COMMIT would expire it and signing in would read it again.

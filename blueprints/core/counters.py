@@ -2,7 +2,7 @@
 bumps in the same transaction, and values remembered per worker while it stays the same.
 
 Why: some answers are costly to compute and change only when a few tables change (the public pages'
-facts, core/pagecache.py and core/publicfacts.py; the year's duty ranking, duties/standings.py). A
+facts, core/pagecache.py and core/publicfacts.py; the year's duty ranking, duties/scoring.py). A
 counter lets every worker know at the cost of one indexed read that nothing those answers depend on
 has changed, on every machine, at once.
 
