@@ -104,8 +104,9 @@ def empty_postgres_tables(url: str) -> None:
     A TRUNCATE of all 87 tables took about 300 ms per test, most of a small test's time on PostgreSQL;
     one probe finds the few tables that hold rows. A superuser deletes them with the foreign keys'
     triggers off (no ordering, and the empty tables are not touched); another role truncates them
-    with CASCADE. A sequence that a rolled-back INSERT moved is restarted too (pg_sequences shows a
-    last_value only for a sequence used since its last restart).
+    with CASCADE. A second probe reads every sequence itself and restarts those not at their start: one
+    that a rolled-back INSERT moved, or one that ``setval(…, false)`` moved (the demo's copy), which
+    ``pg_sequences.last_value`` does not show.
     """
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -120,11 +121,14 @@ def empty_postgres_tables(url: str) -> None:
                     conn.execute(text(f'DELETE FROM public."{table}"'))
             elif filled:
                 conn.execute(text(f"TRUNCATE {', '.join(filled)} CASCADE"))
-        used = conn.execute(text(
-            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
-        )).scalars().all()
-        for sequence in used:
-            conn.execute(text(f'ALTER SEQUENCE public."{sequence}" RESTART'))
+        sequences = conn.execute(text(
+            "SELECT sequencename, start_value FROM pg_sequences WHERE schemaname = 'public'")).all()
+        if sequences:
+            probe = " UNION ALL ".join(
+                f"SELECT CAST('{name}' AS text) FROM public.\"{name}\" WHERE is_called OR last_value <> {start}"
+                for name, start in sequences)
+            for sequence in conn.execute(text(probe)).scalars().all():
+                conn.execute(text(f'ALTER SEQUENCE public."{sequence}" RESTART'))
     engine.dispose()
 
 

@@ -2,6 +2,7 @@
 caps, deductions and year-versioned rules, archives, reminders and reports to voters."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -238,7 +239,10 @@ def test_record_activity_once_stores_what_the_orm_stores(make_deputy, users):
         f"SELECT source_ref, {', '.join(columns)}, CAST(created_at AS TEXT), CAST(verified_at AS TEXT) "
         "FROM duty_activities"))}
     assert raw["orm"][:len(columns)] == raw["text"][:len(columns)]
-    assert [len(v) for v in raw["orm"][len(columns):]] == [len(v) for v in raw["text"][len(columns):]]
+    def shape(value):  # digits as 0, the fraction of a second dropped (PostgreSQL trims its zeros)
+        return re.sub(r"\d", "0", re.sub(r"\.\d+", "", value))
+
+    assert [shape(v) for v in raw["orm"][len(columns):]] == [shape(v) for v in raw["text"][len(columns):]]
     orm, once = (db.session.scalar(select(Activity).where(Activity.source_ref == ref)) for ref in ("orm", "text"))
     assert abs(orm.created_at - once.created_at).total_seconds() < 60 and once.verified_at is not None
 

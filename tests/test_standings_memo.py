@@ -265,3 +265,39 @@ def test_an_activity_recorded_on_the_connection_still_bumps_the_counter(remember
                                       source_ref="by-pass")
     assert counter() == before + 1
     assert ranking(app) == computed(app) == {"甲代表": 12, "乙代表": 8}
+
+
+def test_a_request_sees_its_own_committed_change(remembering, app):
+    """The counter is read once per request; a request that commits a watched change and asks again gets
+    the new ranking, not the one it remembered before its own write."""
+    with app.test_request_context("/"):
+        assert {r["name"]: r["total"] for r in scoring.standings_full(YEAR, "county")}["乙代表"] == 4
+        with transaction():
+            services.record_activity(remembering["second"], "survey", TODAY, "调研", source="test", source_ref="own")
+        assert {r["name"]: r["total"] for r in scoring.standings_full(YEAR, "county")}["乙代表"] == 8
+
+
+def test_the_deduction_is_read_with_the_ranking_not_from_the_session(remembering, app, database_url):
+    """On PostgreSQL (READ COMMITTED) a ScoringYear already in the session can predate a change committed
+    since; the deduction comes from the ranking's own statement, so the remembered ranking and its counter
+    agree."""
+    _absence(remembering)
+    db.session.remove()
+    with app.test_request_context("/"):
+        db.session.get(ScoringYear, YEAR)  # the evaluation page loads the year first
+        with app_on(database_url):  # another worker changes the deduction
+            db.session.get(ScoringYear, YEAR).absence_deduction = Decimal("1")
+            db.session.commit()
+        scoring.standings_full(YEAR, "county")
+    assert ranking(app) == computed(app) == {"甲代表": 11, "乙代表": 4}
+
+
+def test_few_rankings_are_kept(remembering, app):
+    for year in range(YEAR - 20, YEAR + 1):
+        db.session.remove()
+        with app.test_request_context("/"):
+            scoring.standings_full(year, "county")
+    assert len(scoring.remembered.entries) == scoring.remembered.max_entries == 12
+    with aggregates() as runs:
+        ranking(app)  # this year's, the most recent: still kept
+    assert runs == []

@@ -57,11 +57,15 @@ class ChangeCounter:
     def as_this_request_saw_it(self) -> int | None:
         """The counter as this request first read it (kept in the request's environ, not in ``g``: an
         app context, and its g, can outlive one request in tests and the CLI)."""
-        key = f"platform.counter.{self.name}"
+        key = _environ_key(self.name)
         environ = request.environ
         if key not in environ:
             environ[key] = self.current()
         return environ[key]
+
+
+def _environ_key(name: str) -> str:
+    return f"platform.counter.{name}"
 
 
 def note(session, table_name) -> None:
@@ -97,6 +101,8 @@ def _bump_before_commit(session):
         return  # a SAVEPOINT's release (SQLAlchemy calls this hook for it too): the changes are not committed
     for name in sorted(session.info.pop(_NOTED, ())):  # one order everywhere: no lock cycles
         session.connection().execute(_BUMP, {"name": name})
+        if has_request_context():  # this request reads the counter again: it must see its own change
+            request.environ.pop(_environ_key(name), None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -111,15 +117,16 @@ class Memo:
     """Values remembered per worker under ``counter`` (see the module's docstring).
 
     ``max_age()`` -> seconds (0 or less: never remember); ``valid_until(now)`` -> an earlier end for a
-    value computed at ``now``, or None. Values must be immutable."""
-
-    MAX_ENTRIES = 5000
+    value computed at ``now``, or None; ``max_entries``: the least recently stored go first (a year's
+    ranking at city size is megabytes: keep few). Values must be immutable."""
 
     def __init__(self, counter: ChangeCounter, max_age: Callable[[], float],
-                 valid_until: Callable[[datetime], datetime | None] = lambda now: None):
+                 valid_until: Callable[[datetime], datetime | None] = lambda now: None, *,
+                 max_entries: int = 5000):
         self.counter = counter
         self.max_age = max_age
         self.valid_until = valid_until
+        self.max_entries = max_entries
         self.entries: dict[tuple, tuple] = {}
         self.lock = threading.Lock()
 
@@ -149,8 +156,9 @@ class Memo:
             until = now + timedelta(seconds=self.max_age())
             boundary = self.valid_until(now)
             with self.lock:
-                if len(self.entries) >= self.MAX_ENTRIES:
-                    self.entries.clear()
+                self.entries.pop(key, None)  # stored again: now the most recent
+                while len(self.entries) >= self.max_entries:
+                    self.entries.pop(next(iter(self.entries)))
                 self.entries[key] = (version, until if boundary is None else min(until, boundary), value)
             return value
 

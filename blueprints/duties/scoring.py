@@ -14,7 +14,7 @@ from math import ceil
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..core import audit, counters
@@ -58,7 +58,8 @@ DEFAULT_RULES = {
 STANDINGS = counters.ChangeCounter("duty_standings")
 STANDINGS.watch(Activity.__tablename__, PointsRule.__tablename__, ScoringYear.__tablename__, Absence.__tablename__,
                 Deputy.__tablename__, DeputyGroup.__tablename__, GroupMembership.__tablename__)
-remembered = counters.Memo(STANDINGS, lambda: float(current_app.config.get("STANDINGS_MEMO_SECONDS", 0)))
+remembered = counters.Memo(STANDINGS, lambda: float(current_app.config.get("STANDINGS_MEMO_SECONDS", 0)),
+                           max_entries=12)  # a few years and levels: one is megabytes at city size
 
 FLAG_SHARE = 0.05  # the lowest 5% are flagged for a reminder, the top 5% proposed for awards
 FLAG_MAX = 50
@@ -246,8 +247,11 @@ def _regional_group():
 def scores(year: int, level: str | None = None, *, by_type: bool = False):
     """A subquery: one row per deputy of the level serving during the year, with total, gross,
     absences, group_id, rank (in the level) and group_rank. Deputies with nothing score 0."""
-    scoring = db.session.get(ScoringYear, year)
-    deduction = scoring.absence_deduction if scoring else Decimal("0")
+    # In the statement, not read through the session: a ScoringYear already in the identity map (the
+    # page loads it first) could predate a change committed since, and the remembered ranking would keep
+    # the old deduction under the new counter.
+    deduction = func.coalesce(select(ScoringYear.absence_deduction).where(ScoringYear.year == year)
+                              .scalar_subquery(), 0)
     capped = capped_points(year).subquery()
     columns = [capped.c.deputy_id, func.sum(capped.c.points).label("gross"),
                func.sum(capped.c.n).label("activities")]
@@ -260,7 +264,7 @@ def scores(year: int, level: str | None = None, *, by_type: bool = False):
     groups = _regional_group()
     gross = func.coalesce(per_deputy.c.gross, 0)
     missed = func.coalesce(absences.c.absences, 0)
-    total = (gross - missed * literal(deduction)).label("total")
+    total = (gross - missed * deduction).label("total")
     extra = [func.coalesce(per_deputy.c[code], 0).label(code) for code in ACTIVITY_TYPES] if by_type else []
     stmt = (select(Deputy.id.label("deputy_id"), Deputy.name, Deputy.level, groups.c.group_id, gross.label("gross"),
                    missed.label("absences"), func.coalesce(per_deputy.c.activities, 0).label("activities"),
