@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 import pytest
 from flask import g
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from app import create_app
 from blueprints.core.accounts import hash_password
@@ -283,15 +283,38 @@ class AuthActions:
         return self._client.post("/logout")
 
 
+COUNTERS = ("public", "duty_standings")  # the change counters' rows the migrations seed (core/counters.py)
+
+
 @pytest.fixture
 def content_counter(app):
-    """The public content counter's row (content_versions 'public'), which the page cache and the remembered
-    public facts need; PostgreSQL tests empty every table between tests."""
+    """The change counters' rows in content_versions, which the page cache, the remembered public facts and
+    the remembered duty ranking need; PostgreSQL tests empty every table between tests."""
     from blueprints.core.models import ContentVersion
 
-    if db.session.get(ContentVersion, "public") is None:
-        db.session.add(ContentVersion(name="public", version=0))
+    missing = [name for name in COUNTERS if db.session.get(ContentVersion, name) is None]
+    if missing:
+        db.session.add_all(ContentVersion(name=name, version=0) for name in missing)
         db.session.commit()
+
+
+@pytest.fixture
+def statements(app):
+    """statements() -> a context manager recording the SQL every statement sent while it is open."""
+    @contextmanager
+    def recording():
+        seen: list[str] = []
+
+        def note(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            yield seen
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+
+    return recording
 
 
 @pytest.fixture

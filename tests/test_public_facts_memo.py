@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from blueprints.core import publicfacts
 from blueprints.core.extensions import db
@@ -29,20 +28,6 @@ def remembering(app, content_counter):
     publicfacts.clear()
 
 
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
-
-
 def publish(title, **values):
     values = {"category": "notice", "title": title, "body": "正文", "scope": "county",
               "publish_at": utcnow() - timedelta(minutes=1), **values}
@@ -54,7 +39,7 @@ def total(client, path="/notices/") -> int:
     return int(TOTAL.search(client.get(path).get_data(as_text=True)).group(1))
 
 
-def test_the_total_is_remembered_and_follows_every_committed_change(remembering, client):
+def test_the_total_is_remembered_and_follows_every_committed_change(remembering, client, statements):
     for i in range(3):
         publish(f"公告{i}")
     db.session.commit()
@@ -108,7 +93,7 @@ def test_a_new_township_shows_in_the_filters_at_once(remembering, client):
     assert "新设镇" in client.get("/notices/").get_data(as_text=True)
 
 
-def test_nothing_is_remembered_for_another_app(remembering, client, app):
+def test_nothing_is_remembered_for_another_app(remembering, client, app, statements):
     publish("公告")
     db.session.commit()
     assert total(client) == 1

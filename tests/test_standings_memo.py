@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.core.extensions import db
@@ -28,13 +28,10 @@ YEAR = TODAY.year
 
 
 @pytest.fixture
-def remembering(app, users, make_deputy):
+def remembering(app, content_counter, users, make_deputy):
     """The app as in production (STANDINGS_MEMO_SECONDS=300), the counter's row present, two deputies
     with verified activities under this year's rules."""
     app.config["STANDINGS_MEMO_SECONDS"] = 300
-    if db.session.get(ContentVersion, "duty_standings") is None:  # PostgreSQL tests empty every table
-        db.session.add(ContentVersion(name="duty_standings", version=0))
-        db.session.commit()
     scoring.ensure_year(YEAR)
     scoring.save_rules(YEAR, {"survey": ("4", None), "reception": ("3", None)}, absence_deduction="5",
                        minimums={}, actor=users["staff"])
@@ -61,20 +58,16 @@ def staff(ctx) -> User:
     return db.session.get(User, ctx["staff"])
 
 
-@contextmanager
-def aggregates():
-    """Counts the ranking aggregate's runs (its statement is the only one with rank() OVER)."""
-    seen: list[str] = []
+@pytest.fixture
+def aggregates(statements):
+    """aggregates() -> the ranking aggregate's runs while open (its statement is the only one with rank() OVER)."""
+    @contextmanager
+    def runs():
+        with statements() as seen:
+            yield seen
+        seen[:] = [s for s in seen if "rank() over" in s.lower()]
 
-    def note(conn, cursor, statement, *args):
-        if "rank() over" in statement.lower():
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+    return runs
 
 
 def ranking(app) -> dict[str, Decimal]:
@@ -95,7 +88,7 @@ def computed(app) -> dict[str, Decimal]:
         app.config["STANDINGS_MEMO_SECONDS"] = 300
 
 
-def test_the_ranking_is_remembered_between_requests(remembering, app):
+def test_the_ranking_is_remembered_between_requests(remembering, app, aggregates):
     with aggregates() as runs:
         assert ranking(app) == {"甲代表": 12, "乙代表": 4}
         assert ranking(app) == {"甲代表": 12, "乙代表": 4}
@@ -191,7 +184,7 @@ def test_uncommitted_changes_are_neither_served_nor_stored(remembering, app):
     assert ranking(app) == {"甲代表": 12, "乙代表": 4}
 
 
-def test_without_the_counter_row_nothing_is_remembered(remembering, app):
+def test_without_the_counter_row_nothing_is_remembered(remembering, app, aggregates):
     db.session.delete(db.session.get(ContentVersion, "duty_standings"))
     db.session.commit()
     with aggregates() as runs:
@@ -200,7 +193,7 @@ def test_without_the_counter_row_nothing_is_remembered(remembering, app):
     assert len(runs) == 2
 
 
-def test_the_evaluation_page_and_export_follow_a_change(remembering, client, auth, app):
+def test_the_evaluation_page_and_export_follow_a_change(remembering, client, auth, app, aggregates):
     auth.login("staff")
     url = f"/duties/evaluation/?year={YEAR}&level=county"
     with aggregates() as runs:
@@ -292,7 +285,7 @@ def test_the_deduction_is_read_with_the_ranking_not_from_the_session(remembering
     assert ranking(app) == computed(app) == {"甲代表": 11, "乙代表": 4}
 
 
-def test_few_rankings_are_kept(remembering, app):
+def test_few_rankings_are_kept(remembering, app, aggregates):
     for year in range(YEAR - 20, YEAR + 1):
         db.session.remove()
         with app.test_request_context("/"):

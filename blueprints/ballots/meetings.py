@@ -5,7 +5,7 @@ import functools
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select, update
 
 from ..core import areas, audit
 from ..core.errors import Conflict, DomainError
@@ -126,8 +126,6 @@ def check_in_if_absent(meeting: Meeting, deputy_id: int, actor) -> bool:
 @functools.cache
 def _check_in_statement():
     """UPDATE the roll row of a deputy not yet checked in; built once, so it is compiled once."""
-    from sqlalchemy import bindparam, update
-
     table = Attendance.__table__
     return (update(table).where(table.c.meeting_id == bindparam("meeting"), table.c.deputy_id == bindparam("deputy"),
                                 table.c.checked_in_at.is_(None))

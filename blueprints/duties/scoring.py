@@ -300,14 +300,6 @@ def all_totals(year: int, level: str) -> tuple:
     return tuple(db.session.execute(select(ranked).order_by(ranked.c.rank, ranked.c.deputy_id)).mappings())
 
 
-def standings(year: int, level: str) -> list:
-    """Every deputy's (deputy_id, name, total, rank) in rank order, from one aggregate: the evaluation
-    page takes the distribution, the top and the bottom from this one list."""
-    ranked = scores(year, level)
-    return db.session.execute(select(ranked.c.deputy_id, ranked.c.name, ranked.c.total, ranked.c.rank)
-                              .order_by(ranked.c.rank, ranked.c.deputy_id)).mappings().all()
-
-
 @remembered
 def standings_full(year: int, level: str) -> tuple:
     """Every deputy's ranking row (rank, group rank, total, absences, group...; not the points by type)
