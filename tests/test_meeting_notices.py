@@ -277,3 +277,43 @@ def test_voter_report_scheduled_and_tomorrow(env):
     reminders.remind(today=when - timedelta(days=1))
     reminders.remind(today=when - timedelta(days=1))
     assert inbox(a.id).count("明天向选民述职") == 1
+
+
+def test_approved_leave_listed_in_the_archive_its_print_and_workbook(env, client, auth):
+    """A congress meeting's approved leave is listed beside an occasion's, by date, on the archive page,
+    the printed archive (一人一册) and its workbook; a pending leave is not listed."""
+    import io
+
+    import openpyxl
+
+    from blueprints.ballots import notices, occasions
+
+    notice, *_ = send(env)
+    a, b, _c = env["accounts"]
+    meeting_day = env["meeting"].held_on
+    other_day = meeting_day - timedelta(days=1)
+    if other_day.year != meeting_day.year:
+        other_day = meeting_day + timedelta(days=1)
+    report, *_ = occasions.send_occasion("report", "向选民述职会", other_day, "请准时参加。", None, None, env["staff"],
+                                         deputy_ids=[a.deputy_id, b.deputy_id])
+    notices.decide_leave(notices.reply(notice, a, "leave", "出差"), True, None, env["staff"])
+    occasions.decide_leave(occasions.reply(report, a, "leave", "外出学习"), True, None, env["staff"])
+    notices.reply(notice, b, "leave", "家中有事")  # pending: not excused
+    expected = sorted([(meeting_day, "人民代表大会会议", env["meeting"].title),
+                       (other_day, "向选民述职", "向选民述职会")])
+    year = meeting_day.year
+
+    auth.login("staff")
+    page = client.get(f"/duties/deputies/{a.deputy_id}?year={year}").get_data(as_text=True)
+    printed = client.get(f"/duties/deputies/{a.deputy_id}?year={year}&print=1").get_data(as_text=True)
+    for text in (page, printed):
+        positions = [text.index(title) for _day, _kind, title in expected]
+        assert positions == sorted(positions) and "人民代表大会会议" in text
+    assert "请假（已批准）2 次" in printed and "未请假缺席 0 次" in printed
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/duties/deputies/{a.deputy_id}/archive.xlsx?year={year}")
+                                             .data))
+    rows = list(book["请假（已批准）"].values)
+    assert rows[0] == ("日期", "类别", "名称", "状态")
+    assert [(r[0].date(), r[1], r[2], r[3]) for r in rows[1:]] == [(*e, "请假（已批准）") for e in expected]
+    pending = client.get(f"/duties/deputies/{b.deputy_id}?year={year}&print=1").get_data(as_text=True)
+    assert env["meeting"].title not in pending and "请假（已批准）0 次" in pending

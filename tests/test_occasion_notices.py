@@ -319,3 +319,27 @@ def test_reminders_to_those_who_have_not_answered(env, client, auth):
     done = client.post(f"/occasion-notices/{notice.id}/remind")
     assert done.status_code == 422 and "都已回执" in done.get_data(as_text=True)
     assert inbox(b.id).count(subject) == 1
+
+
+def test_notify_remind_two_days_before_once(env):
+    """``notify remind`` (daily from cron) reminds each recipient who has not answered, once, from two days
+    before the occasion up to its day; nothing earlier, nothing again, nothing for those who answered."""
+    from blueprints.ballots import occasions
+    from blueprints.notifications import reminders
+
+    notice, *_ = send_group(env)
+    a, b = env["accounts"]
+    occasions.reply(notice, a, "attend")
+    subject = "请回执通知：三季度集中视察"
+    held = env["day"]
+    reminders.remind(today=held - timedelta(days=3))
+    assert inbox(b.id).count(subject) == 0
+    reminders.remind(today=held - timedelta(days=2))
+    reminders.remind(today=held - timedelta(days=1))
+    reminders.remind(today=held)
+    assert inbox(b.id).count(subject) == 1 and inbox(a.id).count(subject) == 0
+    reminders.remind(today=held + timedelta(days=1))
+    assert inbox(b.id).count(subject) == 1
+    # the staff's reminder by hand is keyed by the day, so it still reaches b once that day
+    assert occasions.remind_unanswered(notice, env["staff"], today=held) == 1
+    assert inbox(b.id).count(subject) == 2

@@ -14,6 +14,7 @@ had leave approved; recording an absence by hand for a deputy on approved leave 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
@@ -264,6 +265,26 @@ def excused_on(deputy_id: int, day: date) -> bool:
     return db.session.scalar(select(NoticeReply.id).join(MeetingNotice).join(Meeting).where(
         NoticeReply.deputy_id == deputy_id, NoticeReply.leave_status == "approved",
         Meeting.held_on == day).limit(1)) is not None
+
+
+@dataclass(frozen=True)
+class MeetingLeave:
+    """A congress meeting the deputy was excused from, as the archive lists it beside the occasions."""
+
+    held_on: date
+    title: str
+    kind_label: str
+
+
+def approved_leaves(deputy_id: int, year: int) -> list[MeetingLeave]:
+    """The congress meetings of ``year`` the deputy had approved leave for (请假（已批准）)."""
+    rows = db.session.execute(
+        select(Meeting.held_on, Meeting.title).join(MeetingNotice, MeetingNotice.meeting_id == Meeting.id)
+        .join(NoticeReply, NoticeReply.notice_id == MeetingNotice.id)
+        .where(NoticeReply.deputy_id == deputy_id, NoticeReply.leave_status == "approved",
+               Meeting.held_on >= date(year, 1, 1), Meeting.held_on <= date(year, 12, 31))
+        .order_by(Meeting.held_on, Meeting.id))
+    return [MeetingLeave(held_on, title, _("人民代表大会会议")) for held_on, title in rows]
 
 
 @transactional

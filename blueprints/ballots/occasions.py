@@ -21,7 +21,7 @@ as 请假（已批准） (``approved_leaves``).
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
@@ -281,31 +281,52 @@ def approved_leaves(deputy_id: int, year: int) -> list[OccasionNotice]:
         .order_by(OccasionNotice.held_on)))
 
 
-@transactional
-def remind_unanswered(notice: OccasionNotice, actor, today: date | None = None) -> int:
-    """Staff remind every recipient (with an account) who has not answered, at most once a day."""
+def _remind(notice: OccasionNotice, key: str, now) -> int:
+    """Queue a reminder to every recipient with an account who has not answered and was not reminded under
+    ``key``; records each (notification_reminders) in the caller's transaction. Returns how many deputies."""
     from ..notifications.models import Reminder
     from ..notifications.services import queue
 
+    answered = {r.deputy_id for r in notice.recipients if r.answer}
+    done = set(db.session.scalars(select(Reminder.about_id).where(Reminder.about_type == "deputies",
+                                                                  Reminder.key == key)))
+    users = [(u, d) for u, d in _users(notice.id) if d not in answered and d not in done]
+    deputies = sorted({d for _u, d in users})
+    db.session.add_all(Reminder(about_type="deputies", about_id=d, key=key, created_at=now) for d in deputies)
+    if users:
+        queue([u for u, _d in users], "meeting", _("请回执通知：%(t)s", t=notice.title),
+              _("您还没有回执《%(t)s》的通知（日期 %(d)s），请选择参加或请假。", t=notice.title,
+                d=notice.held_on.isoformat()), link=occasion_link(notice.id), about=("occasion_notices", notice.id),
+              now=now)
+    return len(deputies)
+
+
+@transactional
+def remind_unanswered(notice: OccasionNotice, actor, today: date | None = None) -> int:
+    """Staff remind every recipient (with an account) who has not answered, at most once a day."""
     today = today or local_today()
     if notice.held_on < today:
         raise DomainError(_("活动已经结束，不再提醒回执。"))
     answered = {r.deputy_id for r in notice.recipients if r.answer}
-    users = [(u, d) for u, d in _users(notice.id) if d not in answered]
-    if not users:
+    if not [d for _u, d in _users(notice.id) if d not in answered]:
         raise DomainError(_("有账号的代表都已回执，无需提醒。"))
-    key = f"occasion:{notice.id}:{today.isoformat()}"
-    done = set(db.session.scalars(select(Reminder.about_id).where(Reminder.about_type == "deputies",
-                                                                  Reminder.key == key)))
-    users = [(u, d) for u, d in users if d not in done]
-    if not users:
+    count = _remind(notice, f"occasion:{notice.id}:{today.isoformat()}", utcnow())
+    if count == 0:
         raise Conflict(_("今天已经提醒过所有未回执的代表。"))
-    now = utcnow()
-    deputies = sorted({d for _u, d in users})
-    db.session.add_all(Reminder(about_type="deputies", about_id=d, key=key, created_at=now) for d in deputies)
-    queue([u for u, _d in users], "meeting", _("请回执通知：%(t)s", t=notice.title),
-          _("您还没有回执《%(t)s》的通知（日期 %(d)s），请选择参加或请假。", t=notice.title,
-            d=notice.held_on.isoformat()), link=occasion_link(notice.id), about=("occasion_notices", notice.id),
-          now=now)
-    audit.record("update", "occasion_notice", notice.id, f"提醒 {len(deputies)} 名代表回执通知", actor=actor)
-    return len(deputies)
+    audit.record("update", "occasion_notice", notice.id, f"提醒 {count} 名代表回执通知", actor=actor)
+    return count
+
+
+def remind_before_occasions(today: date, now) -> int:
+    """``notify remind``: from two days before an occasion (and up to its day), once, every recipient who has not
+    answered (``occasion:<id>:soon``), as for meeting notices (notices.remind_before_meetings)."""
+    from ..core.transaction import transaction
+
+    ids = db.session.scalars(select(OccasionNotice.id).where(
+        OccasionNotice.held_on >= today, OccasionNotice.held_on <= today + timedelta(days=2))
+        .order_by(OccasionNotice.id)).all()
+    queued = 0
+    for notice_id in ids:
+        with transaction():
+            queued += _remind(db.session.get(OccasionNotice, notice_id), f"occasion:{notice_id}:soon", now)
+    return queued

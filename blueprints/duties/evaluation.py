@@ -77,7 +77,8 @@ def archive_xlsx(deputy_id: int):
     figures = scoring.archive(deputy, year)
     workbook = ExportWorkbook()
     summary = workbook.sheet(_("积分"))
-    summary.append([_("代表"), deputy.name, _("年度"), year, _("积分"), float(figures.total)])
+    summary.append([_("代表"), deputy.name, _("年度"), year, _("积分"), float(figures.total),
+                    _("未请假缺席（次）"), figures.absences])
     summary.append([_("活动类型"), _("已核实"), _("待核实"), _("积分")])
     for t in figures.by_type:
         summary.append([t["label"], t["verified"], t["pending"], float(t["points"])])
@@ -86,6 +87,10 @@ def archive_xlsx(deputy_id: int):
     for a in db.session.scalars(services.deputy_activities(deputy.id, year)):
         sheet.append([a.occurred_on, a.type_label, a.title, a.place or "", float(a.duration_hours or 0) or None,
                       a.status_label, a.description or ""])
+    leaves = workbook.sheet(_("请假（已批准）"))
+    leaves.append([_("日期"), _("类别"), _("名称"), _("状态")])
+    for leave in scoring.excused_leaves(deputy.id, year):
+        leaves.append([leave.held_on, leave.kind_label, leave.title, _("请假（已批准）")])
     with transaction():
         audit.record("export", "archive", deputy.id, f"导出{deputy.name} {year} 年度履职档案", actor=_user())
     return _xlsx_response(workbook, f"{deputy.name}{year}年度履职档案.xlsx")

@@ -476,16 +476,18 @@ def _excused(deputy_id: int, when: date) -> bool:
 
 
 def excused_leaves(deputy_id: int, year: int) -> list:
-    """Approved leave (请假（已批准）) from a standing committee sitting, a group activity or a report to
-    voters that year (ballots/occasions.py, when that area is installed): excused, and the points rules
-    deduct nothing for these occasions; the archive lists them."""
+    """Approved leave (请假（已批准）) that year, by date: from a congress meeting (ballots/notices.py) and
+    from a standing committee sitting, a group activity or a report to voters (ballots/occasions.py), when
+    that area is installed. Excused: the points rules deduct nothing; the archive, its print and its
+    workbook list them (each has held_on, kind_label and title)."""
     from flask import current_app
 
     if "ballots" not in current_app.extensions["areas"].names:
         return []
-    from ..ballots.occasions import approved_leaves
+    from ..ballots import notices, occasions
 
-    return approved_leaves(deputy_id, year)
+    return sorted([*notices.approved_leaves(deputy_id, year), *occasions.approved_leaves(deputy_id, year)],
+                  key=lambda leave: leave.held_on)
 
 
 @transactional

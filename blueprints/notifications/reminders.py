@@ -7,7 +7,8 @@ Units, for every pending assignment of a case or suggestion (core.cases.CaseAssi
 Staff: one daily digest of overdue items (``staff-overdue``, keyed by the day).
 Deputies: tomorrow's duty day (``tomorrow`` per duty assignment); from the 20th, this month's 社情民意
 not yet filed (``sqmy:<YYYY-MM>`` per deputy: once a month); a meeting notice not answered, from two days
-before the meeting (``notice:<id>:soon`` per deputy, ballots/notices.py); tomorrow's report to voters
+before the meeting (``notice:<id>:soon`` per deputy, ballots/notices.py) or an occasion's notice
+(``occasion:<id>:soon``, ballots/occasions.py); tomorrow's report to voters
 (``tomorrow`` per duty_voter_reports row).
 
 Each reminder is recorded in ``notification_reminders`` in the transaction that queues it, so a second
@@ -89,12 +90,14 @@ def remind(today: date | None = None, now: datetime | None = None) -> int:
 
 
 def meeting_notices(today: date, now: datetime) -> int:
-    """Deputies who have not answered a meeting notice, once, from two days before the meeting."""
+    """Deputies who have not answered a meeting notice or an occasion's notice (常委会会议, 代表小组活动,
+    向选民述职), once, from two days before the day."""
     if "ballots" not in current_app.extensions["areas"].names:
         return 0
     from ..ballots.notices import remind_before_meetings
+    from ..ballots.occasions import remind_before_occasions
 
-    return remind_before_meetings(today, now)
+    return remind_before_meetings(today, now) + remind_before_occasions(today, now)
 
 
 def voter_report_tomorrow(today: date, now: datetime) -> int:
