@@ -10,6 +10,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import url_for
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from blueprints.core.extensions import db
@@ -151,7 +153,7 @@ def test_the_month_chart_counts_by_the_activitys_date(app, make_deputy):
     db.session.commit()
     counts = scoring.activity_by_month(YEAR, "county")
     assert counts[0] == 1 and counts[1] == 1 and sum(counts) == 2
-    assert scoring.activity_by_month(YEAR, "township") == [0] * 12
+    assert scoring.activity_by_month(YEAR, "township") == (0,) * 12
 
 
 def test_templates_translate_as_flask_babel_does(app):
@@ -189,3 +191,44 @@ def test_the_visitor_menu_is_remembered_per_script_root(app):
         mounted = render_template_string('{% extends "base.html" %}')
     assert 'href="/notices/"' in plain and 'href="/platform/notices/"' in mounted
     assert 'href="/notices/"' not in mounted
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(people=st.lists(st.tuples(st.sampled_from([None, 0, 1]), st.integers(0, 4), st.integers(0, 2)),
+                       min_size=1, max_size=12))
+def test_property_ranks_computed_in_python_equal_the_sql_windows(app, people):
+    """For any deputies (regional group or none, activities, absences; ties and negative totals likely):
+    the remembered ranking's rank, ranked, group rank and group size, computed in Python, and its order equal
+    scores()' rank() and count() windows ordered by rank and id."""
+    from sqlalchemy import select
+
+    from blueprints.duties.models import Absence, PointsRule, ScoringYear
+    from blueprints.registry.models import Deputy
+
+    year = 2031
+    scoring_year = ScoringYear(year=year, absence_deduction=Decimal("3"))
+    scoring_year.rules.append(PointsRule(type_code="reception", points=Decimal("1.5"), annual_cap=Decimal("4.5")))
+    groups = [DeputyGroup(name="甲组", kind="regional"), DeputyGroup(name="乙组", kind="regional")]
+    db.session.add_all([scoring_year, *groups])
+    db.session.flush()
+    try:
+        for i, (group, activities, absences) in enumerate(people):
+            deputy = Deputy(name=f"排名{i}", level="township")
+            db.session.add(deputy)
+            db.session.flush()
+            if group is not None:
+                db.session.add(GroupMembership(group_id=groups[group].id, deputy_id=deputy.id))
+            db.session.add_all(Activity(deputy_id=deputy.id, type_code="reception", occurred_on=date(year, 3, 1 + k),
+                                        year=year, title="接待", status="verified", source="test",
+                                        source_ref=f"p{i}:{k}") for k in range(activities))
+            db.session.add_all(Absence(deputy_id=deputy.id, occurred_on=date(year, 5, 1 + k), year=year)
+                               for k in range(absences))
+        db.session.flush()
+        ranked = scoring.scores(year, "township")
+        in_sql = db.session.execute(select(ranked).order_by(ranked.c.rank, ranked.c.deputy_id)).mappings().all()
+        in_python = scoring.standings_full(year, "township")
+        keys = ("deputy_id", "rank", "ranked", "group_id", "group_rank", "group_size")
+        assert [tuple(r[k] for k in keys) for r in in_python] == [tuple(r[k] for k in keys) for r in in_sql]
+        assert [Decimal(str(r["total"])) for r in in_python] == [Decimal(str(r["total"])) for r in in_sql]
+    finally:
+        db.session.rollback()

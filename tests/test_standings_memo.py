@@ -60,12 +60,13 @@ def staff(ctx) -> User:
 
 @pytest.fixture
 def aggregates(statements):
-    """aggregates() -> the ranking aggregate's runs while open (its statement is the only one with rank() OVER)."""
+    """aggregates() -> the ranking aggregate's runs while open (its statement is the only one joining the
+    per-deputy absence counts)."""
     @contextmanager
     def runs():
         with statements() as seen:
             yield seen
-        seen[:] = [s for s in seen if "rank() over" in s.lower()]
+        seen[:] = [s for s in seen if "join (select duty_absences.deputy_id" in " ".join(s.lower().split())]
 
     return runs
 
@@ -294,3 +295,39 @@ def test_few_rankings_are_kept(remembering, app, aggregates):
     with aggregates() as runs:
         ranking(app)  # this year's, the most recent: still kept
     assert runs == []
+
+
+def test_the_page_s_groups_distribution_and_month_chart_follow_the_ranking(remembering, app, statements):
+    """The 先进代表小组, the distribution and the activities-per-month chart are remembered beside the ranking
+    under the same counter: each shows a committed change at once, and is read once while nothing changes."""
+    def figures():
+        db.session.remove()
+        with app.test_request_context("/duties/evaluation/"):
+            return ([(g["name"], g["members"]) for g in scoring.group_standings(YEAR, "county")],
+                    scoring.distribution(YEAR, "county"), scoring.activity_by_month(YEAR, "county"))
+
+    groups, spread, months = figures()
+    assert groups == [] and sum(months) == 4 and sum(spread[1]) == 3  # 甲, 乙 and the users fixture's 代表
+    with statements() as seen:
+        assert figures() == (groups, spread, months)
+    read = [s for s in seen if s != "BEGIN"]
+    assert len(read) == 1 and read[0].startswith("SELECT version FROM content_versions")  # only the counter
+    group = DeputyGroup(name="东区代表小组", kind="regional")
+    db.session.add(group)
+    db.session.flush()
+    db.session.add(GroupMembership(group_id=group.id, deputy_id=remembering["first"]))
+    db.session.commit()
+    record(remembering["second"], 2, ref="more")
+    groups, spread, months = figures()
+    assert groups == [("东区代表小组", 1)] and sum(months) == 6
+    assert spread == computed_distribution(app)
+
+
+def computed_distribution(app):
+    app.config["STANDINGS_MEMO_SECONDS"] = 0
+    try:
+        db.session.remove()
+        with app.test_request_context("/duties/evaluation/"):
+            return scoring.distribution(YEAR, "county")
+    finally:
+        app.config["STANDINGS_MEMO_SECONDS"] = 300

@@ -220,11 +220,11 @@ def evaluation():
                        pages=pages)
         return render_page("duties/evaluation.html", "duties/_ranking_rows.html", **context)
     n = scoring.flag_count(total)
-    labels, counts = charts.histogram([float(r["total"]) for r in everyone])
+    labels, counts = scoring.distribution(year, level)
     lowest = sorted(everyone[-n:], key=lambda r: (r["total"], r["deputy_id"])) if n else []
     context.update(
         rows=scoring.with_points_by_type(year, everyone[(page - 1) * 50:page * 50]), total=total, pages=pages,
-        groups=scoring.group_totals_of(everyone),
+        groups=scoring.group_standings(year, level),
         lowest=scoring.with_reminders(year, lowest),
         highest=[r for r in everyone[:n] if r["total"] > 0],
         reminder_form=ReminderForm(),

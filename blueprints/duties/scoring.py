@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from math import ceil
+from types import MappingProxyType
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -244,9 +245,9 @@ def _regional_group():
             .where(DeputyGroup.kind == "regional").group_by(GroupMembership.deputy_id).subquery())
 
 
-def scores(year: int, level: str | None = None, *, by_type: bool = False):
-    """A subquery: one row per deputy of the level serving during the year, with total, gross,
-    absences, group_id, rank (in the level) and group_rank. Deputies with nothing score 0."""
+def _totals(year: int, level: str | None, by_type: bool):
+    """(statement, total, group_id): one row per deputy of the level serving during the year with total,
+    gross, absences, activities and group_id (and each type's capped points with ``by_type``), unranked."""
     # In the statement, not read through the session: a ScoringYear already in the identity map (the
     # page loads it first) could predate a change committed since, and the remembered ranking would keep
     # the old deduction under the new counter.
@@ -268,11 +269,7 @@ def scores(year: int, level: str | None = None, *, by_type: bool = False):
     extra = [func.coalesce(per_deputy.c[code], 0).label(code) for code in ACTIVITY_TYPES] if by_type else []
     stmt = (select(Deputy.id.label("deputy_id"), Deputy.name, Deputy.level, groups.c.group_id, gross.label("gross"),
                    missed.label("absences"), func.coalesce(per_deputy.c.activities, 0).label("activities"),
-                   total, *extra,
-                   func.rank().over(order_by=total.desc()).label("rank"),
-                   func.count().over().label("ranked"),
-                   func.rank().over(partition_by=groups.c.group_id, order_by=total.desc()).label("group_rank"),
-                   func.count().over(partition_by=groups.c.group_id).label("group_size"))
+                   total, *extra)
             .select_from(Deputy)
             .outerjoin(per_deputy, per_deputy.c.deputy_id == Deputy.id)
             .outerjoin(absences, absences.c.deputy_id == Deputy.id)
@@ -280,7 +277,46 @@ def scores(year: int, level: str | None = None, *, by_type: bool = False):
             .where(or_(Deputy.ended_on.is_(None), Deputy.ended_on >= date(year, 1, 1))))
     if level:
         stmt = stmt.where(Deputy.level == level)
-    return stmt.subquery()
+    return stmt, total, groups.c.group_id
+
+
+def scores(year: int, level: str | None = None, *, by_type: bool = False):
+    """A subquery: one row per deputy of the level serving during the year, with total, gross,
+    absences, group_id, rank (in the level) and group_rank. Deputies with nothing score 0."""
+    stmt, total, group_id = _totals(year, level, by_type)
+    return stmt.add_columns(
+        func.rank().over(order_by=total.desc()).label("rank"),
+        func.count().over().label("ranked"),
+        func.rank().over(partition_by=group_id, order_by=total.desc()).label("group_rank"),
+        func.count().over(partition_by=group_id).label("group_size")).subquery()
+
+
+def _ranked(year: int, level: str, by_type: bool) -> tuple:
+    """Every deputy's row of ``scores()`` in rank order (rank, then id), the four ranking columns computed
+    here from the unranked totals: what the rank() and count() windows give (tests/test_rendering_cost.py
+    compares them), without the three sorts of 11,000 rows that were 40 % of SQLite's time for the city's
+    ranking. Rows are read-only mappings: the memo hands the same ones to every request."""
+    stmt, _total, _group_id = _totals(year, level, by_type)
+    # Core on the session's connection, plain tuples into dicts: the ORM's result and mapping layers cost
+    # as much as the ranking itself for 11,000 rows.
+    result = db.session.connection().execute(stmt)
+    names = list(result.keys())
+    rows = [dict(zip(names, values, strict=True)) for values in result.tuples()]
+    rows.sort(key=lambda r: (-r["total"], r["deputy_id"]))
+    in_group: dict = {}
+    rank, previous = 0, None
+    for place, row in enumerate(rows, start=1):
+        if place == 1 or row["total"] != previous:
+            rank, previous = place, row["total"]
+        row["rank"], row["ranked"] = rank, len(rows)
+        in_group.setdefault(row["group_id"], []).append(row)
+    for members in in_group.values():
+        rank, previous = 0, None
+        for place, row in enumerate(members, start=1):
+            if place == 1 or row["total"] != previous:
+                rank, previous = place, row["total"]
+            row["group_rank"], row["group_size"] = rank, len(members)
+    return tuple(MappingProxyType(row) for row in rows)
 
 
 def ranking_page(year: int, level: str, page: int, per_page: int = 50):
@@ -296,17 +332,16 @@ def ranking_page(year: int, level: str, page: int, per_page: int = 50):
 @remembered
 def all_totals(year: int, level: str) -> tuple:
     """Every deputy's ranking row with the points by type, in rank order: the xlsx export."""
-    ranked = scores(year, level, by_type=True)
-    return tuple(db.session.execute(select(ranked).order_by(ranked.c.rank, ranked.c.deputy_id)).mappings())
+    return _ranked(year, level, by_type=True)
 
 
 @remembered
 def standings_full(year: int, level: str) -> tuple:
     """Every deputy's ranking row (rank, group rank, total, absences, group...; not the points by type)
     in rank order, from one aggregate: the evaluation page takes its page of the ranking, the
-    distribution, the top and the bottom and the group totals from this one list."""
-    ranked = scores(year, level)
-    return tuple(db.session.execute(select(ranked).order_by(ranked.c.rank, ranked.c.deputy_id)).mappings())
+    distribution, the top and the bottom and the group totals from this one list, and a deputy's archive
+    their own row (deputy_standing)."""
+    return _ranked(year, level, by_type=False)
 
 
 def with_points_by_type(year: int, rows: list) -> list[dict]:
@@ -322,6 +357,21 @@ def with_points_by_type(year: int, rows: list) -> list[dict]:
     return [{**r, **{code: points.get(r["deputy_id"], {}).get(code, 0) for code in ACTIVITY_TYPES}} for r in rows]
 
 
+@remembered
+def group_standings(year: int, level: str) -> tuple:
+    """The evaluation page's 先进代表小组 (group_totals_of the remembered ranking), remembered beside it."""
+    return tuple(MappingProxyType(g) for g in group_totals_of(standings_full(year, level)))
+
+
+@remembered
+def distribution(year: int, level: str) -> tuple:
+    """(labels, counts) of the totals' histogram (charts.histogram), remembered beside the ranking."""
+    from .charts import histogram
+
+    labels, counts = histogram([float(r["total"]) for r in standings_full(year, level)])
+    return tuple(labels), tuple(counts)
+
+
 def group_totals_of(rows: list, limit: int = 20) -> list[dict]:
     """group_totals() computed from the standings already read (rows with group_id and total), so the
     evaluation page runs its aggregate once: groups by average total of their members, then id."""
@@ -330,7 +380,8 @@ def group_totals_of(rows: list, limit: int = 20) -> list[dict]:
         if r["group_id"] is not None:
             entry = sums.setdefault(r["group_id"], [0, Decimal("0")])
             entry[0] += 1
-            entry[1] += Decimal(str(r["total"]))
+            total = r["total"]
+            entry[1] += total if isinstance(total, Decimal) else Decimal(str(total))
     top = sorted(sums.items(), key=lambda item: (-(item[1][1] / item[1][0]), item[0]))[:limit]
     names = dict(db.session.execute(select(DeputyGroup.id, DeputyGroup.name)
                                     .where(DeputyGroup.id.in_([gid for gid, _sums in top]))).all()) if top else {}
@@ -377,7 +428,8 @@ def group_totals(year: int, level: str, limit: int = 20):
         .order_by(func.avg(ranked.c.total).desc(), DeputyGroup.id).limit(limit)).mappings().all()
 
 
-def activity_by_month(year: int, level: str) -> list[int]:
+@remembered
+def activity_by_month(year: int, level: str) -> tuple[int, ...]:
     """Verified activities per month (12 numbers) for the level's deputies: counted per day from the
     ranking index alone (year, status, deputy, ..., date), the days summed into months here (a few
     hundred rows; no date function on 100,000)."""
@@ -389,13 +441,13 @@ def activity_by_month(year: int, level: str) -> list[int]:
     counts = [0] * 12
     for day, n in rows:
         counts[day.month - 1] += n
-    return counts
+    return tuple(counts)
 
 
 def deputy_standing(year: int, deputy: Deputy):
-    """The deputy's row of the level's ranking (rank, group rank, total): one query."""
-    ranked = scores(year, deputy.level)
-    return db.session.execute(select(ranked).where(ranked.c.deputy_id == deputy.id)).mappings().first()
+    """The deputy's row of the level's ranking (rank, group rank, total), or None when the deputy is not
+    ranked that year: from the remembered ranking (the whole level is ranked either way)."""
+    return next((row for row in standings_full(year, deputy.level) if row["deputy_id"] == deputy.id), None)
 
 
 @dataclass
