@@ -1,5 +1,6 @@
-"""Meeting day over HTTP: gunicorn (4 workers) on loopback; 500 deputies (created here) log in, check in
-on their phones and vote on a 20-item ballot at once while 5 projector screens poll every 2 s.
+"""Meeting day over HTTP: gunicorn on loopback (one worker per CPU, as README recommends); 500 deputies
+(created here) log in, check in on their phones and vote on a 20-item ballot at once while 5 projector
+screens poll every 2 s.
 
     python -m tests.bench.meeting_day                          # a temporary SQLite file
     python -m tests.bench.meeting_day --database URL --reset   # e.g. a throwaway PostgreSQL database
@@ -137,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reset", action="store_true", help="drop the public schema of a PostgreSQL database first")
     parser.add_argument("--deputies", type=int, default=500)
     parser.add_argument("--items", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                        help="gunicorn workers (default: one per CPU, the production recommendation)")
     parser.add_argument("--clients", type=int, default=64, help="deputies acting at the same moment")
     parser.add_argument("--screens", type=int, default=5)
     parser.add_argument("--healthz-seconds", type=float, default=5.0,
