@@ -232,3 +232,23 @@ def test_property_ranks_computed_in_python_equal_the_sql_windows(app, people):
         assert [Decimal(str(r["total"])) for r in in_python] == [Decimal(str(r["total"])) for r in in_sql]
     finally:
         db.session.rollback()
+
+
+def test_option_tags_escape_and_mark_the_chosen_one(app, client):
+    """The filters' <option> lists drawn in Python: names and values escaped, only the chosen one marked,
+    as the Jinja loop drew them; the directory's township filter keeps the visitor's choice."""
+    from types import SimpleNamespace
+
+    from blueprints.core.models import Area
+
+    draw = app.jinja_env.filters["option_tags"]
+    rows = [SimpleNamespace(id=1, name='东"村'), SimpleNamespace(id=2, name="<script>x</script>")]
+    assert str(draw(rows, 2)) == ('<option value="1">东&#34;村</option>'
+                                  '<option value="2" selected>&lt;script&gt;x&lt;/script&gt;</option>')
+    assert "selected" not in str(draw(rows, None)) and str(draw([], 1)) == ""
+    town = Area(name="城关镇<b>", kind="township")
+    db.session.add(town)
+    db.session.commit()
+    page = client.get(f"/deputies/?area_id={town.id}").get_data(as_text=True)
+    assert f'<option value="{town.id}" selected>城关镇&lt;b&gt;</option>' in page
+    assert page.count(" selected>") == 1

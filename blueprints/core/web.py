@@ -9,6 +9,7 @@ from flask import Flask, flash, g, redirect, render_template, request, session, 
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy import and_, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import joinedload
@@ -213,6 +214,18 @@ def init_app(app: Flask) -> None:
     @app.template_filter("cndate")
     def cndate(value):
         return f"{value.year}年{value.month}月{value.day}日" if value else ""
+
+    @app.template_filter("option_tags")
+    def option_tags(rows, selected=None, value="id", label="name"):
+        """``<option>`` tags for rows (their ``value`` and ``label`` attributes), the one equal to
+        ``selected`` marked: one Python loop, for filters with a city's hundreds of townships and groups,
+        where a Jinja loop cost 2-3 ms a page."""
+        tags = []
+        for row in rows:
+            key = getattr(row, value)
+            mark = " selected" if key == selected else ""
+            tags.append(f'<option value="{escape(key)}"{mark}>{escape(getattr(row, label))}</option>')
+        return Markup("".join(tags))  # noqa: S704 -- every value and label above went through escape()
 
     def error_page(code: int, title: str, message: str):
         def handler(error):
